@@ -1,0 +1,52 @@
+"""Local, protocol-faithful stand-ins for the provider APIs (tests and sandbox mode).
+
+Each emulator is a small WSGI app (``emulators.<service>.create_app()``) that speaks
+the subset of the provider's real API our plugin uses, with the real paths, JSON
+shapes, paging, error bodies and rate-limit headers, plus a control API for tests.
+"""
+from __future__ import annotations
+
+import importlib
+import threading
+from dataclasses import dataclass
+
+from werkzeug.serving import make_server
+
+#: Service name → module providing ``create_app(base_url: str)``.
+EMULATORS = {
+    "facebook": "emulators.facebook",
+    "twitter": "emulators.twitter",
+}
+
+
+def create_app(service: str, base_url: str):
+    """The WSGI app emulating ``service``; ``base_url`` is where it is reachable."""
+    if service not in EMULATORS:
+        raise LookupError(f"no emulator for {service!r}: choose from {', '.join(EMULATORS)}")
+    return importlib.import_module(EMULATORS[service]).create_app(base_url=base_url)
+
+
+@dataclass
+class RunningEmulator:
+    """An emulator serving on a local port in a background thread."""
+
+    service: str
+    url: str
+    server: object
+    thread: threading.Thread
+    app: object
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+def start(service: str, host: str = "127.0.0.1", port: int = 0) -> RunningEmulator:
+    """Serve the emulator of ``service`` in a thread (port 0: any free port)."""
+    server = make_server(host, port, None, threaded=True)
+    url = f"http://{host}:{server.server_port}"
+    app = create_app(service, url)
+    server.app = app
+    thread = threading.Thread(target=server.serve_forever, name=f"emulator-{service}", daemon=True)
+    thread.start()
+    return RunningEmulator(service, url, server, thread, app)

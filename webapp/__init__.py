@@ -1,0 +1,116 @@
+"""Streamdesk: the Flask application factory."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, flash, g, redirect, request, url_for
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
+
+from . import assets, crypto
+from .config import Settings, is_sandbox, load_settings
+from .db import database, open_database
+from .models import User
+from .plugins import Plugins
+
+log = logging.getLogger(__name__)
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+
+def create_app(settings: Settings | None = None, plugins: Plugins | None = None) -> Flask:
+    """Build the app from ``settings`` (default: the environment) and loaded plugins."""
+    settings = settings or load_settings()
+    plugins = plugins or Plugins()
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        # Lax keeps the session (and the OAuth state in it) across a provider's redirect back.
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        # Tokens live as long as the session: a page left open for hours still works.
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_HEADERS=["X-CSRFToken"],
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    app.extensions["streamdesk"] = settings
+    app.extensions["streamdesk.plugins"] = plugins
+    app.config["SANDBOX"] = is_sandbox(settings, plugins.services)
+    crypto.init(settings.token_keys)
+
+    db = open_database(settings.database_url)
+    app.extensions["streamdesk.db"] = db
+
+    @app.before_request
+    def _connect():
+        # Close only what this request opened: a caller (a test, a CLI command) may
+        # already hold the connection of this thread.
+        g.opened_db = database.is_closed()
+        if g.opened_db:
+            database.connect()
+
+    @app.teardown_request
+    def _close(exc):
+        if g.pop("opened_db", False) and not database.is_closed():
+            database.close()
+
+    Htmx(app)
+    csrf.init_app(app)
+    _init_login(app)
+
+    from .views import account, auth, errors, main, personal
+
+    for blueprint in (auth.bp, main.bp, personal.bp, account.bp, errors.bp):
+        app.register_blueprint(blueprint)
+
+    @app.after_request
+    def _headers(response):
+        # A URL that answers both a page and an htmx partial must not be cached as one.
+        response.vary.add("HX-Request")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self' http: https:",
+        )
+        return response
+
+    @app.context_processor
+    def _globals():
+        return {
+            "sandbox": app.config["SANDBOX"],
+            "services": plugins.services,
+            "assets_missing": assets.missing(),
+        }
+
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see this page."
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def _load(user_id: str):
+        if not str(user_id).isdigit():
+            return None
+        return User.get_or_none(User.id == int(user_id))
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        target = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+        if getattr(request, "htmx", False):
+            # An htmx request must not swap a login form into a fragment: send the
+            # whole browser to the login page instead.
+            response = app.response_class("Your session has expired. Please log in again.", status=401)
+            response.headers["HX-Redirect"] = url_for("auth.login")
+            return response
+        flash(login_manager.login_message, "info")
+        return redirect(target)

@@ -1,0 +1,183 @@
+"""Accounts and users: creation, authentication, roles. Views and the CLI call these."""
+from __future__ import annotations
+
+import datetime
+import re
+import secrets
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .db import database
+from .models import ROLES, Account, LoginAttempt, User, utcnow
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 10
+#: Failed attempts per e-mail (or per address) within the window before logins pause.
+MAX_FAILURES = 5
+FAILURE_WINDOW = datetime.timedelta(minutes=15)
+# The hash of a random password: verified against when the e-mail is unknown, so an
+# unknown address costs the same time as a known one and cannot be told apart.
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+
+
+class AccountError(ValueError):
+    """A request about accounts or users cannot be done; the message says why."""
+
+
+class TooManyAttempts(AccountError):
+    """Logins for this e-mail or address are paused for ``retry_in`` seconds."""
+
+    def __init__(self, retry_in: int):
+        minutes = max(1, round(retry_in / 60))
+        super().__init__(f"Too many failed attempts. Try again in {minutes} minute{'s' * (minutes > 1)}.")
+        self.retry_in = retry_in
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def check_email(email: str) -> str:
+    """Return the normalized e-mail or raise AccountError."""
+    email = normalize_email(email)
+    if not email:
+        raise AccountError("Enter an e-mail address.")
+    if len(email) > 254 or not EMAIL.match(email):
+        raise AccountError(f"{email[:80]!r} is not a valid e-mail address.")
+    return email
+
+
+def check_password(password: str, email: str = "") -> None:
+    """Raise AccountError for a weak password (too short, one repeated character, the e-mail)."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"The password must be at least {MIN_PASSWORD} characters long.")
+    if len(set(password)) < 4:
+        raise AccountError("The password is too simple: use more different characters.")
+    if email and normalize_email(email).split("@")[0] in password.lower():
+        raise AccountError("The password must not contain your e-mail name.")
+    if len(password) > 1024:
+        raise AccountError("The password must be at most 1024 characters long.")
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise AccountError(f"Unknown role {role!r}: choose admin or member.")
+    return role
+
+
+def create_account(name: str) -> Account:
+    name = (name or "").strip()
+    if not name:
+        raise AccountError("Enter an account name.")
+    if len(name) > 120:
+        raise AccountError("The account name must be at most 120 characters long.")
+    return Account.create(name=name)
+
+
+def create_user(account: Account, email: str, password: str, role: str = "member") -> User:
+    """Create a user in ``account``; e-mails are unique across the installation."""
+    email = check_email(email)
+    check_password(password, email)
+    check_role(role)
+    with database.atomic():
+        if User.select().where(User.email == email).exists():
+            raise AccountError(f"A user with the e-mail {email} already exists.")
+        return User.create(
+            account=account, email=email, password_hash=generate_password_hash(password), role=role
+        )
+
+
+def ensure_first_admin(email: str | None, password: str | None, account_name: str = "My team"):
+    """Create the first account and admin when the database has no user yet.
+
+    Returns ``(user, generated_password)`` when one was created (the password is None
+    when it was given), or None when users exist already.
+    """
+    if User.select().exists():
+        return None
+    generated = None
+    if not password:
+        generated = password = secrets.token_urlsafe(12)
+    email = email or "admin@example.com"
+    with database.atomic():
+        account = create_account(account_name)
+        user = create_user(account, email, password, role="admin")
+    return user, generated
+
+
+def authenticate(email: str, password: str, ip: str) -> User:
+    """Return the user for valid credentials; raise AccountError or TooManyAttempts."""
+    email = normalize_email(email)
+    if not email or not password:
+        raise AccountError("Enter your e-mail address and password.")
+    _check_rate(email, ip)
+    user = User.get_or_none(User.email == email)
+    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password[:1024])
+    LoginAttempt.create(email=email, ip=ip, succeeded=bool(user and valid))
+    if not (user and valid):
+        # One message for both cases, so the form does not reveal which e-mails exist.
+        raise AccountError("Wrong e-mail address or password.")
+    User.update(last_login_at=utcnow()).where(User.id == user.id).execute()
+    return user
+
+
+def _check_rate(email: str, ip: str) -> None:
+    since = utcnow() - FAILURE_WINDOW
+    for column, value, limit in ((LoginAttempt.email, email, MAX_FAILURES),
+                                 (LoginAttempt.ip, ip, MAX_FAILURES * 4)):
+        failures = (LoginAttempt.select(LoginAttempt.created_at)
+                    .where(column == value, LoginAttempt.succeeded == False,  # noqa: E712
+                           LoginAttempt.created_at > since)
+                    .order_by(LoginAttempt.created_at))
+        if failures.count() >= limit:
+            oldest = failures.first().created_at
+            raise TooManyAttempts(int((oldest + FAILURE_WINDOW - utcnow()).total_seconds()))
+
+
+def users_of(account: Account):
+    """The users of ``account``, admins first."""
+    return User.select().where(User.account == account).order_by(User.role, User.email)
+
+
+def get_user(account: Account, user_id) -> User:
+    """A user of ``account`` by id; raises AccountError for ids of other accounts."""
+    user = User.get_or_none((User.id == user_id) & (User.account == account))
+    if user is None:
+        raise AccountError("No such user in this account.")
+    return user
+
+
+def _admins_left(account: Account, without: User) -> int:
+    return User.select().where(User.account == account, User.role == "admin", User.id != without.id).count()
+
+
+def change_role(account: Account, user_id, role: str) -> User:
+    """Change a user's role; the last admin of an account cannot be demoted."""
+    check_role(role)
+    with database.atomic():
+        user = get_user(account, user_id)
+        if user.role == "admin" and role != "admin" and _admins_left(account, user) == 0:
+            raise AccountError("The last admin cannot be demoted: make another user admin first.")
+        user.role = role
+        user.save()
+    return user
+
+
+def remove_user(account: Account, user_id) -> str:
+    """Remove a user; the last admin of an account cannot be removed. Returns the e-mail."""
+    with database.atomic():
+        user = get_user(account, user_id)
+        if user.role == "admin" and _admins_left(account, user) == 0:
+            raise AccountError("The last admin cannot be removed: make another user admin first.")
+        user.delete_instance()
+    return user.email
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change a user's own password after checking the current one."""
+    if not check_password_hash(user.password_hash, current or ""):
+        raise AccountError("The current password is wrong.")
+    check_password(new, user.email)
+    user.password_hash = generate_password_hash(new)
+    user.save()

@@ -1,0 +1,147 @@
+"""The ``streamdesk`` command: run, migrate, config, users, plugins, install-assets."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .config import ConfigError, describe, load_settings
+
+
+def _settings():
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _plugins():
+    from .plugins import PluginError, Plugins
+
+    try:
+        return Plugins()
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _database(settings, migrate_first: bool = True):
+    from .db import DatabaseError, check_connection, migrate, open_database
+
+    db = open_database(settings.database_url)
+    try:
+        check_connection(db)
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from None
+    if migrate_first:
+        migrate(db)
+    return db
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """Streamdesk: social-media monitoring and engagement for small teams."""
+
+
+@main.command()
+def run():
+    """Start web server, worker and (without REDIS_URL) an embedded Valkey server."""
+    from .runner import run as run_all
+
+    settings = _settings()
+    sys.exit(run_all(settings))
+
+
+@main.command()
+def migrate():
+    """Apply pending database migrations."""
+    from .db import migrator
+
+    settings = _settings()
+    db = _database(settings, migrate_first=False)
+    applied = migrator(db).up()
+    click.echo(f"applied {len(applied)} migration(s){': ' + ', '.join(applied) if applied else ''}")
+
+
+@main.command("config")
+def show_config():
+    """Print the effective configuration, secrets masked."""
+    settings = _settings()
+    rows = describe(settings, _plugins().services)
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        click.echo(f"{name.ljust(width)}  {value}")
+
+
+@main.command()
+def plugins():
+    """List provider plugins, their services and declared capabilities."""
+    for name, loaded in _plugins().services.items():
+        source = loaded.distribution or "registered in code"
+        click.echo(f"{loaded.service.label} ({name}) — plugin {loaded.plugin_name!r} from {source}")
+        for capability in loaded.capabilities or ["declared only: no hooks implemented yet"]:
+            click.echo(f"  - {capability}")
+
+
+@main.command()
+@click.argument("service")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=0, type=int, help="Port to listen on (default: any free port).")
+def emulate(service, host, port):
+    """Serve the local emulator of SERVICE's API (facebook, twitter)."""
+    import emulators
+
+    try:
+        running = emulators.start(service, host, port)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{service} emulator on {running.url} — press Ctrl-C to stop.")
+    try:
+        running.thread.join()
+    except KeyboardInterrupt:
+        running.stop()
+
+
+@main.command("install-assets")
+def install_assets():
+    """Download htmx and Pico CSS from the npm registry (integrity-checked)."""
+    from .assets import AssetError, install_all
+
+    try:
+        for path in install_all():
+            click.echo(f"installed {path}")
+    except AssetError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.group()
+def users():
+    """Manage users."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--admin", is_flag=True, help="Make the user an admin of the account.")
+@click.option("--account", "account_name", default=None,
+              help="Account name (created when missing; default: the only account).")
+def users_create(email, password, admin, account_name):
+    """Create a user."""
+    from .accounts import AccountError, create_account, create_user
+    from .db import database
+    from .models import Account
+
+    settings = _settings()
+    _database(settings)
+    try:
+        with database.atomic():
+            if account_name:
+                account = Account.get_or_none(Account.name == account_name) or create_account(account_name)
+            else:
+                accounts = list(Account.select().limit(2))
+                if len(accounts) > 1:
+                    raise AccountError("Several accounts exist: name one with --account.")
+                account = accounts[0] if accounts else create_account("My team")
+            user = create_user(account, email, password, "admin" if admin else "member")
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {user.role} {user.email} in account {account.name!r}")

@@ -1,0 +1,53 @@
+"""The database: one peewee proxy, bound from ``DATABASE_URL`` by each process."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import peewee
+from playhouse.db_url import connect as connect_url
+from playhouse.migrations import Runner
+
+database = peewee.DatabaseProxy()
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+# WAL lets the web server read while a worker writes; the busy timeout makes writers
+# wait for each other instead of failing with "database is locked".
+SQLITE_PRAGMAS = {"journal_mode": "wal", "busy_timeout": 10000, "foreign_keys": 1, "synchronous": "normal"}
+
+
+class DatabaseError(Exception):
+    """The database cannot be reached or opened; the message says why."""
+
+
+def open_database(url: str) -> peewee.Database:
+    """Create (not connect) a peewee database for ``url`` and bind the proxy to it."""
+    if url.startswith("sqlite:"):
+        db = connect_url(url, pragmas=SQLITE_PRAGMAS)
+    else:
+        db = connect_url(url.replace("postgres://", "postgresql://", 1))
+    database.initialize(db)
+    return db
+
+
+def check_connection(db: peewee.Database) -> None:
+    """Connect once, turning driver errors into one readable DatabaseError."""
+    try:
+        db.connect(reuse_if_open=True)
+        db.execute_sql("SELECT 1")
+    except (peewee.OperationalError, peewee.InterfaceError) as exc:
+        raise DatabaseError(f"cannot open the database: {str(exc).strip().splitlines()[0]}") from None
+    except ImportError:
+        raise DatabaseError(
+            "PostgreSQL needs the driver: pip install 'streamdesk[postgres]'"
+        ) from None
+
+
+def migrator(db: peewee.Database) -> Runner:
+    """The migration runner: ordered files in webapp/migrations, recorded in a table."""
+    return Runner(db, directory=str(MIGRATIONS), table_name="schema_migration")
+
+
+def migrate(db: peewee.Database, target: str | None = None) -> list[str]:
+    """Apply pending migrations (up to ``target``); returns the names applied."""
+    return migrator(db).up(target)

@@ -1,0 +1,124 @@
+"""The provider plugin contract.
+
+A provider plugin is a module registered under the ``streamdesk`` entry-point group
+that implements some of these hooks with ``@hookimpl``. Only
+:func:`streamdesk_services` is required; a hook a plugin does not implement is simply
+absent, and the core offers only what the service can do.
+
+Every hook but :func:`streamdesk_services` is called for one service at a time: it
+receives ``service`` (the name) and ``config`` (a :class:`~webapp.values.ServiceConfig`)
+and must return ``None`` when ``service`` is not one of its own, so that pluggy's
+first-result dispatch reaches the right plugin. Hooks are called with keyword arguments.
+
+Errors: a hook raises only the types in :mod:`webapp.errors`. Anything else is a bug in
+the plugin and is reported as such.
+"""
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("streamdesk")
+hookimpl = pluggy.HookimplMarker("streamdesk")
+
+
+@hookspec
+def streamdesk_services():
+    """Declare the services this plugin provides.
+
+    Arguments: none.
+    Returns: a :class:`~webapp.values.Service`, or a list of them.
+    Raises: nothing; called at start-up to build the service registry.
+    """
+
+
+@hookspec(firstresult=True)
+def streamdesk_link_details(service, config):
+    """Describe how a person links their profile on ``service`` (OAuth 2.0).
+
+    Arguments: ``service`` (str), ``config`` (ServiceConfig: client id/secret, base URLs).
+    Returns: :class:`~webapp.values.OAuthDetails` (authorize and token URLs, scopes,
+    PKCE method), or ``None`` if ``service`` is not this plugin's.
+    Raises: nothing.
+    """
+
+
+@hookspec(firstresult=True)
+def streamdesk_link_profile(service, config, token):
+    """Turn the token returned by the OAuth flow into a connected profile.
+
+    Arguments: ``token`` (dict: the token endpoint's JSON, with ``access_token`` and,
+    where issued, ``refresh_token``, ``expires_in``/``expires_at``, ``scope``).
+    Returns: :class:`~webapp.values.LinkedProfile` — the person's id and name, the
+    credentials to store (exchanged for a long-lived token where the service allows it),
+    the granted and declined permissions.
+    Raises: TokenExpired, PermissionMissing, RateLimited, ProviderUnavailable.
+    """
+
+
+@hookspec(firstresult=True)
+def streamdesk_refresh(service, config, credentials):
+    """Refresh ``credentials`` (a :class:`~webapp.values.Credentials`) before expiry.
+
+    Returns: new Credentials (with the rotated refresh token where the service rotates
+    them), or ``None`` if the service's tokens cannot be refreshed.
+    Raises: TokenExpired when the refresh is refused (the profile must be relinked),
+    RateLimited, ProviderUnavailable.
+    """
+
+
+@hookspec(firstresult=True)
+def streamdesk_managed_pages(service, config, credentials):
+    """List the pages the connected person can add as authorized streams.
+
+    Arguments: ``credentials`` of the person's connected profile.
+    Returns: a list of :class:`~webapp.values.ManagedPage`; pages the person cannot add
+    (not an Admin, missing permissions) are included with ``reason`` set.
+    Raises: TokenExpired, RateLimited, ProviderUnavailable.
+    """
+
+
+@hookspec(firstresult=True)
+def streamdesk_search(service, config, query, credentials):
+    """Find public pages by URL, handle or free text, most relevant first.
+
+    Arguments: ``query`` (str, exactly as typed), ``credentials`` (Credentials or None:
+    an app-level call is used when None). Never fetch the URL the person typed.
+    Returns: a list of :class:`~webapp.values.PageInfo` (empty when nothing matches).
+    Raises: InvalidQuery (the query cannot name a page of this service, with a message
+    saying so), RateLimited, ProviderUnavailable, TokenExpired.
+    """
+
+
+@hookspec(firstresult=True)
+def streamdesk_crawl(service, config, stream, credentials, cursor):
+    """Bring ``stream`` up to date from ``cursor``.
+
+    Arguments: ``stream`` (:class:`~webapp.values.StreamRef`), ``credentials``
+    (Credentials or None for unauthorized streams), ``cursor`` (str or None for the first
+    crawl: whatever the previous :class:`~webapp.values.CrawlPage` returned).
+    Returns: an iterable of CrawlPage, fetched lazily page by page; the core stores each
+    page's rows with its cursor in one transaction. Unauthorized streams honour the
+    service's ``unauthorized_post_limit``.
+    Raises: TokenExpired, PermissionMissing, RateLimited, NotFound, ProviderUnavailable.
+    """
+
+
+@hookspec(firstresult=True)
+def streamdesk_metrics(service, config, stream, credentials, story_ids):
+    """Read post-level figures for ``story_ids`` and page-level figures for ``stream``.
+
+    Returns: a list of :class:`~webapp.values.Figure`, each naming the provider metric
+    it came from; a figure the service does not provide has ``value=None`` and a note.
+    Raises: TokenExpired, PermissionMissing, RateLimited, NotFound, ProviderUnavailable.
+    """
+
+
+@hookspec(firstresult=True)
+def streamdesk_interact(service, config, stream, credentials, interaction):
+    """Send an :class:`~webapp.values.Interaction` (publish, reply, comment, like, hide,
+    delete, message) as the authorized ``stream``.
+
+    Returns: :class:`~webapp.values.InteractionResult`.
+    Raises: TokenExpired, PermissionMissing, RateLimited, NotFound, ProviderUnavailable,
+    InvalidQuery (the provider refused the content, e.g. a duplicate post).
+    """

@@ -1,0 +1,33 @@
+"""Background jobs. Each job opens its own database connection: RQ forks per job."""
+from __future__ import annotations
+
+import functools
+import logging
+
+from .config import load_settings
+from .db import open_database
+from .models import Heartbeat, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def with_database(func):
+    """Run ``func`` inside a fresh connection to the configured database."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        db = open_database(load_settings().database_url)
+        with db.connection_context():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+@with_database
+def heartbeat(name: str = "scheduler") -> str:
+    """Record that the scheduler ran (shown on the admin status page)."""
+    now = utcnow()
+    Heartbeat.insert(name=name, ran_at=now).on_conflict(
+        conflict_target=[Heartbeat.name], update={Heartbeat.ran_at: now}
+    ).execute()
+    return now.isoformat()

@@ -1,0 +1,213 @@
+"""Plain values that cross the plugin boundary.
+
+Plugins receive and return these dataclasses and nothing else: no Flask objects, no
+database rows. That keeps a provider plugin testable on its own and lets a third party
+write one by reading this module, ``webapp.errors`` and ``webapp.hookspecs``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+#: Every interaction a service may allow; a service declares the subset it supports.
+INTERACTIONS = ("publish", "reply", "comment", "like", "hide", "delete", "message")
+
+
+@dataclass(frozen=True)
+class Service:
+    """What a provider plugin declares about the social network it serves.
+
+    ``name`` is the stable identifier used in URLs and the database (lower case letters,
+    digits and dashes); ``label`` is what people read. ``interactions`` lists what an
+    authorized stream can send (a subset of :data:`INTERACTIONS`).
+    ``unauthorized_post_limit`` is how many of a public page's most recent posts can be
+    tracked (``None``: no limit). ``default_api_url`` and ``default_auth_url`` are the
+    production base URLs; the core swaps them for the emulators' in sandbox mode.
+    """
+
+    name: str
+    label: str
+    interactions: frozenset[str] = frozenset()
+    private_messages: bool = False
+    unauthorized_post_limit: int | None = None
+    default_api_url: str = ""
+    default_auth_url: str = ""
+    handle_hint: str = "URL or handle"
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """How to reach a service: app credentials and base URLs, from the configuration."""
+
+    client_id: str = ""
+    client_secret: str = ""
+    api_url: str = ""
+    auth_url: str = ""
+    sandbox: bool = False
+
+
+@dataclass(frozen=True)
+class OAuthDetails:
+    """The OAuth 2.0 authorization-code parameters of a service.
+
+    ``code_challenge_method`` is ``"S256"`` for services that require PKCE.
+    ``extra_authorize_params`` are added to the authorization URL as given.
+    """
+
+    authorize_url: str
+    access_token_url: str
+    scopes: tuple[str, ...]
+    scope_separator: str = " "
+    code_challenge_method: str | None = None
+    token_endpoint_auth_method: str = "client_secret_post"
+    extra_authorize_params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A token as the core stores it (encrypted at rest) and hands back to plugins."""
+
+    access_token: str
+    refresh_token: str | None = None
+    expires_at: datetime | None = None
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LinkedProfile:
+    """The person behind a freshly authorized token: becomes a connected profile."""
+
+    external_id: str
+    name: str
+    credentials: Credentials
+    granted: tuple[str, ...] = ()
+    declined: tuple[str, ...] = ()
+    picture_url: str | None = None
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """A page or account that can become a stream (search results, managed pages)."""
+
+    page_id: str
+    name: str
+    handle: str | None = None
+    url: str | None = None
+    picture_url: str | None = None
+    followers: int | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class ManagedPage:
+    """A page the connected person administers, and whether it can be added.
+
+    ``can_add`` is false when the person is not an Admin or a permission is missing;
+    ``reason`` then says why and what to do, in words for the person.
+    ``credentials`` carries the page's own token where the service issues one.
+    """
+
+    page: PageInfo
+    is_admin: bool
+    missing_permissions: tuple[str, ...] = ()
+    reason: str | None = None
+    credentials: Credentials | None = None
+
+    @property
+    def can_add(self) -> bool:
+        return self.is_admin and not self.missing_permissions
+
+
+@dataclass(frozen=True)
+class StreamRef:
+    """The stream a crawl, metrics or interaction call is about."""
+
+    page_id: str
+    authorized: bool
+    handle: str | None = None
+
+
+@dataclass(frozen=True)
+class Story:
+    """One item of a stream's feed. ``raw_type`` keeps the provider's own kind."""
+
+    external_id: str
+    created_at: datetime
+    text: str = ""
+    author_id: str | None = None
+    author_name: str | None = None
+    url: str | None = None
+    raw_type: str | None = None
+    updated_at: datetime | None = None
+    is_hidden: bool = False
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A reply under a story; ``parent_id`` is set for a reply to another comment."""
+
+    external_id: str
+    story_id: str
+    created_at: datetime
+    text: str = ""
+    author_id: str | None = None
+    author_name: str | None = None
+    parent_id: str | None = None
+    is_hidden: bool = False
+
+
+@dataclass(frozen=True)
+class Message:
+    """A private message in a conversation (authorized streams only)."""
+
+    external_id: str
+    conversation_id: str
+    created_at: datetime
+    text: str = ""
+    sender_id: str | None = None
+    sender_name: str | None = None
+
+
+@dataclass(frozen=True)
+class CrawlPage:
+    """One page of crawl results and the cursor that follows it.
+
+    The core stores the rows and ``cursor`` in one transaction, so a crawl that stops
+    after any page resumes from there without losing or duplicating anything.
+    """
+
+    cursor: str | None
+    stories: tuple[Story, ...] = ()
+    comments: tuple[Comment, ...] = ()
+    messages: tuple[Message, ...] = ()
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One metric figure. ``provider_metric`` names the provider metric it came from;
+    ``value`` is ``None`` when the service does not provide it (never a made-up 0)."""
+
+    name: str
+    value: int | None
+    provider_metric: str | None
+    level: str  # "post" or "page"
+    object_id: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """Something the team sends: ``kind`` is one of :data:`INTERACTIONS`."""
+
+    kind: str
+    target_id: str | None = None
+    text: str | None = None
+    undo: bool = False
+
+
+@dataclass(frozen=True)
+class InteractionResult:
+    """What the provider answered: the id of what was created, if anything."""
+
+    ok: bool
+    external_id: str | None = None

@@ -1,0 +1,47 @@
+"""Blueprints, one per screen family, and the few helpers they share."""
+from __future__ import annotations
+
+import functools
+
+from flask import abort, current_app, render_template, request
+from flask_login import current_user, login_required
+
+
+def is_partial_request() -> bool:
+    """True for an htmx request that wants a fragment.
+
+    History-restore requests also carry HX-Request but need the whole page.
+    """
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and request.headers.get("HX-History-Restore-Request") != "true"
+
+
+def render(page: str, partial: str, status: int = 200, **context):
+    """Render the whole page, or just ``partial`` for an htmx request.
+
+    The page template includes the same partial, so both answers stay identical.
+    """
+    return render_template(partial if is_partial_request() else page, **context), status
+
+
+def admin_required(view):
+    """Only admins of the current account may use ``view``; others get a 403 page."""
+
+    @functools.wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403, "Only account admins can open Account settings.")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def settings():
+    """The Settings of the running app."""
+    return current_app.extensions["streamdesk"]
+
+
+def plugins():
+    """The Plugins of the running app."""
+    return current_app.extensions["streamdesk.plugins"]

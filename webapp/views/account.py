@@ -1,0 +1,92 @@
+"""Account settings (admins only): users and roles, and the system status."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import current_user
+
+from .. import accounts, queue
+from ..models import Heartbeat
+from . import admin_required, render, settings
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+def _users_view(status: int = 200, **context):
+    return render("account/users.html", "account/_users.html", status=status,
+                  users=list(accounts.users_of(current_user.account)), **context)
+
+
+@bp.route("/")
+@admin_required
+def index():
+    return redirect(url_for("account.users"))
+
+
+@bp.route("/users")
+@admin_required
+def users():
+    """The account's users and their roles."""
+    return _users_view()
+
+
+@bp.route("/users", methods=["POST"])
+@admin_required
+def create_user():
+    """Add a user to the admin's account."""
+    form = request.form
+    try:
+        user = accounts.create_user(current_user.account, form.get("email", ""),
+                                    form.get("password", ""), form.get("role", "member"))
+    except accounts.AccountError as exc:
+        return _users_view(400, error=str(exc), form=form)
+    return _done(f"{user.email} has been added as {user.role}.")
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@admin_required
+def change_role(user_id: int):
+    """Make a user admin or member; the last admin cannot be demoted."""
+    try:
+        user = accounts.change_role(current_user.account, user_id, request.form.get("role", ""))
+    except accounts.AccountError as exc:
+        return _users_view(400, error=str(exc))
+    return _done(f"{user.email} is now {user.role}.")
+
+
+@bp.route("/users/<int:user_id>/delete", methods=["POST"])
+@admin_required
+def remove_user(user_id: int):
+    """Remove a user; the last admin cannot be removed."""
+    try:
+        email = accounts.remove_user(current_user.account, user_id)
+    except accounts.AccountError as exc:
+        return _users_view(400, error=str(exc))
+    if user_id == current_user.id:
+        return redirect(url_for("auth.login"), code=303)
+    return _done(f"{email} has been removed.")
+
+
+def _done(message: str):
+    # htmx swaps the refreshed list in place; a plain form post redirects (PRG).
+    if request.htmx:
+        return _users_view(message=message)
+    flash(message, "success")
+    return redirect(url_for("account.users"), code=303)
+
+
+@bp.route("/status")
+@admin_required
+def status():
+    """Scheduler heartbeat, queue lengths and live workers."""
+    beat = Heartbeat.get_or_none(Heartbeat.name == "scheduler")
+    queue_status, queue_error = None, None
+    try:
+        client = queue.connect(settings().redis_url) if settings().redis_url else None
+        if client is None:
+            queue_error = "REDIS_URL is not set: the queue runs only under `streamdesk run`."
+        else:
+            queue_status = queue.status(client)
+    except queue.QueueUnavailable as exc:
+        queue_error = str(exc)
+    return render("account/status.html", "account/_status.html",
+                  beat=beat, queue_status=queue_status, queue_error=queue_error)

@@ -1,0 +1,46 @@
+"""Logging in and out."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..accounts import AccountError, authenticate
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: an open redirect would let a link send people anywhere.
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("main.topics")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The login form; failed attempts are rate limited per e-mail and address."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.topics"))
+    error, email = None, ""
+    if request.method == "POST":
+        email = request.form.get("email", "")
+        try:
+            user = authenticate(email, request.form.get("password", ""), request.remote_addr or "?")
+        except AccountError as exc:
+            error = str(exc)
+        else:
+            login_user(user, remember=bool(request.form.get("remember")))
+            return redirect(_safe_next(request.args.get("next")))
+    status = 200 if error is None else (429 if "Too many" in error else 400)
+    return render_template("auth/login.html", error=error, email=email), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    """Log out (POST only, with CSRF, so a link elsewhere cannot log people out)."""
+    logout_user()
+    flash("You have been logged out.", "info")
+    return redirect(url_for("auth.login"), code=303)

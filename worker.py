@@ -1,0 +1,71 @@
+"""Start an RQ worker for Streamdesk's queues, and the cron schedule beside it.
+
+Run any number of these on any number of machines against the same ``REDIS_URL`` and
+``DATABASE_URL``; give ``--no-cron`` to all but one so scheduled jobs run once.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing
+import sys
+
+#: Seconds between scheduler heartbeats (shown on Account settings → Status).
+HEARTBEAT_INTERVAL = 60
+
+
+def run_cron(redis_url: str, heartbeat_interval: int = HEARTBEAT_INTERVAL) -> None:
+    """The cron schedule: enqueues jobs when they are due (RQ's CronScheduler)."""
+    from rq.cron import CronScheduler
+
+    from webapp import jobs, queue
+
+    scheduler = CronScheduler(connection=queue.connect(redis_url), logging_level=logging.WARNING)
+    scheduler.register(jobs.heartbeat, queue_name="default", interval=heartbeat_interval)
+    scheduler.start()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, check the configuration, and work until stopped."""
+    parser = argparse.ArgumentParser(prog="worker.py", description=__doc__)
+    parser.add_argument("--burst", action="store_true", help="Quit when the queues are empty.")
+    parser.add_argument("--no-cron", action="store_true", help="Do not run the cron schedule here.")
+    parser.add_argument("--heartbeat-interval", type=int, default=HEARTBEAT_INTERVAL)
+    args = parser.parse_args(argv)
+
+    from rq import Worker
+
+    from webapp import queue
+    from webapp.config import ConfigError, load_settings
+    from webapp.db import DatabaseError, check_connection, open_database
+
+    try:
+        settings = load_settings()
+        if not settings.redis_url:
+            raise ConfigError("REDIS_URL is not set: use `streamdesk run` for the embedded queue, "
+                              "or point REDIS_URL at a Redis or Valkey server.")
+        client = queue.connect(settings.redis_url)
+        db = open_database(settings.database_url)
+        check_connection(db)
+        db.close()
+    except (ConfigError, queue.QueueUnavailable, DatabaseError) as exc:
+        print(f"worker: {exc}", file=sys.stderr)
+        return 1
+
+    cron = None
+    if not args.no_cron:
+        cron = multiprocessing.get_context("spawn").Process(
+            target=run_cron, args=(settings.redis_url, args.heartbeat_interval), daemon=True)
+        cron.start()
+    try:
+        worker = Worker([queue.queue(client, name) for name in queue.QUEUES], connection=client)
+        worker.work(with_scheduler=True, burst=args.burst, logging_level="WARNING")
+    finally:
+        if cron is not None:
+            cron.terminate()
+            cron.join(5)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
