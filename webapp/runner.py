@@ -18,7 +18,7 @@ from . import queue
 from .accounts import AccountError, ensure_first_admin
 from .config import Settings, mask_url
 from .db import DatabaseError, check_connection, migrate, open_database
-from .embedded import server_url, start_valkey
+from .embedded import EmbeddedValkey, EmbeddedValkeyError
 from .plugins import PluginError, Plugins
 
 
@@ -43,12 +43,25 @@ def run(settings: Settings) -> int:
 
     valkey = worker = None
     # SIGTERM (e.g. from a process manager) stops everything like Ctrl-C does.
-    signal.signal(signal.SIGTERM, _interrupt)
+    terminated = []
+
+    def _terminate(signum, frame):
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    # Ctrl-C must stop us even when started from a shell that ignores SIGINT (a
+    # background job, CI): restore Python's default handler explicitly.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         redis_url = settings.redis_url
         if not redis_url:
-            valkey = start_valkey(settings.instance_path)
-            redis_url = server_url(valkey)
+            try:
+                valkey = EmbeddedValkey(settings.instance_path)
+            except EmbeddedValkeyError as exc:
+                click.echo(f"Error: {exc}", err=True)
+                return 1
+            redis_url = valkey.url
             click.echo(f"Embedded Valkey server on {redis_url}")
         try:
             queue.connect(redis_url)
@@ -56,33 +69,32 @@ def run(settings: Settings) -> int:
             click.echo(f"Error: {exc}. Check REDIS_URL, or unset it to use the embedded Valkey server.", err=True)
             return 1
         settings = dataclasses.replace(settings, redis_url=redis_url)
-        env = dict(os.environ, REDIS_URL=redis_url)
-        worker = subprocess.Popen([sys.executable, "-m", "worker"], env=env)
+        os.environ["REDIS_URL"] = redis_url
         from . import create_app
 
-        os.environ["REDIS_URL"] = redis_url
         app = create_app(settings, plugins)
         try:
             server = make_server(settings.host, settings.port, app, threaded=True)
-        except OSError as exc:
-            click.echo(f"Error: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}. "
+        except (OSError, SystemExit):  # werkzeug exits when the port is taken
+            click.echo(f"Error: cannot listen on {settings.host}:{settings.port}. "
                        "Set PORT to use another port.", err=True)
             return 1
+        # The worker starts once the port is ours, so a failed start leaves nothing behind.
+        worker = subprocess.Popen([sys.executable, "-m", "worker"], env=dict(os.environ))
         click.echo(f"Streamdesk is running on http://{settings.host}:{settings.port}"
                    f"{' (sandbox mode)' if app.config['SANDBOX'] else ''} — press Ctrl-C to stop.")
         click.echo(f"Database: {mask_url(settings.database_url)}")
-        server.serve_forever()
+        server.serve_forever()  # returns on Ctrl-C: werkzeug swallows KeyboardInterrupt
     except KeyboardInterrupt:
-        click.echo("\nStopping…")
+        pass
     finally:
-        _stop(worker)
+        if worker is not None:
+            click.echo("\nStopping…")
+        # After a terminal's Ctrl-C the worker got SIGINT too; after SIGTERM only we did.
+        _stop(worker, signalled=not terminated)
         if valkey is not None:
             valkey.stop()
     return 0
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 def _first_admin(settings: Settings) -> None:
@@ -95,12 +107,19 @@ def _first_admin(settings: Settings) -> None:
             click.echo(f"  password: {generated}   (shown only now; change it in Personal settings)")
 
 
-def _stop(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
+def _stop(process: subprocess.Popen | None, signalled: bool) -> None:
+    """Stop the worker: a warm shutdown first (the job at hand finishes), then cold."""
+    if process is None:
         return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    for attempt in range(2):
+        if process.poll() is not None:
+            return
+        if attempt or not signalled:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    process.kill()
+    process.wait()

@@ -1,0 +1,148 @@
+"""`streamdesk run`: the whole embedded stack in one process group, started and stopped."""
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import requests
+from conftest import STREAMDESK, subprocess_env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Run:
+    """`streamdesk run` in its own process group, its output read line by line."""
+
+    def __init__(self, environ, cwd, **extra):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen([STREAMDESK, "run"], cwd=cwd, start_new_session=True,
+                                     env=subprocess_env(environ, PORT=str(self.port), **extra),
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: queue.Queue = queue.Queue()
+        self.output: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line)
+
+    def wait_for(self, pattern: str, timeout: float = 60) -> re.Match:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                if self.proc.poll() is not None and self.lines.empty():
+                    break
+                continue
+            self.output.append(line)
+            match = re.search(pattern, line)
+            if match:
+                return match
+        raise AssertionError(f"{pattern!r} not printed; output:\n{''.join(self.output)}")
+
+    def interrupt(self) -> int:
+        """Ctrl-C: SIGINT to the whole foreground process group, as a terminal does."""
+        os.killpg(self.proc.pid, signal.SIGINT)
+        code = self.proc.wait(timeout=40)
+        self.wait_for("Stopping", timeout=5)
+        return code
+
+    def group_alive(self) -> bool:
+        try:
+            os.killpg(self.proc.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+
+def log_in(base: str, email: str, password: str) -> requests.Session:
+    session = requests.Session()
+    page = session.get(f"{base}/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = session.post(f"{base}/login", data={"email": email, "password": password, "csrf_token": token})
+    assert response.url.endswith("/topics"), response.text
+    return session
+
+
+def test_run_starts_everything_and_ctrl_c_stops_it(environ, tmp_path):
+    run = Run(environ, tmp_path)
+    try:
+        password = run.wait_for(r"password: (\S+)").group(1)
+        run.wait_for(r"Streamdesk is running on http://127\.0\.0\.1:\d+ \(sandbox mode\)")
+        session = log_in(run.url, "admin@example.com", password)
+
+        def status():
+            return session.get(f"{run.url}/account/status").text
+
+        deadline = time.monotonic() + 40
+        while "Last heartbeat:" not in status() or "No worker is running" in status():
+            assert time.monotonic() < deadline, status()
+            time.sleep(0.5)
+    finally:
+        code = run.interrupt()
+    assert code == 0, "".join(run.output)
+    deadline = time.monotonic() + 15
+    while run.group_alive():
+        assert time.monotonic() < deadline, "a process of the stack outlived Ctrl-C"
+        time.sleep(0.2)
+    assert "Traceback" not in "".join(run.output)
+
+    # A second run reuses the instance folder and keeps the data.
+    again = Run(environ, tmp_path)
+    try:
+        again.wait_for("Streamdesk is running on")
+        assert not any("Created the first account" in line for line in again.output)
+        log_in(again.url, "admin@example.com", password)
+    finally:
+        assert again.interrupt() == 0
+
+
+def test_first_admin_from_the_environment(environ, tmp_path):
+    run = Run(environ, tmp_path, ADMIN_EMAIL="Boss@Team.test", ADMIN_PASSWORD="a long admin secret")
+    try:
+        run.wait_for("Created the first account and its admin: boss@team.test")
+        run.wait_for("Streamdesk is running on")
+        assert not any("password:" in line for line in run.output)
+        assert "a long admin secret" not in "".join(run.output)
+        log_in(run.url, "boss@team.test", "a long admin secret")
+    finally:
+        run.interrupt()
+
+
+def test_run_with_unreachable_redis_fails_with_a_clear_message(environ, tmp_path):
+    out = subprocess.run([STREAMDESK, "run"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                         env=subprocess_env(environ, REDIS_URL="redis://127.0.0.1:1/0", PORT=str(free_port())))
+    assert out.returncode == 1
+    assert "Error: cannot reach Redis at redis://127.0.0.1:1/0" in out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+
+
+def test_run_with_malformed_database_url_fails_with_a_clear_message(environ, tmp_path):
+    out = subprocess.run([STREAMDESK, "run"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                         env=subprocess_env(environ, DATABASE_URL="postgresql://nobody@127.0.0.1:1/none"))
+    assert out.returncode == 1
+    assert out.stderr.startswith("Error: cannot open the database:")
+    assert "Traceback" not in out.stderr
+
+
+def test_users_create_command(environ, tmp_path):
+    def create(*args):
+        return subprocess.run([STREAMDESK, "users", "create", *args], cwd=tmp_path, capture_output=True,
+                              text=True, env=subprocess_env(environ), timeout=60)
+
+    out = create("--email", "ann@team.test", "--password", "a long password", "--admin", "--account", "Team")
+    assert out.returncode == 0 and "created admin ann@team.test in account 'Team'" in out.stdout
+    out = create("--email", "ann@team.test", "--password", "a long password")
+    assert out.returncode == 1 and "A user with the e-mail ann@team.test already exists." in out.stderr
+    out = create("--email", "bob@team.test", "--password", "short")
+    assert out.returncode == 1 and "at least 10 characters" in out.stderr
