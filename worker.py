@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     from webapp import queue
     from webapp.config import ConfigError, load_settings
     from webapp.db import DatabaseError, check_connection, open_database
+    from webapp.plugins import PluginError, Plugins
 
     try:
         settings = load_settings()
@@ -48,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         db = open_database(settings.database_url)
         check_connection(db)
         db.close()
-    except (ConfigError, queue.QueueUnavailable, DatabaseError) as exc:
+        # Fail at start, not in the first crawl, when an installed plugin is broken.
+        Plugins()
+    except (ConfigError, queue.QueueUnavailable, DatabaseError, PluginError) as exc:
         print(f"worker: {exc}", file=sys.stderr)
         return 1
 

@@ -90,3 +90,12 @@ def test_config_command_reports_a_malformed_url_on_one_line(tmp_path):
     assert out.returncode == 1
     assert out.stderr.strip() == ("Error: DATABASE_URL 'postgres:/oops' is malformed: "
                                   "use postgresql://user@host/dbname.")
+
+
+def test_dotenv_file_is_read_and_the_environment_wins(tmp_path):
+    (tmp_path / ".env").write_text("PORT=5123\nHOST=0.0.0.0\nMAIL_FROM=Team <team@example.com>\n")
+    env = dict(os.environ, STREAMDESK_INSTANCE=str(tmp_path / "i"), HOST="127.0.0.2")
+    env.pop("PORT", None)
+    out = subprocess.run([STREAMDESK, "config"], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "127.0.0.2:5123" in out.stdout and "Team <team@example.com>" in out.stdout

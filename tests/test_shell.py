@@ -84,3 +84,11 @@ def test_security_headers(client):
     assert "HX-Request" in response.headers["Vary"]
     cookie = response.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_expired_session_with_a_stale_form_goes_to_login_not_a_csrf_error(client, admin):
+    # The session (and the CSRF token inside it) is gone: log in again, don't blame the form.
+    response = client.post("/account/users", headers={"HX-Request": "true", "X-CSRFToken": "stale"}, data={})
+    assert response.status_code == 401 and response.headers["HX-Redirect"] == "/login"
+    response = client.post("/account/users", data={"csrf_token": "stale"})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint
+from flask import Blueprint, current_app, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -30,6 +31,10 @@ def _page(code: int, message: str):
 
 @bp.app_errorhandler(CSRFError)
 def csrf_error(exc: CSRFError):
+    # A session that expired took its CSRF token with it: that is a login problem,
+    # answered like any request without a session (HX-Redirect for htmx).
+    if not current_user.is_authenticated and request.endpoint != "auth.login":
+        return current_app.login_manager.unauthorized()
     return _page(400, "The form has expired or was not sent from Streamdesk "
                       f"({exc.description}). Reload the page and try again.")
 
