@@ -59,11 +59,14 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
 
     Htmx(app)
     csrf.init_app(app)
+    from . import linking
+
+    linking.init_app(app, settings, plugins)
     _init_login(app)
 
-    from .views import account, auth, errors, main, personal
+    from .views import account, auth, errors, main, personal, streams, topics
 
-    for blueprint in (auth.bp, main.bp, personal.bp, account.bp, errors.bp):
+    for blueprint in (auth.bp, main.bp, personal.bp, account.bp, topics.bp, streams.bp, errors.bp):
         app.register_blueprint(blueprint)
 
     @app.after_request

@@ -38,6 +38,7 @@ class Settings:
     host: str
     port: int
     sandbox: bool | None  # None: decided by whether provider credentials are set
+    public_url: str  # how people reach this installation (links in e-mails)
     environ: dict[str, str] = field(default_factory=dict, repr=False)
 
     def provider_value(self, service: str, key: str) -> str:
@@ -71,6 +72,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         host=environ.get("HOST", "127.0.0.1"),
         port=_port(environ.get("PORT", "5000")),
         sandbox=_tristate("SANDBOX", environ.get("SANDBOX")),
+        public_url=(environ.get("PUBLIC_URL") or f"http://{environ.get('HOST', '127.0.0.1')}:"
+                    f"{environ.get('PORT', '5000')}").rstrip("/"),
         environ=environ,
     )
 
@@ -129,6 +132,13 @@ def _tristate(name: str, value: str | None) -> bool | None:
     raise ConfigError(f"{name} must be 1/true/yes or 0/false/no, not {value!r}.")
 
 
+def _check_port(name: str, url: str) -> None:
+    try:
+        urlsplit(url).port  # raises ValueError on a non-numeric or out-of-range port
+    except ValueError:
+        raise ConfigError(f"{name} {mask_url(url)!r} has an invalid port.") from None
+
+
 def validate_database_url(url: str) -> None:
     """Accept ``sqlite:///path`` and ``postgresql://user:pass@host:port/db``."""
     parts = urlsplit(url)
@@ -139,10 +149,7 @@ def validate_database_url(url: str) -> None:
     if parts.scheme in ("postgres", "postgresql"):
         if not url.startswith(f"{parts.scheme}://"):
             raise ConfigError(f"DATABASE_URL {mask_url(url)!r} is malformed: use postgresql://user@host/dbname.")
-        try:
-            parts.port  # raises ValueError on a non-numeric port
-        except ValueError:
-            raise ConfigError(f"DATABASE_URL {mask_url(url)!r} has an invalid port.") from None
+        _check_port("DATABASE_URL", url)
         if not parts.path.strip("/"):
             raise ConfigError(f"DATABASE_URL {mask_url(url)!r} names no database: use postgresql://user@host/dbname.")
         return
@@ -160,10 +167,7 @@ def validate_redis_url(url: str) -> None:
             f"REDIS_URL {mask_url(url)!r} is not supported: use redis://host:6379/0 "
             "(or leave it unset for the embedded Valkey server)."
         )
-    try:
-        parts.port
-    except ValueError:
-        raise ConfigError(f"REDIS_URL {mask_url(url)!r} has an invalid port.") from None
+    _check_port("REDIS_URL", url)
     if parts.scheme != "unix" and not parts.hostname:
         raise ConfigError(f"REDIS_URL {mask_url(url)!r} names no host: use redis://host:6379/0.")
 
@@ -173,10 +177,7 @@ def validate_smtp_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise ConfigError(f"SMTP_URL {mask_url(url)!r} is not supported: use smtp://user:password@host:587.")
-    try:
-        parts.port
-    except ValueError:
-        raise ConfigError(f"SMTP_URL {mask_url(url)!r} has an invalid port.") from None
+    _check_port("SMTP_URL", url)
 
 
 def mask_url(url: str) -> str:
@@ -207,6 +208,7 @@ def describe(settings: Settings, services=()) -> list[tuple[str, str]]:
         ("SMTP_URL", mask_url(settings.smtp_url) if settings.smtp_url else "(not set: e-mail is logged, not sent)"),
         ("MAIL_FROM", settings.mail_from),
         ("HOST:PORT", f"{settings.host}:{settings.port}"),
+        ("PUBLIC_URL", settings.public_url),
         ("sandbox mode", "on" if is_sandbox(settings, services) else "off"),
     ]
     for service in services:

@@ -4,11 +4,16 @@ from __future__ import annotations
 import datetime
 
 from flask_login import UserMixin
-from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, Model
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, Model, TextField
 
+from .crypto import EncryptedTextField
 from .db import database
+from .values import Credentials
 
 ROLES = ("admin", "member")
+#: A stream's life: queued for its first crawl, crawling, active (up to date), expired
+#: (its token no longer works: reconnect), error (the last crawl failed; retried).
+STREAM_STATUSES = ("queued", "crawling", "active", "expired", "error")
 
 
 def utcnow() -> datetime.datetime:
@@ -59,3 +64,120 @@ class Heartbeat(BaseModel):
 
     name = CharField(max_length=64, primary_key=True)
     ran_at = DateTimeField()
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(v for v in (value or "").split(",") if v)
+
+
+class ConnectedProfile(BaseModel):
+    """A user's personal link to a service (OAuth token); private to that user."""
+
+    user = ForeignKeyField(User, backref="connected_profiles", on_delete="CASCADE")
+    service = CharField(max_length=32)
+    external_id = CharField(max_length=128)
+    name = CharField(max_length=255)
+    access_token = EncryptedTextField()
+    refresh_token = EncryptedTextField(null=True)
+    expires_at = DateTimeField(null=True)
+    scopes = TextField(default="")
+    granted = TextField(default="")
+    declined = TextField(default="")
+    status = CharField(max_length=16, default="connected")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    @property
+    def credentials(self) -> Credentials:
+        return Credentials(self.access_token, self.refresh_token, self.expires_at, _split(self.scopes))
+
+    @property
+    def granted_list(self) -> tuple[str, ...]:
+        return _split(self.granted)
+
+    @property
+    def declined_list(self) -> tuple[str, ...]:
+        return _split(self.declined)
+
+
+class Topic(BaseModel):
+    """A named group of streams, owned by an account."""
+
+    account = ForeignKeyField(Account, backref="topics", on_delete="CASCADE")
+    name = CharField(max_length=80)
+    created_at = DateTimeField(default=utcnow)
+
+
+class Stream(BaseModel):
+    """One page or account tracked inside a topic, authorized or not."""
+
+    topic = ForeignKeyField(Topic, backref="streams", on_delete="CASCADE")
+    service = CharField(max_length=32)
+    page_id = CharField(max_length=128)
+    name = CharField(max_length=255)
+    handle = CharField(max_length=255, null=True)
+    url = TextField(null=True)
+    picture_url = TextField(null=True)
+    authorized = BooleanField(default=False)
+    connected_profile = ForeignKeyField(ConnectedProfile, null=True, backref="streams", on_delete="SET NULL")
+    # A page token of its own where the service issues one (Facebook); else the
+    # connected profile's token is used.
+    access_token = EncryptedTextField(null=True)
+    refresh_token = EncryptedTextField(null=True)
+    expires_at = DateTimeField(null=True)
+    status = CharField(max_length=16, default="queued")
+    status_message = TextField(null=True)
+    cursor = TextField(null=True)
+    last_crawled_at = DateTimeField(null=True)
+    next_crawl_at = DateTimeField(null=True, index=True)
+    created_at = DateTimeField(default=utcnow)
+
+    @property
+    def credentials(self) -> Credentials | None:
+        """The token a crawl or interaction of this stream uses (None: public data only)."""
+        if self.access_token:
+            return Credentials(self.access_token, self.refresh_token, self.expires_at)
+        if self.authorized and self.connected_profile is not None:
+            return self.connected_profile.credentials
+        return None
+
+
+class Story(BaseModel):
+    """One item of a stream's feed."""
+
+    stream = ForeignKeyField(Stream, backref="stories", on_delete="CASCADE")
+    external_id = CharField(max_length=128)
+    created_at = DateTimeField()
+    updated_at = DateTimeField(null=True)
+    text = TextField(default="")
+    author_id = CharField(max_length=128, null=True)
+    author_name = CharField(max_length=255, null=True)
+    url = TextField(null=True)
+    raw_type = CharField(max_length=64, null=True)
+    is_hidden = BooleanField(default=False)
+
+
+class Comment(BaseModel):
+    """A reply under a story; ``parent_external_id`` threads replies to comments."""
+
+    stream = ForeignKeyField(Stream, backref="comments", on_delete="CASCADE")
+    external_id = CharField(max_length=128)
+    story_external_id = CharField(max_length=128)
+    parent_external_id = CharField(max_length=128, null=True)
+    created_at = DateTimeField()
+    text = TextField(default="")
+    author_id = CharField(max_length=128, null=True)
+    author_name = CharField(max_length=255, null=True)
+    is_hidden = BooleanField(default=False)
+
+
+class Message(BaseModel):
+    """A private message of an authorized stream."""
+
+    stream = ForeignKeyField(Stream, backref="messages", on_delete="CASCADE")
+    external_id = CharField(max_length=128)
+    conversation_id = CharField(max_length=128)
+    created_at = DateTimeField()
+    text = TextField(default="")
+    sender_id = CharField(max_length=128, null=True)
+    sender_name = CharField(max_length=255, null=True)

@@ -37,13 +37,19 @@ class Service:
 
 @dataclass(frozen=True)
 class ServiceConfig:
-    """How to reach a service: app credentials and base URLs, from the configuration."""
+    """How to reach a service: app credentials and base URLs, from the configuration.
+
+    ``app_token`` is an app-level token for calls made without a person's credentials,
+    where the service issues one separately from the OAuth client (X: the app's
+    *Bearer Token*, ``TWITTER_APP_TOKEN``); empty when unused.
+    """
 
     client_id: str = ""
     client_secret: str = ""
     api_url: str = ""
     auth_url: str = ""
     sandbox: bool = False
+    app_token: str = ""
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ def test_adding_a_user_swaps_the_list_in_place(page, live_url, admin, member):
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     log_in(page, live_url, admin.email, PASSWORD)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Account settings").click()
+    page.get_by_role("navigation", name="Account settings").get_by_role("link", name="Users").click()
     page.evaluate("window.__sameDocument = true")
     page.get_by_label("E-mail").fill("member@acme.test")
     page.get_by_label("Initial password").fill("a fine password")

@@ -19,9 +19,10 @@ def is_partial_request() -> bool:
 def render(page: str, partial: str, status: int = 200, **context):
     """Render the whole page, or just ``partial`` for an htmx request.
 
-    The page template includes the same partial, so both answers stay identical.
+    The page template includes the same partial (its name is passed as ``partial``),
+    so both answers stay identical.
     """
-    return render_template(partial if is_partial_request() else page, **context), status
+    return render_template(partial if is_partial_request() else page, partial=partial, **context), status
 
 
 def admin_required(view):

@@ -19,7 +19,7 @@ def _users_view(status: int = 200, **context):
 @bp.route("/")
 @admin_required
 def index():
-    return redirect(url_for("account.users"))
+    return redirect(url_for("topics.index"))
 
 
 @bp.route("/users")

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
+
+from ..expiry import expired_streams
+from ..models import Stream, Topic
 
 bp = Blueprint("main", __name__)
 
@@ -15,8 +18,15 @@ def index():
 @bp.route("/topics")
 @login_required
 def topics():
-    """The account's topics and the state of their streams."""
-    return render_template("main/topics.html")
+    """The account's topics and the state of their streams; expired ones in a red banner."""
+    account = current_user.account
+    topics = list(Topic.select().where(Topic.account == account).order_by(Topic.name))
+    streams = {}
+    for stream in (Stream.select().join(Topic).where(Topic.account == account)
+                   .order_by(Stream.service, Stream.name)):
+        streams.setdefault(stream.topic_id, []).append(stream)
+    return render_template("main/topics.html", topics=topics, streams=streams,
+                           expired=list(expired_streams(account)))
 
 
 @bp.route("/inbox")

@@ -1,13 +1,24 @@
 """Personal settings: the user's own profile, password and connected profiles."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from authlib.integrations.base_client import OAuthError
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
+from .. import linking, streams
 from ..accounts import AccountError, change_password
-from . import plugins, render
+from ..errors import ProviderError
+from ..models import ConnectedProfile
+from . import plugins, render, settings
+from .streams import _enqueue
 
 bp = Blueprint("personal", __name__, url_prefix="/personal")
+
+#: What a provider's OAuth error codes mean, in words for people.
+OAUTH_ERRORS = {
+    "access_denied": "You cancelled the connection, so nothing was linked.",
+    "mismatching_state": "The connection could not be verified (it was started in another window or expired). Please try again.",
+}
 
 
 @bp.route("/")
@@ -34,9 +45,104 @@ def password():
     return redirect(url_for("personal.index"), code=303)
 
 
+def _profiles_view(status: int = 200, **context):
+    # Only the current user's own profiles: connected profiles are private.
+    mine = {p.service: p for p in ConnectedProfile.select().where(ConnectedProfile.user == current_user.id)}
+    return render("personal/connected_profiles.html", "personal/_services.html", status=status,
+                  loaded=plugins().services.values(), profiles=mine, **context)
+
+
 @bp.route("/connected-profiles")
 @login_required
 def connected_profiles():
-    """The services a user can link a personal profile with."""
-    return render("personal/connected_profiles.html", "personal/_services.html",
-                  loaded=plugins().services.values())
+    """The services a user can link a personal profile with, and their links."""
+    return _profiles_view()
+
+
+def _service_or_404(service: str):
+    if plugins().get(service) is None or linking.client(service) is None:
+        return None
+    return plugins().get(service)
+
+
+@bp.route("/connected-profiles/<service>/connect")
+@login_required
+def connect(service: str):
+    """Start linking: off to the provider's consent page (in a popup when JS opened one)."""
+    if _service_or_404(service) is None:
+        return _profiles_view(404, error=f"There is no service called “{service[:40]}” to connect.")
+    session["link_popup"] = request.args.get("popup") == "1"
+    redirect_uri = url_for("personal.callback", service=service, _external=True)
+    return linking.client(service).authorize_redirect(redirect_uri)
+
+
+@bp.route("/connected-profiles/<service>/callback")
+@login_required
+def callback(service: str):
+    """The provider sends the person back here with a code (or an error)."""
+    loaded = _service_or_404(service)
+    if loaded is None:
+        return _profiles_view(404, error=f"There is no service called “{service[:40]}” to connect.")
+    label = loaded.service.label
+    popup = session.pop("link_popup", False)
+    try:
+        token = linking.client(service).authorize_access_token()
+        rt = streams.Runtime(settings(), plugins())
+        linked = rt.call("streamdesk_link_profile", service, token=dict(token))
+        linking.save_profile(current_user, service, linked)
+        revived = linking.reconnect_streams(rt, current_user, service)
+    except OAuthError as exc:
+        ok, message = False, OAUTH_ERRORS.get(exc.error, f"{label} refused the connection: "
+                                                        f"{exc.description or exc.error}.")
+    except ProviderError as exc:
+        ok, message = False, f"{label}: {exc.message}"
+    except streams.StreamError as exc:
+        ok, message = True, f"Your {label} profile is connected, but {exc}"
+    else:
+        for stream in revived:
+            _enqueue(stream.id)
+        ok = True
+        message = f"Your {label} profile {linked.name} is now connected."
+        if linked.declined:
+            message += f" You declined: {', '.join(linked.declined)}."
+        if revived:
+            message += f" Reconnected {len(revived)} expired stream{'s' if len(revived) > 1 else ''}."
+    flash(message, "success" if ok else "error")
+    if popup:
+        # The popup tells the page that opened it to refresh, then closes itself.
+        return render_template("personal/linked_popup.html", ok=ok, message=message)
+    return redirect(url_for("personal.connected_profiles"))
+
+
+@bp.route("/connected-profiles/<service>/disconnect", methods=["POST"])
+@login_required
+def disconnect(service: str):
+    """Forget the user's connected profile for ``service`` (after a confirmation)."""
+    loaded = plugins().get(service)
+    name = linking.disconnect(current_user, service) if loaded else None
+    if name is None:
+        return _profiles_view(404, error="You have no such connected profile.")
+    message = f"Your {loaded.service.label} profile {name} is disconnected."
+    if request.htmx:
+        return _profiles_view(message=message)
+    flash(message, "success")
+    return redirect(url_for("personal.connected_profiles"), code=303)
+
+
+@bp.route("/reconnect/<int:stream_id>")
+@login_required
+def reconnect(stream_id: int):
+    """The Reconnect button of the red banner: link the stream's service again."""
+    try:
+        stream = streams.get_stream(current_user.account, stream_id)
+    except streams.StreamError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("main.topics"))
+    if not stream.authorized:
+        # Public pages need no person's token: queue the stream again.
+        stream.status, stream.status_message = "queued", None
+        stream.save()
+        _enqueue(stream.id)
+        flash(f"“{stream.name}” is queued for crawling again.", "success")
+        return redirect(url_for("main.topics"))
+    return redirect(url_for("personal.connect", service=stream.service))

@@ -1,0 +1,185 @@
+"""Crawls: one background job brings one stream up to date.
+
+The cursor moves in the same transaction as the rows it covers, so a worker killed at
+any instant loses nothing and redoes at most one page. Rows are upserted by their
+provider id, so a retried or duplicated job never duplicates anything.
+"""
+from __future__ import annotations
+
+import datetime
+import logging
+from functools import lru_cache
+
+from redis import Redis
+from rq import Queue
+from rq.exceptions import DuplicateJobError
+
+from .config import load_settings
+from .db import database
+from .errors import NotFound, PermissionMissing, ProviderError, RateLimited, TokenExpired
+from .jobs import with_database
+from .models import Comment, ConnectedProfile, Message, Story, Stream, utcnow
+from .plugins import Plugins
+from .streams import Runtime
+from .values import CrawlPage, Credentials, StreamRef
+
+log = logging.getLogger(__name__)
+
+#: Seconds between two crawls of an up-to-date stream.
+CRAWL_INTERVAL = 300
+#: Seconds to wait after a provider failure before trying again.
+RETRY_AFTER_FAILURE = 600
+#: Refresh a token this long before it expires.
+REFRESH_MARGIN = datetime.timedelta(minutes=10)
+# SQLite allows 32,766 variables per statement; 10 columns × 500 rows stays far below.
+BATCH = 500
+
+
+@lru_cache(maxsize=1)
+def runtime() -> Runtime:
+    """Settings and plugins of this worker process, loaded once."""
+    return Runtime(load_settings(), Plugins())
+
+
+def job_id(stream_id: int) -> str:
+    return f"crawl-{stream_id}"
+
+
+def enqueue_crawl(client: Redis, stream_id: int) -> bool:
+    """Queue a crawl of one stream unless one is queued or running already."""
+    try:
+        Queue("crawl", connection=client).enqueue(
+            "webapp.crawl.crawl_stream", stream_id, job_id=job_id(stream_id), unique=True,
+            # The job key must go when the job ends, or `unique` would block the next crawl.
+            result_ttl=0, failure_ttl=300, job_timeout=1800)
+    except DuplicateJobError:
+        return False
+    return True
+
+
+@with_database
+def enqueue_due_crawls() -> int:
+    """Cron: queue every stream whose next crawl is due. Returns how many were queued."""
+    from . import queue
+
+    rt = runtime()
+    client = queue.connect(rt.settings.redis_url)
+    due = (Stream.select(Stream.id)
+           .where(Stream.status != "expired",
+                  (Stream.next_crawl_at.is_null()) | (Stream.next_crawl_at <= utcnow())))
+    return sum(enqueue_crawl(client, stream.id) for stream in due)
+
+
+@with_database
+def crawl_stream(stream_id: int) -> str:
+    """The crawl job: returns the stream's status afterwards."""
+    stream = Stream.get_or_none(Stream.id == stream_id)
+    if stream is None:
+        return "gone"
+    if stream.status == "expired":
+        return "expired"
+    return crawl(runtime(), stream)
+
+
+def crawl(rt: Runtime, stream: Stream) -> str:
+    """Bring ``stream`` up to date; maps every provider error to one behaviour."""
+    _set(stream, status="crawling")
+    try:
+        credentials = _fresh_credentials(rt, stream)
+        pages = rt.call("streamdesk_crawl", stream.service,
+                        stream=StreamRef(stream.page_id, stream.authorized, stream.handle),
+                        credentials=credentials, cursor=stream.cursor)
+        for page in pages:
+            with database.atomic():
+                ingest(stream, page)
+                Stream.update(cursor=page.cursor).where(Stream.id == stream.id).execute()
+    except TokenExpired as exc:
+        from .expiry import expire_stream
+
+        expire_stream(rt, stream, exc.message)
+        return "expired"
+    except RateLimited as exc:
+        # Not a failure: the stream stays as it was and is crawled when the provider allows.
+        _set(stream, status="active" if stream.last_crawled_at else "queued",
+             status_message=f"Paused by a rate limit until {_later(exc.retry_after):%H:%M} UTC.",
+             next_crawl_at=_later(exc.retry_after))
+        return "rate limited"
+    except (PermissionMissing, NotFound, ProviderError) as exc:
+        _set(stream, status="error", status_message=exc.message, next_crawl_at=_later(RETRY_AFTER_FAILURE))
+        return "error"
+    except Exception:  # a plugin bug: logged, shown as an error, retried later
+        log.exception("crawl of stream %s failed", stream.id)
+        _set(stream, status="error", status_message="The last crawl failed unexpectedly; it will be retried.",
+             next_crawl_at=_later(RETRY_AFTER_FAILURE))
+        return "error"
+    _set(stream, status="active", status_message=None, last_crawled_at=utcnow(),
+         next_crawl_at=_later(CRAWL_INTERVAL))
+    return "active"
+
+
+def _later(seconds: float) -> datetime.datetime:
+    return utcnow() + datetime.timedelta(seconds=max(1, seconds))
+
+
+def _set(stream: Stream, **fields) -> None:
+    Stream.update(**fields).where(Stream.id == stream.id).execute()
+    for name, value in fields.items():
+        setattr(stream, name, value)
+
+
+def _fresh_credentials(rt: Runtime, stream: Stream) -> Credentials | None:
+    """The stream's credentials, refreshed first when they are about to expire.
+
+    A refreshed token (and its rotated refresh token) is stored before it is used, so a
+    crash cannot lose the only valid refresh token.
+    """
+    credentials = stream.credentials
+    if (credentials is None or credentials.expires_at is None or credentials.refresh_token is None
+            or credentials.expires_at - REFRESH_MARGIN > utcnow()
+            or not rt.plugins.supports(stream.service, "streamdesk_refresh")):
+        return credentials
+    fresh = rt.call("streamdesk_refresh", stream.service, credentials=credentials)
+    if fresh is None:
+        return credentials
+    expires = fresh.expires_at.replace(tzinfo=None) if fresh.expires_at else None
+    if stream.access_token:
+        _set(stream, access_token=fresh.access_token, refresh_token=fresh.refresh_token, expires_at=expires)
+    elif stream.connected_profile is not None:
+        ConnectedProfile.update(access_token=fresh.access_token, refresh_token=fresh.refresh_token,
+                                expires_at=expires, updated_at=utcnow()).where(
+            ConnectedProfile.id == stream.connected_profile_id).execute()
+    return fresh
+
+
+def _naive(value):
+    """Provider times may be aware; the database keeps naive UTC."""
+    if value is not None and value.tzinfo is not None:
+        return value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def ingest(stream: Stream, page: CrawlPage) -> None:
+    """Upsert one crawl page's stories, comments and messages by their provider ids."""
+    _upsert(Story, [dict(stream=stream.id, external_id=s.external_id, created_at=_naive(s.created_at),
+                         updated_at=_naive(s.updated_at), text=s.text or "", author_id=s.author_id,
+                         author_name=s.author_name, url=s.url, raw_type=s.raw_type, is_hidden=s.is_hidden)
+                    for s in page.stories],
+            [Story.updated_at, Story.text, Story.is_hidden, Story.url])
+    _upsert(Comment, [dict(stream=stream.id, external_id=c.external_id, story_external_id=c.story_id,
+                           parent_external_id=c.parent_id, created_at=_naive(c.created_at), text=c.text or "",
+                           author_id=c.author_id, author_name=c.author_name, is_hidden=c.is_hidden)
+                      for c in page.comments],
+            [Comment.text, Comment.is_hidden])
+    _upsert(Message, [dict(stream=stream.id, external_id=m.external_id, conversation_id=m.conversation_id,
+                           created_at=_naive(m.created_at), text=m.text or "", sender_id=m.sender_id,
+                           sender_name=m.sender_name)
+                      for m in page.messages],
+            [Message.text])
+
+
+def _upsert(model, rows: list[dict], update: list) -> None:
+    for start in range(0, len(rows), BATCH):
+        (model.insert_many(rows[start:start + BATCH])
+         .on_conflict(conflict_target=[model.stream, model.external_id],
+                      preserve=update)
+         .execute())

@@ -1,0 +1,106 @@
+"""Linking a person's own profile on a service (OAuth 2.0 through authlib).
+
+The plugin says how (:class:`~webapp.values.OAuthDetails`); authlib runs the flow and
+checks ``state`` (and PKCE where asked); the plugin turns the token into a
+:class:`~webapp.values.LinkedProfile`, which becomes the user's connected profile.
+"""
+from __future__ import annotations
+
+from authlib.integrations.flask_client import OAuth
+
+from . import services
+from .db import database
+from .models import ConnectedProfile, Stream, Topic, User, utcnow
+from .streams import Runtime
+from .values import LinkedProfile
+
+oauth = OAuth()
+
+
+def init_app(app, settings, plugins) -> None:
+    """Register one authlib client per service whose plugin can link profiles."""
+    oauth.init_app(app)
+    for name in plugins.services:
+        if not plugins.supports(name, "streamdesk_link_details"):
+            continue
+        config = services.service_config(settings, plugins, name)
+        details = plugins.call("streamdesk_link_details", name, config)
+        client_kwargs = {
+            "scope": details.scope_separator.join(details.scopes),
+            "token_endpoint_auth_method": details.token_endpoint_auth_method,
+        }
+        if details.code_challenge_method:
+            client_kwargs["code_challenge_method"] = details.code_challenge_method
+        oauth.register(
+            name, overwrite=True, client_id=config.client_id, client_secret=config.client_secret,
+            authorize_url=details.authorize_url, access_token_url=details.access_token_url,
+            authorize_params=details.extra_authorize_params or None, client_kwargs=client_kwargs)
+
+
+def client(service: str):
+    """The authlib client of ``service``, or None when it cannot link profiles."""
+    return oauth.create_client(service)
+
+
+def save_profile(user: User, service: str, linked: LinkedProfile) -> ConnectedProfile:
+    """Store (or replace) the user's connected profile for ``service``; tokens encrypted."""
+    c = linked.credentials
+    expires = c.expires_at.replace(tzinfo=None) if c.expires_at and c.expires_at.tzinfo else c.expires_at
+    fields = dict(external_id=linked.external_id, name=linked.name[:255], access_token=c.access_token,
+                  refresh_token=c.refresh_token, expires_at=expires, scopes=",".join(c.scopes),
+                  granted=",".join(linked.granted), declined=",".join(linked.declined),
+                  status="connected", updated_at=utcnow())
+    with database.atomic():
+        profile = ConnectedProfile.get_or_none((ConnectedProfile.user == user) & (ConnectedProfile.service == service))
+        if profile is None:
+            return ConnectedProfile.create(user=user, service=service, **fields)
+        for key, value in fields.items():
+            setattr(profile, key, value)
+        profile.save()
+    return profile
+
+
+def disconnect(user: User, service: str) -> str | None:
+    """Delete the user's connected profile; its authorized streams then need a reconnect."""
+    with database.atomic():
+        profile = ConnectedProfile.get_or_none((ConnectedProfile.user == user) & (ConnectedProfile.service == service))
+        if profile is None:
+            return None
+        name = profile.name
+        profile.delete_instance()
+    return name
+
+
+def reconnect_streams(rt: Runtime, user: User, service: str) -> list[Stream]:
+    """After a (re)link: give the account's expired streams of ``service`` fresh tokens.
+
+    An authorized stream comes back when the new connected profile administers its page;
+    an unauthorized one needs no token of a person and is simply queued again.
+    Returns the streams that were revived (status queued).
+    """
+    from .streams import managed_pages
+
+    expired = list(Stream.select().join(Topic).where(
+        Topic.account == user.account_id, Stream.service == service, Stream.status == "expired"))
+    if not expired:
+        return []
+    pages = {}
+    if any(s.authorized for s in expired) and rt.plugins.supports(service, "streamdesk_managed_pages"):
+        profile, managed = managed_pages(rt, user, service)
+        pages = {p.page.page_id: p for p in managed if p.can_add}
+    revived = []
+    with database.atomic():
+        for stream in expired:
+            fields = dict(status="queued", status_message=None, next_crawl_at=None)
+            if stream.authorized:
+                page = pages.get(stream.page_id)
+                if page is None:
+                    continue
+                c = page.credentials
+                fields.update(connected_profile=profile.id,
+                              access_token=c.access_token if c else None,
+                              refresh_token=c.refresh_token if c else None,
+                              expires_at=c.expires_at if c else None)
+            Stream.update(**fields).where(Stream.id == stream.id).execute()
+            revived.append(stream)
+    return revived

@@ -1,0 +1,147 @@
+"""Streams: adding a page to a topic (authorized or not), and queueing its crawls.
+
+Every Add is checked again against the plugin on the server: the page must be one the
+person administers (authorized) or one the search really returns (unauthorized), so a
+forged page id in a request adds nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from peewee import IntegrityError
+
+from . import services
+from .config import Settings
+from .db import database
+from .errors import TokenExpired
+from .models import ConnectedProfile, Stream, Topic, User, utcnow
+from .plugins import Plugins
+from .values import ManagedPage, PageInfo
+
+MAX_QUERY = 500
+
+
+class StreamError(ValueError):
+    """A stream request cannot be done; the message says why (and what to do)."""
+
+
+class NoConnectedProfile(StreamError):
+    """The person has no connected profile for the service (or it expired)."""
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What service functions need from the running process."""
+
+    settings: Settings
+    plugins: Plugins
+
+    def call(self, hook: str, service: str, **kwargs):
+        return services.call(self.settings, self.plugins, hook, service, **kwargs)
+
+    def label(self, service: str) -> str:
+        loaded = self.plugins.get(service)
+        if loaded is None:
+            raise StreamError(f"There is no service called “{service[:40]}”.")
+        return loaded.service.label
+
+
+def connected_profile(user: User, service: str) -> ConnectedProfile | None:
+    """The user's own connected profile for ``service`` (never another user's)."""
+    return ConnectedProfile.get_or_none((ConnectedProfile.user == user) & (ConnectedProfile.service == service))
+
+
+def managed_pages(rt: Runtime, user: User, service: str) -> tuple[ConnectedProfile, list[ManagedPage]]:
+    """The pages ``user`` administers on ``service``, through their connected profile."""
+    label = rt.label(service)
+    if not rt.plugins.supports(service, "streamdesk_managed_pages"):
+        raise StreamError(f"{label} does not support authorized streams.")
+    profile = connected_profile(user, service)
+    if profile is None:
+        raise NoConnectedProfile(f"You have no connected {label} profile yet.")
+    if profile.status == "expired":
+        raise NoConnectedProfile(f"Your connected {label} profile has expired: connect it again.")
+    try:
+        pages = rt.call("streamdesk_managed_pages", service, credentials=profile.credentials)
+    except TokenExpired:
+        profile.status = "expired"
+        profile.save()
+        raise NoConnectedProfile(f"Your connected {label} profile has expired: connect it again.") from None
+    return profile, list(pages)
+
+
+def search_pages(rt: Runtime, user: User, service: str, query: str) -> list[PageInfo]:
+    """Public pages of ``service`` matching a URL, handle or text (most relevant first)."""
+    label = rt.label(service)
+    if not rt.plugins.supports(service, "streamdesk_search"):
+        raise StreamError(f"{label} does not support adding public pages.")
+    query = (query or "").strip()
+    if not query:
+        raise StreamError(f"Enter the {label} page's URL or handle.")
+    if len(query) > MAX_QUERY:
+        raise StreamError(f"That is too long to be a {label} URL or handle ({len(query):,} characters).")
+    profile = connected_profile(user, service)
+    credentials = profile.credentials if profile is not None and profile.status != "expired" else None
+    return list(rt.call("streamdesk_search", service, query=query, credentials=credentials))
+
+
+def _check_new(topic: Topic, service: str, page_id: str, name: str) -> None:
+    if Stream.select().where(Stream.topic == topic, Stream.service == service, Stream.page_id == page_id).exists():
+        raise StreamError(f"“{name}” is already a stream of this topic.")
+
+
+def add_authorized(rt: Runtime, user: User, topic: Topic, service: str, page_id: str) -> Stream:
+    """Add one of the user's managed pages as an authorized stream."""
+    profile, pages = managed_pages(rt, user, service)
+    page = next((p for p in pages if p.page.page_id == page_id), None)
+    if page is None:
+        raise StreamError("That page is not one your connected profile administers.")
+    if not page.can_add:
+        raise StreamError(page.reason or "You cannot add this page.")
+    return _create(topic, service, page.page, authorized=True, profile=profile, managed=page)
+
+
+def add_unauthorized(rt: Runtime, user: User, topic: Topic, service: str, page_id: str, query: str) -> Stream:
+    """Add a public page found by ``query`` as an unauthorized stream."""
+    page = next((p for p in search_pages(rt, user, service, query) if p.page_id == page_id), None)
+    if page is None:
+        raise StreamError("That page is not among the search results: search again and choose one.")
+    return _create(topic, service, page, authorized=False)
+
+
+def _create(topic: Topic, service: str, page: PageInfo, authorized: bool,
+            profile: ConnectedProfile | None = None, managed: ManagedPage | None = None) -> Stream:
+    credentials = managed.credentials if managed is not None else None
+    try:
+        with database.atomic():
+            _check_new(topic, service, page.page_id, page.name)
+            return Stream.create(
+                topic=topic, service=service, page_id=page.page_id, name=page.name[:255],
+                handle=page.handle, url=page.url, picture_url=page.picture_url, authorized=authorized,
+                connected_profile=profile,
+                access_token=credentials.access_token if credentials else None,
+                refresh_token=credentials.refresh_token if credentials else None,
+                expires_at=credentials.expires_at if credentials else None,
+                status="queued", created_at=utcnow())
+    except IntegrityError:  # a concurrent Add of the same page won the race
+        raise StreamError(f"“{page.name}” is already a stream of this topic.") from None
+
+
+def streams_of(topic: Topic):
+    return Stream.select().where(Stream.topic == topic).order_by(Stream.service, Stream.name)
+
+
+def get_stream(account, stream_id) -> Stream:
+    """A stream of one of ``account``'s topics; StreamError otherwise."""
+    stream = (Stream.select().join(Topic)
+              .where(Stream.id == stream_id, Topic.account == account).first())
+    if stream is None:
+        raise StreamError("There is no such stream in your account.")
+    return stream
+
+
+def remove_stream(account, stream_id) -> str:
+    with database.atomic():
+        stream = get_stream(account, stream_id)
+        stream.delete_instance(recursive=True)
+    return stream.name

@@ -1,0 +1,85 @@
+"""Topics: named groups of streams, owned by an account. Views and jobs call these."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from peewee import fn
+
+from .db import database
+from .models import Account, Story, Stream, Topic
+
+MAX_NAME = 80
+
+
+class TopicError(ValueError):
+    """A topic request cannot be done; the message says why."""
+
+
+def check_name(account: Account, name: str, exclude: Topic | None = None) -> str:
+    """The cleaned topic name, or TopicError (empty, too long, taken in this account)."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise TopicError("Enter a topic name.")
+    if len(name) > MAX_NAME:
+        raise TopicError(f"A topic name can be at most {MAX_NAME} characters long (this one has {len(name)}).")
+    taken = Topic.select().where(Topic.account == account, fn.LOWER(Topic.name) == name.lower())
+    if exclude is not None:
+        taken = taken.where(Topic.id != exclude.id)
+    if taken.exists():
+        raise TopicError(f"A topic named “{name}” already exists.")
+    return name
+
+
+def topics_of(account: Account):
+    """The account's topics by name."""
+    return Topic.select().where(Topic.account == account).order_by(fn.LOWER(Topic.name))
+
+
+def get_topic(account: Account, topic_id) -> Topic:
+    """A topic of ``account``; TopicError for ids of other accounts or unknown ids."""
+    topic = Topic.get_or_none((Topic.id == topic_id) & (Topic.account == account))
+    if topic is None:
+        raise TopicError("There is no such topic in your account.")
+    return topic
+
+
+def create_topic(account: Account, name: str) -> Topic:
+    with database.atomic():
+        return Topic.create(account=account, name=check_name(account, name))
+
+
+def rename_topic(account: Account, topic_id, name: str) -> Topic:
+    with database.atomic():
+        topic = get_topic(account, topic_id)
+        topic.name = check_name(account, name, exclude=topic)
+        topic.save()
+    return topic
+
+
+@dataclass(frozen=True)
+class TopicSize:
+    """What deleting a topic takes with it."""
+
+    streams: int
+    stories: int
+
+    def describe(self) -> str:
+        def plural(n, word):
+            return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+        return f"{plural(self.streams, 'stream')} and {plural(self.stories, 'story').replace('storys', 'stories')}"
+
+
+def topic_size(topic: Topic) -> TopicSize:
+    streams = Stream.select().where(Stream.topic == topic)
+    return TopicSize(streams.count(), Story.select().where(Story.stream.in_(streams)).count())
+
+
+def delete_topic(account: Account, topic_id) -> tuple[str, TopicSize]:
+    """Delete a topic with its streams and what they crawled; returns its name and size."""
+    with database.atomic():
+        topic = get_topic(account, topic_id)
+        size = topic_size(topic)
+        name = topic.name
+        topic.delete_instance(recursive=True)
+    return name, size

@@ -1,0 +1,153 @@
+"""Adding streams to a topic (Account settings → Topics → topic → Add), and their status."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask_login import current_user
+
+from .. import queue, streams, topics
+from ..errors import InvalidQuery, ProviderError
+from ..streams import Runtime, StreamError
+from . import admin_required, plugins, render, settings
+
+bp = Blueprint("streams", __name__, url_prefix="/account/topics/<int:topic_id>")
+
+#: While a stream waits for or runs its crawl, its status is polled this often.
+PENDING = ("queued", "crawling")
+
+
+def _runtime() -> Runtime:
+    return Runtime(settings(), plugins())
+
+
+def _topic(topic_id: int):
+    try:
+        return topics.get_topic(current_user.account, topic_id)
+    except topics.TopicError:
+        return None
+
+
+def _not_found(message="There is no such topic in your account."):
+    return render("errors/page.html", "errors/_message.html", status=404, code=404,
+                  title="Not found", message=message)
+
+
+def _panel(topic, service: str, kind: str, status: int = 200, **context):
+    """The Add panel: a full page without JavaScript, the panel alone for htmx."""
+    loaded = plugins().get(service)
+    return render("streams/add.html", f"streams/_{kind}.html", status=status,
+                  topic=topic, service=service, loaded=loaded, **context)
+
+
+@bp.route("/add/<service>/owned")
+@admin_required
+def owned(topic_id: int, service: str):
+    """The pages the user's connected profile administers, each with its own Add."""
+    topic = _topic(topic_id)
+    if topic is None or plugins().get(service) is None:
+        return _not_found() if topic is None else _not_found(f"There is no service called “{service[:40]}”.")
+    try:
+        profile, pages = streams.managed_pages(_runtime(), current_user, service)
+    except streams.NoConnectedProfile as exc:
+        return _panel(topic, service, "owned", no_profile=str(exc))
+    except (StreamError, ProviderError) as exc:
+        return _panel(topic, service, "owned", status=400 if isinstance(exc, StreamError) else 502,
+                      error=getattr(exc, "message", str(exc)))
+    added = {s.page_id for s in streams.streams_of(topic) if s.service == service}
+    return _panel(topic, service, "owned", profile=profile, pages=pages, added=added)
+
+
+@bp.route("/add/<service>/public")
+@admin_required
+def public(topic_id: int, service: str):
+    """Search a service's public pages by URL or handle; each result has its own Add."""
+    topic = _topic(topic_id)
+    if topic is None or plugins().get(service) is None:
+        return _not_found() if topic is None else _not_found(f"There is no service called “{service[:40]}”.")
+    query = request.args.get("q")
+    if query is None:
+        return _panel(topic, service, "public", query="")
+    try:
+        results = streams.search_pages(_runtime(), current_user, service, query)
+    except (StreamError, InvalidQuery) as exc:
+        return _panel(topic, service, "public", status=400, query=query, error=getattr(exc, "message", str(exc)))
+    except ProviderError as exc:
+        return _panel(topic, service, "public", status=502, query=query, error=exc.message)
+    added = {s.page_id for s in streams.streams_of(topic) if s.service == service}
+    return _panel(topic, service, "public", query=query, results=results, added=added)
+
+
+@bp.route("/streams", methods=["POST"])
+@admin_required
+def add(topic_id: int):
+    """Add a stream, checked again against the plugin, and queue its first crawl."""
+    topic = _topic(topic_id)
+    if topic is None:
+        return _not_found()
+    form = request.form
+    service, page_id, kind = form.get("service", ""), form.get("page_id", ""), form.get("kind", "")
+    try:
+        if kind == "owned":
+            stream = streams.add_authorized(_runtime(), current_user, topic, service, page_id)
+        elif kind == "public":
+            stream = streams.add_unauthorized(_runtime(), current_user, topic, service, page_id, form.get("q", ""))
+        else:
+            raise StreamError("Choose whether the page is one of yours or a public page.")
+    except (StreamError, ProviderError) as exc:
+        message = getattr(exc, "message", str(exc))
+        if request.htmx:
+            return render("streams/add.html", "streams/_add_result.html", status=400, error=message)
+        flash(message, "error")
+        return redirect(url_for("topics.manage", topic_id=topic.id), code=303)
+    queued = _enqueue(stream.id)
+    if request.htmx:
+        return render("streams/add.html", "streams/_add_result.html", stream=stream, topic=topic,
+                      streams=list(streams.streams_of(topic)), queued=queued)
+    flash(f"“{stream.name}” added{'' if queued else ' (its first crawl will start when the queue is back)'}.",
+          "success")
+    return redirect(url_for("topics.manage", topic_id=topic.id), code=303)
+
+
+def _enqueue(stream_id: int) -> bool:
+    """Queue the first crawl; the cron schedule catches up if the queue is unreachable."""
+    from ..crawl import enqueue_crawl
+
+    url = settings().redis_url
+    if not url:
+        return False
+    try:
+        enqueue_crawl(queue.connect(url), stream_id)
+    except queue.QueueUnavailable as exc:
+        current_app.logger.warning("could not queue the first crawl of stream %s: %s", stream_id, exc)
+        return False
+    return True
+
+
+@bp.route("/streams")
+@admin_required
+def status(topic_id: int):
+    """The topic's streams and their status (polled while a crawl is pending)."""
+    topic = _topic(topic_id)
+    if topic is None:
+        return _not_found()
+    if not request.htmx:
+        return redirect(url_for("topics.manage", topic_id=topic.id))
+    rows = list(streams.streams_of(topic))
+    html, _ = render("topics/manage.html", "streams/_list.html", topic=topic, streams=rows)
+    # 286 tells htmx to stop polling once nothing is pending.
+    return html, 200 if any(s.status in PENDING for s in rows) else 286
+
+
+@bp.route("/streams/<int:stream_id>/delete", methods=["POST"])
+@admin_required
+def remove(topic_id: int, stream_id: int):
+    """Remove a stream and what it crawled."""
+    topic = _topic(topic_id)
+    if topic is None:
+        return _not_found()
+    try:
+        name = streams.remove_stream(current_user.account, stream_id)
+    except StreamError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"“{name}” removed from {topic.name}.", "success")
+    return redirect(url_for("topics.manage", topic_id=topic.id), code=303)
