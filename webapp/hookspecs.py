@@ -85,7 +85,8 @@ def streamdesk_search(service, config, query, credentials):
     an app-level call is used when None). Never fetch the URL the person typed.
     Returns: a list of :class:`~webapp.values.PageInfo` (empty when nothing matches).
     Raises: InvalidQuery (the query cannot name a page of this service, with a message
-    saying so), RateLimited, ProviderUnavailable, TokenExpired.
+    saying so), RateLimited, ProviderUnavailable, TokenExpired, PermissionMissing (the
+    app lacks the access public lookups need, e.g. an app-only token).
     """
 
 

@@ -1,14 +1,32 @@
 """Twitter/X provider plugin (X API v2).
 
-At this stage it only declares the service; its link, search, crawl, metrics and
-interaction hooks arrive with the Twitter/X provider issue.
+Every URL is built from the :class:`~webapp.values.ServiceConfig`: ``api_url``
+(``https://api.x.com`` in production, the emulator in sandbox mode) and ``auth_url``
+(``https://x.com/i/oauth2``). Calls without a person's credentials (search, public
+streams, their metrics) use the app-only bearer token ``config.app_token`` — X's
+*Bearer Token* of the app, because X issues app-only tokens from the consumer keys,
+not from the OAuth 2.0 client id and secret.
+
+Each hook returns ``None`` for other services, so pluggy's first-result dispatch
+reaches the plugin that serves the service asked for.
 """
+from __future__ import annotations
+
 from webapp.hookspecs import hookimpl
 from webapp.values import Service
 
+from .crawl import crawl
+from .interactions import interact
+from .link import link_details, link_profile, managed_pages, refresh
+from .metrics import metrics
+from .search import search
+
+NAME = "twitter"
+
 SERVICE = Service(
-    name="twitter",
+    name=NAME,
     label="X (Twitter)",
+    interactions=frozenset({"publish", "reply", "like", "hide", "delete", "message"}),
     private_messages=True,
     unauthorized_post_limit=100,
     default_api_url="https://api.x.com",
@@ -21,3 +39,113 @@ SERVICE = Service(
 def streamdesk_services():
     """Declare the X (Twitter) service."""
     return SERVICE
+
+
+@hookimpl
+def streamdesk_link_details(service, config):
+    """OAuth 2.0 with PKCE (S256): authorize on x.com, exchange at ``{api_url}/2/oauth2/token``.
+
+    Scopes include ``offline.access`` so X issues a (rotating) refresh token.
+    """
+    if service != NAME:
+        return None
+
+    return link_details(config)
+
+
+@hookimpl
+def streamdesk_link_profile(service, config, token):
+    """Read ``/2/users/me`` with the new token: the profile, its credentials (refresh token,
+    expiry), the scopes granted and the requested ones declined.
+
+    Raises TokenExpired, PermissionMissing, RateLimited, ProviderUnavailable.
+    """
+    if service != NAME:
+        return None
+
+    return link_profile(config, token)
+
+
+@hookimpl
+def streamdesk_refresh(service, config, credentials):
+    """Refresh with the refresh token; the returned credentials carry the *rotated* refresh
+    token (the old one stops working) and must be stored at once.
+
+    Returns None when there is no refresh token (``offline.access`` not granted).
+    Raises TokenExpired only when X refuses the refresh token; RateLimited and
+    ProviderUnavailable otherwise (the profile stays connected).
+    """
+    if service != NAME:
+        return None
+
+    return refresh(config, credentials)
+
+
+@hookimpl
+def streamdesk_managed_pages(service, config, credentials):
+    """The connected account itself, as the one page its person administers (is_admin).
+
+    Missing essential scopes (tweet.read, users.read, offline.access) are listed.
+    Raises TokenExpired, RateLimited, ProviderUnavailable.
+    """
+    if service != NAME:
+        return None
+
+    return managed_pages(config, credentials)
+
+
+@hookimpl
+def streamdesk_search(service, config, query, credentials):
+    """Find the X account a profile URL or handle names (``/2/users/by/username``).
+
+    Bad handles and non-X URLs raise InvalidQuery before any call; the typed URL is
+    never fetched. Uses the person's token, or the app's bearer token when None.
+    Returns [] when no such account exists (or it is suspended).
+    Raises InvalidQuery, RateLimited, ProviderUnavailable, TokenExpired, PermissionMissing.
+    """
+    if service != NAME:
+        return None
+
+    return search(config, query, credentials)
+
+
+@hookimpl
+def streamdesk_crawl(service, config, stream, credentials, cursor):
+    """A lazy iterator of CrawlPage: authorized streams get their tweets, mentions (replies
+    threaded as comments) and direct messages; unauthorized streams their newest tweets,
+    within X's 100 most recent. An idle re-crawl costs at most two calls.
+
+    Raises TokenExpired, PermissionMissing, RateLimited, NotFound, ProviderUnavailable.
+    """
+    if service != NAME:
+        return None
+
+    return crawl(config, stream, credentials, cursor)
+
+
+@hookimpl
+def streamdesk_metrics(service, config, stream, credentials, story_ids):
+    """Post figures (impressions, likes, reposts, replies, quotes, bookmarks; clicks and
+    engagements for the account's own posts under 30 days) and account figures.
+    Reach, and account impressions, are ``None`` with the note "not provided by X".
+
+    Raises TokenExpired, PermissionMissing, RateLimited, NotFound, ProviderUnavailable.
+    """
+    if service != NAME:
+        return None
+
+    return metrics(config, stream, credentials, story_ids)
+
+
+@hookimpl
+def streamdesk_interact(service, config, stream, credentials, interaction):
+    """Publish, reply, like (undo: unlike), hide a reply (undo: unhide), delete a post or
+    send a direct message as the authorized account.
+
+    Raises TokenExpired, PermissionMissing, RateLimited, NotFound, ProviderUnavailable,
+    InvalidQuery (empty or too long text, duplicate post, unsupported kind).
+    """
+    if service != NAME:
+        return None
+
+    return interact(config, stream, credentials, interaction)

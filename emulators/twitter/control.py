@@ -1,0 +1,231 @@
+"""The control API (``/_control/…``, JSON) that tests and demos use to steer the emulator.
+
+Not part of X: it resets the world to the seed, reads request counters, expires or
+revokes tokens, adds tweets, replies and DMs as other people, forces 429/5xx answers,
+drains rate-limit windows and moves the clock.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from .gateway import current_state
+from .params import TWEET_FIELDS, USER_FIELDS
+from .ratelimits import FAILABLE, LIMITS, ForcedFailure
+from .render import dm_json, tweet_json, user_json
+from .state import State
+
+bp = Blueprint("twitter_control", __name__, url_prefix="/_control")
+
+ALL_TWEET_FIELDS = set(TWEET_FIELDS)
+ALL_USER_FIELDS = set(USER_FIELDS)
+
+
+def _json() -> dict:
+    return request.get_json(silent=True) or {}
+
+
+def _bad(message: str, status: int = 400):
+    return jsonify({"error": message}), status
+
+
+def _user(state: State, ref) -> object:
+    return state.user_ref(ref) if ref else None
+
+
+@bp.get("")
+def overview():
+    """Who exists (ids and handles), the owned account and the app's credentials."""
+    state = current_state()
+    with state.lock:
+        return jsonify({
+            "owner": user_json(state, state.users[state.owner_id], ALL_USER_FIELDS),
+            "users": [user_json(state, u, {"protected", "public_metrics"}) | {"suspended": u.suspended}
+                      for u in state.users.values()],
+            "clients": sorted(state.clients),
+            "now": state.clock.now(),
+        })
+
+
+@bp.post("/reset")
+def reset():
+    """Back to the seed: users, tweets, DMs, tokens, counters, failures, clock."""
+    current_app.config["TWITTER_RESET"]()
+    return jsonify({"reset": True})
+
+
+@bp.get("/requests")
+def requests_made():
+    """Calls per endpoint (``GET /2/users/:id/tweets``) and per concrete path."""
+    state = current_state()
+    with state.lock:
+        return jsonify({"endpoints": dict(state.requests), "paths": dict(state.paths),
+                        "total": sum(state.requests.values())})
+
+
+@bp.delete("/requests")
+def clear_requests():
+    """Zero the request counters (before measuring a crawl)."""
+    state = current_state()
+    with state.lock:
+        state.requests.clear()
+        state.paths.clear()
+    return jsonify({"cleared": True})
+
+
+def _grants(state: State, data: dict):
+    token = data.get("token") or data.get("access_token") or data.get("refresh_token")
+    if token:
+        grant = state.grants.get(token) or state.refresh.get(token)
+        return [grant] if grant else []
+    user = _user(state, data.get("user"))
+    return state.grants_of(user.id) if user else None
+
+
+@bp.post("/tokens/expire")
+def expire_tokens():
+    """Expire access tokens now (by ``token`` or all of a ``user``); refresh tokens stay valid."""
+    state = current_state()
+    with state.lock:
+        grants = _grants(state, _json())
+        if grants is None:
+            return _bad("give token or user")
+        for grant in grants:
+            grant.expires_at = state.clock.now() - 1
+        return jsonify({"expired": len(grants)})
+
+
+@bp.post("/tokens/revoke")
+def revoke_tokens():
+    """Revoke authorizations (access and refresh token), as if the person removed the app."""
+    state = current_state()
+    with state.lock:
+        grants = _grants(state, _json())
+        if grants is None:
+            return _bad("give token or user")
+        for grant in grants:
+            state.revoke_grant(grant)
+        return jsonify({"revoked": len(grants)})
+
+
+@bp.post("/tweets")
+def add_tweet():
+    """Post as anyone: ``{"author", "text", "in_reply_to"?, "quote_of"?}``."""
+    state = current_state()
+    data = _json()
+    with state.lock:
+        author = _user(state, data.get("author"))
+        if author is None or not data.get("text"):
+            return _bad("author (id or username) and text are required")
+        parent = data.get("in_reply_to")
+        if parent and state.visible(str(parent)) is None:
+            return _bad(f"no tweet {parent}")
+        text = data["text"]
+        if parent:
+            parent_author = state.users[state.tweets[str(parent)].author_id]
+            if parent_author.id != author.id and not text.lower().startswith(f"@{parent_author.username.lower()}"):
+                text = f"@{parent_author.username} {text}"
+        tweet = state.add_tweet(author.id, text, reply_to=str(parent) if parent else None,
+                                quote_of=str(data["quote_of"]) if data.get("quote_of") else None,
+                                impressions=int(data.get("impressions", 0)))
+        return jsonify(tweet_json(state, tweet, ALL_TWEET_FIELDS, private=True)), 201
+
+
+@bp.delete("/tweets/<tweet_id>")
+def delete_tweet(tweet_id: str):
+    """Someone deletes their tweet (it disappears from timelines and lookups)."""
+    state = current_state()
+    with state.lock:
+        tweet = state.tweets.get(tweet_id)
+        if tweet is None:
+            return _bad(f"no tweet {tweet_id}", 404)
+        tweet.deleted = True
+        return jsonify({"deleted": True})
+
+
+@bp.get("/tweets/<tweet_id>")
+def show_tweet(tweet_id: str):
+    """A tweet with every field and its moderation state (``hidden``, ``deleted``, likers)."""
+    state = current_state()
+    with state.lock:
+        tweet = state.tweets.get(tweet_id)
+        if tweet is None:
+            return _bad(f"no tweet {tweet_id}", 404)
+        body = tweet_json(state, tweet, ALL_TWEET_FIELDS, private=True)
+        body |= {"hidden": tweet.hidden, "deleted": tweet.deleted,
+                 "liked_by": sorted(u for u, t in state.likes if t == tweet_id)}
+        return jsonify(body)
+
+
+@bp.get("/users/<ref>/tweets")
+def list_tweets(ref: str):
+    """A user's tweet ids, newest first (handy for tests that need real ids)."""
+    state = current_state()
+    with state.lock:
+        user = _user(state, ref)
+        if user is None:
+            return _bad(f"no user {ref}", 404)
+        return jsonify({"ids": [t.id for t in state.timeline(user.id)],
+                        "mentions": [t.id for t in state.mentions(user.id)]})
+
+
+@bp.post("/dms")
+def add_dm():
+    """A direct message from ``sender`` to ``recipient``."""
+    state = current_state()
+    data = _json()
+    with state.lock:
+        sender, recipient = _user(state, data.get("sender")), _user(state, data.get("recipient"))
+        if sender is None or recipient is None or not data.get("text"):
+            return _bad("sender, recipient and text are required")
+        event = state.add_dm(sender.id, recipient.id, data["text"])
+        return jsonify(dm_json(event, {"created_at", "sender_id", "dm_conversation_id", "participant_ids"})), 201
+
+
+@bp.post("/fail")
+def fail():
+    """The next ``count`` calls (to ``endpoint`` or any v2 endpoint) answer ``status`` (429 or 5xx)."""
+    state = current_state()
+    data = _json()
+    status, count, endpoint = int(data.get("status", 503)), int(data.get("count", 1)), data.get("endpoint")
+    if status != 429 and not 500 <= status <= 599:
+        return _bad("status must be 429 or 5xx")
+    if endpoint is not None and endpoint not in FAILABLE:
+        return _bad(f"unknown endpoint {endpoint!r}; one of {sorted(FAILABLE)}")
+    with state.lock:
+        state.limits.failures.append(ForcedFailure(status, count, endpoint))
+    return jsonify({"status": status, "count": count, "endpoint": endpoint})
+
+
+@bp.post("/rate_limit")
+def rate_limit():
+    """Set what is left of a window: ``{"endpoint", "remaining", "user"?}`` (no user: the app)."""
+    state = current_state()
+    data = _json()
+    endpoint = data.get("endpoint")
+    if endpoint not in LIMITS:
+        return _bad(f"unknown endpoint {endpoint!r}; one of {sorted(LIMITS)}")
+    with state.lock:
+        user = _user(state, data.get("user"))
+        principal = f"user:{user.id}" if user else "app"
+        window = state.limits.set_remaining(principal, endpoint, int(data.get("remaining", 0)),
+                                            state.clock.now(), app_only=user is None)
+        return jsonify(window.headers())
+
+
+@bp.post("/clock")
+def clock():
+    """Move the emulator's clock forward by ``advance`` seconds (token expiry, windows)."""
+    state = current_state()
+    with state.lock:
+        state.clock.advance(float(_json().get("advance", 0)))
+        return jsonify({"now": state.clock.now()})
+
+
+@bp.post("/app")
+def app_permissions():
+    """The app's permission level: ``{"scopes": [...]}`` caps what a person can grant (null: all)."""
+    state = current_state()
+    scopes = _json().get("scopes")
+    with state.lock:
+        state.app_scopes = frozenset(scopes) if scopes is not None else None
+    return jsonify({"scopes": sorted(scopes) if scopes is not None else None})

@@ -1,0 +1,101 @@
+"""What every v2 request goes through before its handler: counting, forced failures,
+authentication, scopes, rate-limit windows — in the order X applies them.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+
+from flask import Response, current_app, request
+
+from .problems import (
+    ApiError,
+    missing_scope,
+    server_error,
+    too_many_requests,
+    unauthorized,
+    unsupported_authentication,
+)
+from .state import State
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a user (OAuth 2.0 user context) or the app (bearer token)."""
+
+    key: str
+    user_id: str | None
+    scopes: frozenset[str]
+
+    @property
+    def app_only(self) -> bool:
+        """True for the app's bearer token (no user context)."""
+        return self.user_id is None
+
+
+def current_state() -> State:
+    """The State of the emulator serving this request."""
+    return current_app.config["TWITTER_STATE"]
+
+
+def authenticate(state: State) -> Principal:
+    """The caller behind the bearer token, or the 401 problem."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise unauthorized()
+    if token in state.app_tokens:
+        return Principal(key="app", user_id=None, scopes=frozenset())
+    grant = state.grants.get(token)
+    if grant is None or grant.revoked or grant.expires_at <= state.clock.now():
+        raise unauthorized()
+    return Principal(key=f"user:{grant.user_id}", user_id=grant.user_id, scopes=frozenset(grant.scopes))
+
+
+def json_response(body: dict, status: int = 200) -> Response:
+    """A JSON response as X sends it."""
+    return Response(json.dumps(body), status=status, content_type="application/json; charset=utf-8")
+
+
+def endpoint(template: str, scopes: tuple[str, ...] = (), user_context: bool = False):
+    """Wrap a v2 handler ``fn(state, principal, **path)`` returning ``(body, status)``.
+
+    ``template`` names the endpoint as X's rate-limit tables do; ``scopes`` are the OAuth
+    2.0 scopes a user token needs; ``user_context`` refuses app-only tokens.
+    """
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(**path):
+            state = current_state()
+            with state.lock:
+                state.requests[template] += 1
+                state.paths[f"{request.method} {request.path}"] += 1
+                forced = state.limits.forced(template)
+                if forced and forced != 429:
+                    raise server_error(forced)
+                principal = authenticate(state)
+                if user_context and principal.app_only:
+                    raise unsupported_authentication()
+                if not principal.app_only and not set(scopes) <= principal.scopes:
+                    raise missing_scope()
+                now = state.clock.now()
+                window = state.limits.window(principal.key, template, principal.app_only, now)
+                if forced == 429:  # a forced refusal reports an empty window, without draining it
+                    raise too_many_requests(window.headers() | {"x-rate-limit-remaining": "0"})
+                if window.remaining <= 0:
+                    raise too_many_requests(window.headers())
+                window.remaining -= 1
+                try:
+                    body, status = fn(state, principal, **path)
+                except ApiError as exc:
+                    exc.headers.update(window.headers())
+                    raise
+                response = json_response(body, status)
+                response.headers.update(window.headers())
+                return response
+
+        return wrapper
+
+    return decorate

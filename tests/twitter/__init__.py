@@ -1,0 +1,1 @@
+"""Tests of the X (Twitter) provider plugin and its emulator."""

@@ -1,0 +1,123 @@
+"""Helpers for the X provider tests: the emulator's control API, a browser-like consent
+form, and the PKCE flow with authlib. (Fixtures live in ``conftest.py``.)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import requests
+from authlib.common.security import generate_token
+from authlib.integrations.requests_client import OAuth2Session
+
+from webapp.values import ServiceConfig
+
+#: Where the core would receive the redirect; never contacted (redirects are not followed).
+REDIRECT_URI = "http://127.0.0.1:5999/personal/connected-profiles/twitter/callback"
+
+
+class FormParser(HTMLParser):
+    """The consent form as a browser sees it: action, fields, select options, buttons."""
+
+    def __init__(self):
+        super().__init__()
+        self.action = ""
+        self.fields: dict[str, str] = {}
+        self.options: list[tuple[str, bool]] = []
+        self.buttons: list[tuple[str, str]] = []
+        self._select = None
+        self._button = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.action = attrs.get("action", "")
+        elif tag == "input" and attrs.get("name"):
+            self.fields[attrs["name"]] = attrs.get("value", "")
+        elif tag == "select":
+            self._select = attrs["name"]
+        elif tag == "option" and self._select:
+            self.options.append((attrs["value"], "selected" in attrs))
+            if "selected" in attrs:
+                self.fields[self._select] = attrs["value"]
+        elif tag == "button":
+            self._button = (attrs.get("name"), attrs.get("value"))
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "button":
+            self._button = None
+
+    def handle_data(self, data):
+        if self._button and data.strip():
+            self.buttons.append((data.strip(), *self._button))
+
+
+@dataclass
+class Emulator:
+    """The running X emulator and its control API."""
+
+    url: str
+
+    def control(self, method: str, path: str, **json) -> dict:
+        response = requests.request(method, f"{self.url}/_control{path}", json=json or None, timeout=10)
+        assert response.status_code < 300, response.text
+        return response.json()
+
+    def overview(self) -> dict:
+        return self.control("GET", "")
+
+    def user_id(self, username: str) -> str:
+        return next(u["id"] for u in self.overview()["users"] if u["username"] == username)
+
+    def counts(self) -> dict[str, int]:
+        return self.control("GET", "/requests")["endpoints"]
+
+    def clear_counts(self) -> None:
+        self.control("DELETE", "/requests")
+
+    def tweet_ids(self, username: str) -> list[str]:
+        return self.control("GET", f"/users/{username}/tweets")["ids"]
+
+
+def consent(emulator_url: str, authorize_url: str, decision: str = "Authorize app",
+            username: str | None = None) -> requests.Response:
+    """Open the consent page and press a button, as a browser would (no redirect followed)."""
+    browser = requests.Session()
+    page = browser.get(authorize_url, timeout=10)
+    assert page.status_code == 200, page.text
+    form = FormParser()
+    form.feed(page.text)
+    data = dict(form.fields)
+    if username:
+        overview = requests.get(f"{emulator_url}/_control", timeout=10).json()
+        data["user_id"] = next(u["id"] for u in overview["users"] if u["username"] == username)
+    _label, name, value = next(b for b in form.buttons if b[0] == decision)
+    data[name] = value
+    return browser.post(urljoin(authorize_url, form.action), data=data, allow_redirects=False, timeout=10)
+
+
+def oauth_session(config: ServiceConfig, scopes) -> OAuth2Session:
+    return OAuth2Session(
+        client_id=config.client_id, client_secret=config.client_secret, scope=" ".join(scopes),
+        redirect_uri=REDIRECT_URI, code_challenge_method="S256",
+        token_endpoint_auth_method="client_secret_basic",
+    )
+
+
+def authorize(emulator: Emulator, config: ServiceConfig, scopes=None, username: str | None = None) -> dict:
+    """The whole PKCE flow: consent page, redirect, code exchange with authlib. Returns the token."""
+    from plugins.twitter.link import SCOPES, link_details
+
+    details = link_details(config)
+    session = oauth_session(config, scopes or SCOPES)
+    verifier = generate_token(48)
+    uri, _state = session.create_authorization_url(details.authorize_url, code_verifier=verifier)
+    redirected = consent(emulator.url, uri, username=username)
+    assert redirected.status_code == 302, redirected.text
+    location = redirected.headers["Location"]
+    assert "code" in parse_qs(urlsplit(location).query)
+    return dict(session.fetch_token(details.access_token_url, authorization_response=location,
+                                    code_verifier=verifier))
