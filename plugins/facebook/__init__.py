@@ -1,14 +1,31 @@
-"""Facebook provider plugin (Graph API).
+"""Facebook provider plugin (Graph API v25.0).
 
-At this stage it only declares the service; its link, search, crawl, metrics and
-interaction hooks arrive with the Facebook provider issue.
+Every hook answers only for ``service == "facebook"`` (returning None otherwise, so
+pluggy's first-result dispatch reaches the right plugin) and builds every URL from
+``config.api_url`` / ``config.auth_url``: pointing those at ``emulators.facebook`` is all
+sandbox mode changes. The work is done in one module per job: :mod:`.link`,
+:mod:`.pages`, :mod:`.search` (with :mod:`.urls`), :mod:`.crawl` (with :mod:`.cursor`),
+:mod:`.metrics` and :mod:`.interact`, over :mod:`.client` (HTTP, usage headers, error
+mapping in :mod:`.graph_errors`).
 """
+from __future__ import annotations
+
 from webapp.hookspecs import hookimpl
 from webapp.values import Service
 
+from . import crawl as _crawl
+from . import interact as _interact
+from . import link as _link
+from . import metrics as _metrics
+from . import pages as _pages
+from . import search as _search
+
+NAME = "facebook"
+
 SERVICE = Service(
-    name="facebook",
+    name=NAME,
     label="Facebook",
+    interactions=frozenset({"publish", "reply", "comment", "like", "hide", "delete", "message"}),
     private_messages=True,
     # Graph API: for pages you do not manage only updates to the 100 most recent posts.
     unauthorized_post_limit=100,
@@ -22,3 +39,79 @@ SERVICE = Service(
 def streamdesk_services():
     """Declare the Facebook service."""
     return SERVICE
+
+
+@hookimpl
+def streamdesk_link_details(service, config):
+    """Facebook Login: the dialog at ``{auth_url}/dialog/oauth``, the token endpoint at
+    ``{api_url}/oauth/access_token``, comma-separated page permissions, and
+    ``auth_type=rerequest`` so a relink asks again for what was declined."""
+    if service != NAME:
+        return None
+    return _link.details(config)
+
+
+@hookimpl
+def streamdesk_link_profile(service, config, token):
+    """Exchange the dialog's token for a long-lived one (~60 days) and return the person
+    (id, name, picture), the token's expiry and the granted and declined permissions.
+    Raises TokenExpired, RateLimited, ProviderUnavailable."""
+    if service != NAME:
+        return None
+    return _link.profile(config, token)
+
+
+@hookimpl
+def streamdesk_managed_pages(service, config, credentials):
+    """The pages the person has a role on, each with its page token, whether the person
+    is an Admin (MANAGE task), the missing permissions and, when it cannot be added, a
+    reason that says what to enable in Facebook's Business integrations settings.
+    Raises TokenExpired, PermissionMissing (pages_show_list off), RateLimited,
+    ProviderUnavailable."""
+    if service != NAME:
+        return None
+    return _pages.managed_pages(config, credentials)
+
+
+@hookimpl
+def streamdesk_search(service, config, query, credentials):
+    """Public pages named by a page URL (any form people paste), an @handle or free text,
+    most relevant first; never fetches the URL typed. Raises InvalidQuery ("not a
+    Facebook page"), RateLimited, ProviderUnavailable, TokenExpired."""
+    if service != NAME:
+        return None
+    return _search.search(config, query, credentials)
+
+
+@hookimpl
+def streamdesk_crawl(service, config, stream, credentials, cursor):
+    """A lazy iterator of CrawlPages: stories with comments and replies (and, for
+    authorized streams, private messages) since ``cursor``. Unauthorized streams track
+    only the 100 most recent posts; an idle re-crawl costs one call (unauthorized) or
+    two (authorized). Raises TokenExpired, PermissionMissing, RateLimited, NotFound,
+    ProviderUnavailable (while iterating)."""
+    if service != NAME:
+        return None
+    return _crawl.crawl(config, stream, credentials, cursor)
+
+
+@hookimpl
+def streamdesk_metrics(service, config, stream, credentials, story_ids):
+    """Impressions (views) and reach (unique viewers) per post, and per page both as
+    Facebook reports them (28 days) and summed over the posts; each figure names its
+    Graph metric. Raises TokenExpired, PermissionMissing, RateLimited, NotFound,
+    ProviderUnavailable."""
+    if service != NAME:
+        return None
+    return _metrics.metrics(config, stream, credentials, story_ids)
+
+
+@hookimpl
+def streamdesk_interact(service, config, stream, credentials, interaction):
+    """Publish, comment, reply, like (undo: unlike), hide (undo: unhide), delete or send
+    a private message as the page; refuses with PermissionMissing what the person's
+    tasks on the page do not allow. Raises TokenExpired, PermissionMissing, RateLimited,
+    NotFound, ProviderUnavailable, InvalidQuery."""
+    if service != NAME:
+        return None
+    return _interact.interact(config, stream, credentials, interaction)

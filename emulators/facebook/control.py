@@ -1,0 +1,250 @@
+"""The control API (``/_control/…``, JSON) that tests and demos use to steer the emulator:
+reset to the seed, read the per-path call counter, mint/expire/revoke tokens, revoke a
+permission, add posts, comments and messages, force rate limits or outages, set usage.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, current_app, jsonify, request
+
+from .model import Comment, Conversation, Message, Page, Person, Post
+from .seed import APP_ID, APP_SECRET
+from .state import Fault
+
+bp = Blueprint("control", __name__, url_prefix="/_control")
+
+
+def _state():
+    return current_app.config["FB_STATE"]
+
+
+def _body() -> dict:
+    return request.get_json(silent=True) or {}
+
+
+def _fail(message: str, status: int = 400):
+    return jsonify({"error": message}), status
+
+
+def _at(raw, default: datetime) -> datetime:
+    if raw in (None, ""):
+        return default
+    return datetime.fromtimestamp(int(raw), UTC)
+
+
+@bp.post("/reset")
+def reset():
+    """Back to the seed (world, tokens, grants, faults, counters)."""
+    with _state().lock:
+        _state().reset()
+    return jsonify({"ok": True})
+
+
+@bp.get("/calls")
+def calls():
+    """Graph calls served since the last reset, per ``METHOD /path``, and how many
+    carried their access token in the URL."""
+    st = _state()
+    with st.lock:
+        counted = dict(sorted(st.calls.items()))
+        in_urls = st.tokens_in_urls
+    return jsonify({"total": sum(counted.values()), "calls": counted, "tokens_in_urls": in_urls})
+
+
+@bp.delete("/calls")
+def reset_calls():
+    """Zero the call counter (the world is kept)."""
+    with _state().lock:
+        _state().calls.clear()
+        _state().tokens_in_urls = 0
+    return jsonify({"ok": True})
+
+
+@bp.get("/seed")
+def seed():
+    """The seeded app, people and pages (ids, names, roles): what a demo or test needs."""
+    st = _state()
+    with st.lock:
+        people = [{"id": p.id, "name": p.name} for p in st.world.objects.values()
+                  if isinstance(p, Person) and p.can_login]
+        pages = [{"id": p.id, "name": p.name, "username": p.username, "roles": {k: list(v) for k, v in p.roles.items()},
+                  "posts": len(st.world.posts(p.id)),
+                  "conversations": [c.id for c in st.world.conversations(p.id)]} for p in st.world.pages()]
+    return jsonify({"app": {"client_id": APP_ID, "client_secret": APP_SECRET}, "people": people, "pages": pages})
+
+
+@bp.post("/tokens")
+def mint():
+    """A user token for ``user_id`` with ``permissions`` granted (others as declined), as if
+    the person had gone through the dialog. ``lifetime`` (seconds) makes it short."""
+    body = _body()
+    st = _state()
+    with st.lock:
+        person = st.world.get(str(body.get("user_id", "")))
+        if not isinstance(person, Person) or not person.can_login:
+            return _fail("unknown user_id")
+        grants = st.grants.setdefault(person.id, {"public_profile": "granted"})
+        for permission in body.get("permissions", []):
+            grants[permission] = "granted"
+        for permission in body.get("declined", []):
+            grants[permission] = "declined"
+        lifetime = timedelta(seconds=int(body["lifetime"])) if "lifetime" in body else timedelta(seconds=5183944)
+        token = st.mint_user_token(person.id, lifetime)
+    return jsonify({"access_token": token.value, "token_type": "bearer", "expires_in": int(lifetime.total_seconds())})
+
+
+def _kill(how: str):
+    body = _body()
+    st = _state()
+    with st.lock:
+        if body.get("token"):
+            token = st.tokens.get(body["token"])
+            if token is None:
+                return _fail("unknown token", 404)
+            token.killed, token.killed_at = how, st.now()
+            return jsonify({"ok": True, "tokens": 1})
+        user_id = str(body.get("user_id", ""))
+        if how == "revoked":
+            st.removed.add(user_id)  # the person removed the app in Business integrations
+        # Expiry hits the person's user tokens; page tokens from them never expire.
+        hit = [t for t in st.tokens.values() if t.user_id == user_id and (how != "expired" or t.kind == "USER")]
+        for token in hit:
+            token.killed, token.killed_at = how, st.now()
+    return jsonify({"ok": True, "tokens": len(hit)})
+
+
+@bp.post("/tokens/expire")
+def expire():
+    """Expire a token (``token``) or every token of ``user_id``: Graph then answers 190/463."""
+    return _kill("expired")
+
+
+@bp.post("/tokens/revoke")
+def revoke():
+    """Revoke a token, or remove the app for ``user_id``: Graph then answers 190/458."""
+    return _kill("revoked")
+
+
+@bp.post("/people/<user_id>/password")
+def change_password(user_id):
+    """The person changed their password: every session dies with 190/460."""
+    st = _state()
+    with st.lock:
+        person = st.world.get(user_id)
+        if not isinstance(person, Person):
+            return _fail("unknown user", 404)
+        person.password_epoch += 1
+    return jsonify({"ok": True})
+
+
+@bp.post("/permissions/revoke")
+def revoke_permission():
+    """The person switched ``permission`` off in Business integrations."""
+    body = _body()
+    st = _state()
+    with st.lock:
+        st.grants.setdefault(str(body.get("user_id")), {})[str(body.get("permission"))] = "declined"
+    return jsonify({"ok": True})
+
+
+@bp.post("/posts")
+def add_post():
+    """A new story on ``page_id`` (by the page, or by ``author_id`` as a visitor post)."""
+    body = _body()
+    st = _state()
+    with st.lock:
+        page = st.world.get(str(body.get("page_id", "")))
+        if not isinstance(page, Page):
+            return _fail("unknown page_id", 404)
+        author = str(body.get("author_id") or page.id)
+        at = _at(body.get("created_time"), st.now())
+        post = Post(id=f"{page.id}_{10**15 + secrets.randbelow(9 * 10**15)}", page_id=page.id, author_id=author,
+                    message=body.get("message", "A new post"), story=None,
+                    status_type="mobile_status_update" if author == page.id else "wall_post",
+                    created=at, updated=at)
+        st.world.add(post)
+    return jsonify({"id": post.id})
+
+
+@bp.post("/comments")
+def add_comment():
+    """A comment on ``post_id`` or a reply to ``parent_id`` by a fan (``author_id``)."""
+    body = _body()
+    st = _state()
+    with st.lock:
+        parent = st.world.get(str(body.get("parent_id", ""))) if body.get("parent_id") else None
+        post = st.world.get(parent.post_id if isinstance(parent, Comment) else str(body.get("post_id", "")))
+        if not isinstance(post, Post):
+            return _fail("unknown post_id/parent_id", 404)
+        fans = [p for p in st.world.objects.values() if isinstance(p, Person) and not p.can_login]
+        author = str(body.get("author_id") or fans[0].id)
+        at = _at(body.get("created_time"), st.now())
+        comment = Comment(id=f"{post.local_id}_{10**15 + secrets.randbelow(10**15)}", post_id=post.id,
+                          parent_id=(parent.parent_id or parent.id) if isinstance(parent, Comment) else None,
+                          author_id=author, message=body.get("message", "A new comment"), created=at)
+        st.world.add(comment)
+        post.updated = max(post.updated, at)
+    return jsonify({"id": comment.id})
+
+
+@bp.post("/messages")
+def add_message():
+    """A private message from a person to ``page_id`` (into ``conversation_id`` or a new one)."""
+    body = _body()
+    st = _state()
+    with st.lock:
+        page = st.world.get(str(body.get("page_id", "")))
+        if not isinstance(page, Page):
+            return _fail("unknown page_id", 404)
+        convo = st.world.get(str(body.get("conversation_id", ""))) if body.get("conversation_id") else None
+        if convo is None:
+            fans = [p for p in st.world.objects.values() if isinstance(p, Person) and not p.can_login]
+            convo = Conversation(id=f"t_{10**14 + secrets.randbelow(9 * 10**14)}", page_id=page.id,
+                                 psid=str(20000000000000000 + secrets.randbelow(10**15)), person_id=fans[-1].id)
+            st.world.add(convo)
+        if not isinstance(convo, Conversation):
+            return _fail("unknown conversation_id", 404)
+        at = max(st.now(), convo.messages[-1].created) if convo.messages else st.now()
+        message = Message(id="m_" + hashlib.sha256(secrets.token_bytes(16)).hexdigest()[:40], created=at,
+                          from_page=bool(body.get("from_page")), text=body.get("message", "Hello!"))
+        convo.messages.append(message)
+    return jsonify({"id": message.id, "conversation_id": convo.id, "psid": convo.psid})
+
+
+@bp.post("/faults")
+def add_fault():
+    """Fail the next ``count`` Graph calls: ``kind`` rate_limit (``code`` 4, 17, 32, 613),
+    transient (``code`` 1 or 2, HTTP 500) or server (HTTP ``status``, an HTML body)."""
+    body = _body()
+    kind = body.get("kind", "rate_limit")
+    if kind not in ("rate_limit", "transient", "server"):
+        return _fail("kind must be rate_limit, transient or server")
+    fault = Fault(kind=kind, code=int(body.get("code", {"rate_limit": 4, "transient": 2}.get(kind, 0))),
+                  status=int(body.get("status", 503)), count=int(body.get("count", 1)),
+                  regain_minutes=int(body.get("regain_minutes", 0)))
+    with _state().lock:
+        _state().faults.append(fault)
+    return jsonify({"ok": True})
+
+
+@bp.post("/usage")
+def force_usage():
+    """Report these usage percentages for ``bucket`` ("app" or a page id) until reset."""
+    body = _body()
+    bucket = str(body.pop("bucket", "app"))
+    usage = {"call_count": 0, "total_cputime": 0, "total_time": 0, "estimated_time_to_regain_access": 0}
+    usage.update({k: int(v) for k, v in body.items() if k in usage})
+    with _state().lock:
+        _state().forced_usage[bucket] = usage
+    return jsonify({"ok": True})
+
+
+@bp.delete("/usage")
+def clear_usage():
+    """Back to usage figures computed from real calls."""
+    with _state().lock:
+        _state().forced_usage.clear()
+    return jsonify({"ok": True})

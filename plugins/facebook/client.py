@@ -1,0 +1,118 @@
+"""A small Graph API client: one per hook call.
+
+Every URL is built from ``config.api_url`` (``https://graph.facebook.com/v25.0`` in
+production, the emulator in sandbox mode). Each call sends the token in the
+``Authorization`` header — never in the URL, where proxies and request logs would keep
+it — with its ``appsecret_proof`` (required when the app enables "Require App Secret"),
+reads the usage headers, and turns failures into :mod:`webapp.errors` types. Paging
+links are followed only on the API's own origin, so a token is never sent elsewhere.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+
+from webapp.errors import ProviderUnavailable
+from webapp.values import ServiceConfig
+
+from . import usage
+from .graph_errors import from_envelope
+
+#: (connect, read) seconds: Graph answers big feed pages in a few seconds.
+TIMEOUT = (5, 40)
+STRIPPED = {"access_token", "appsecret_proof"}
+
+
+def app_token(config: ServiceConfig) -> str:
+    """The app access token: the configured one, else ``{app-id}|{app-secret}``, which
+    Graph accepts as an app token without a request."""
+    return config.app_token or f"{config.client_id}|{config.client_secret}"
+
+
+class GraphClient:
+    """Calls the Graph API with one token; ``bucket`` names whose quota the calls use
+    ("app" for app and user tokens, the page id for page tokens)."""
+
+    def __init__(self, config: ServiceConfig, token: str | None = None, *, bucket: str = "app",
+                 session: requests.Session | None = None):
+        self.config = config
+        self.base = config.api_url.rstrip("/")
+        self.token = token or app_token(config)
+        self.bucket = bucket
+        self.session = session or requests.Session()
+        self.calls = 0
+
+    # --- public API --------------------------------------------------------------------
+    def get(self, path: str, params: dict | None = None, *, needs: tuple[str, ...] = ()) -> dict:
+        """``GET {api_url}/{path}``; ``needs`` names the permissions the call relies on
+        (used to name the missing one when Graph refuses)."""
+        return self._call("GET", self._url(path), params or {}, needs)
+
+    def post(self, path: str, data: dict | None = None, *, needs: tuple[str, ...] = ()) -> dict:
+        """``POST {api_url}/{path}`` with form ``data``."""
+        return self._call("POST", self._url(path), data or {}, needs)
+
+    def delete(self, path: str, *, needs: tuple[str, ...] = ()) -> dict:
+        """``DELETE {api_url}/{path}``."""
+        return self._call("DELETE", self._url(path), {}, needs)
+
+    def follow(self, link: str, overrides: dict | None = None, *, needs: tuple[str, ...] = ()) -> dict:
+        """Follow a paging link Graph returned, with our own token (and ``overrides``)."""
+        parts = urlsplit(link)
+        base = urlsplit(self.base)
+        if (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
+            raise ProviderUnavailable("Facebook returned a paging link to another host; refusing to follow it.")
+        params = {k: v for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in STRIPPED}
+        params.update(overrides or {})
+        return self._call("GET", f"{parts.scheme}://{parts.netloc}{parts.path}", params, needs)
+
+    def pages(self, path: str, params: dict, *, needs: tuple[str, ...] = ()) -> Iterator[dict]:
+        """Every page of a list edge, fetched one by one as they are consumed."""
+        body = self.get(path, params, needs=needs)
+        while True:
+            yield body
+            link = (body.get("paging") or {}).get("next")
+            if not link or not body.get("data"):
+                return
+            body = self.follow(link, needs=needs)
+
+    # --- internals ---------------------------------------------------------------------
+    def _url(self, path: str) -> str:
+        return f"{self.base}/{path.lstrip('/')}"
+
+    def _proof(self) -> str:
+        return hmac.new(self.config.client_secret.encode(), self.token.encode(), hashlib.sha256).hexdigest()
+
+    def _call(self, method: str, url: str, params: dict, needs: tuple[str, ...]) -> dict:
+        usage.before_call(self.base, self.bucket)
+        payload = {**params, "appsecret_proof": self._proof()}
+        headers = {"Authorization": f"Bearer {self.token}"}
+        try:
+            if method == "GET":
+                response = self.session.get(url, params=payload, headers=headers, timeout=TIMEOUT)
+            else:
+                response = self.session.request(method, url, data=payload, headers=headers, timeout=TIMEOUT)
+        except requests.RequestException as exc:
+            raise ProviderUnavailable(f"Could not reach Facebook: {exc.__class__.__name__}.") from None
+        finally:
+            self.calls += 1
+        readings = usage.record(self.base, response.headers)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            regain = max((r.regain_seconds for r in readings.values()), default=0.0)
+            error = from_envelope(response.status_code, body["error"], needs, regain)
+            retry_after = getattr(error, "retry_after", None)
+            if retry_after:
+                usage.block(self.base, self.bucket, retry_after)
+            raise error
+        if response.status_code >= 400 or not isinstance(body, (dict, list)):
+            raise ProviderUnavailable(f"Facebook answered HTTP {response.status_code} without a usable body; "
+                                      "retrying later.")
+        return body

@@ -1,0 +1,50 @@
+"""What Facebook requires: the permissions Streamdesk asks for, which ones an authorized
+stream cannot do without, and which page tasks each interaction needs.
+"""
+from __future__ import annotations
+
+#: Asked for in the login dialog (Graph API permissions, provider-apis A2).
+SCOPES = (
+    "pages_show_list",          # list the pages the person manages
+    "business_management",      # pages owned through a Business Manager
+    "pages_read_engagement",    # read the feed, comments, engagement
+    "pages_read_user_content",  # visitor posts and people's comments
+    "pages_manage_posts",       # publish and delete stories
+    "pages_manage_engagement",  # comment, reply, like, hide, delete comments
+    "read_insights",            # impressions and reach
+    "pages_messaging",          # private messages
+    "pages_manage_metadata",    # conversations (and webhooks)
+)
+#: Every permission an authorized stream needs (business_management only matters for
+#: Business-Manager pages, and Facebook lists those only when it is granted).
+REQUIRED = tuple(p for p in SCOPES if p != "business_management")
+PERMISSIONS = frozenset(SCOPES) | {"public_profile", "email"}
+
+#: The tasks a person can hold on a page; MANAGE marks an Admin.
+ADMIN_TASK = "MANAGE"
+TASK_LABELS = {
+    "MANAGE": "full control (Admin)", "CREATE_CONTENT": "create content", "MODERATE": "moderate",
+    "MESSAGING": "messaging", "ANALYZE": "insights", "ADVERTISE": "ads",
+}
+
+#: interaction → (any one of these tasks, permission it needs)
+INTERACTION_RULES = {
+    "publish": (("CREATE_CONTENT", "MANAGE", "MODERATE"), "pages_manage_posts"),
+    "comment": (("MODERATE", "MANAGE"), "pages_manage_engagement"),
+    "reply": (("MODERATE", "MANAGE"), "pages_manage_engagement"),
+    "like": (("MODERATE", "MANAGE"), "pages_manage_engagement"),
+    "hide": (("MODERATE", "MANAGE"), "pages_manage_engagement"),
+    "delete": (("MODERATE", "MANAGE"), "pages_manage_engagement"),
+    "delete_story": (("CREATE_CONTENT", "MANAGE", "MODERATE"), "pages_manage_posts"),
+    "message": (("MESSAGING", "MODERATE", "MANAGE"), "pages_messaging"),
+}
+
+#: Page credentials carry the person's tasks on the page among their scopes, so that an
+#: interaction can be refused before calling Facebook.
+TASK_PREFIX = "task:"
+
+
+def tasks_of(scopes: tuple[str, ...]) -> set[str] | None:
+    """The page tasks recorded in a credential's scopes (None when none were recorded)."""
+    tasks = {s[len(TASK_PREFIX):] for s in scopes if s.startswith(TASK_PREFIX)}
+    return tasks or None

@@ -1,0 +1,126 @@
+"""Graph errors become the shared typed errors; usage headers slow the plugin down."""
+import socket
+import time
+
+import pytest
+
+from emulators.facebook import sandbox_config
+from plugins.facebook import usage
+from plugins.facebook.client import GraphClient
+from webapp.errors import NotFound, PermissionMissing, ProviderUnavailable, RateLimited, TokenExpired
+from webapp.values import Interaction
+
+from .conftest import ACME, ALEX, BLUEBIRD, authorized, public
+
+
+def crawl_all(plugins, config, stream, credentials, cursor=None):
+    return list(plugins.call("streamdesk_crawl", "facebook", config, stream=stream, credentials=credentials,
+                             cursor=cursor))
+
+
+def test_expired_page_token(fb, fb_plugins, config, page_credentials):
+    credentials = page_credentials()
+    fb.control("tokens/expire", token=credentials.access_token)
+    with pytest.raises(TokenExpired) as caught:
+        crawl_all(fb_plugins, config, authorized(), credentials)
+    assert not caught.value.revoked and "expired" in caught.value.message
+
+
+def test_password_changed_and_app_removed_are_revocations(fb, fb_plugins, config, page_credentials):
+    credentials = page_credentials()
+    fb.control(f"people/{ALEX}/password")
+    with pytest.raises(TokenExpired) as caught:
+        crawl_all(fb_plugins, config, authorized(), credentials)
+    assert caught.value.revoked and "password" in caught.value.message
+    credentials = page_credentials()
+    fb.control("tokens/revoke", user_id=ALEX)
+    with pytest.raises(TokenExpired) as caught:
+        fb_plugins.call("streamdesk_metrics", "facebook", config, stream=authorized(), credentials=credentials,
+                        story_ids=[])
+    assert caught.value.revoked
+
+
+@pytest.mark.parametrize("permission", ["pages_read_user_content", "pages_messaging"])
+def test_permission_switched_off_is_named(fb, fb_plugins, config, page_credentials, permission):
+    credentials = page_credentials()
+    fb.control("permissions/revoke", user_id=ALEX, permission=permission)
+    with pytest.raises(PermissionMissing) as caught:
+        crawl_all(fb_plugins, config, authorized(), credentials)
+    assert caught.value.permission == permission and "Business integrations" in caught.value.message
+
+
+def test_unknown_page_is_not_found(fb, fb_plugins, config, page_credentials):
+    with pytest.raises(NotFound):
+        crawl_all(fb_plugins, config, public("99999999999"), None)
+    with pytest.raises(NotFound):
+        fb_plugins.call("streamdesk_interact", "facebook", config, stream=authorized(),
+                        credentials=page_credentials(), interaction=Interaction("like", f"{BLUEBIRD}_1"))
+
+
+@pytest.mark.parametrize("code,wait", [(4, 600), (17, 600), (32, 900), (613, 60)])
+def test_rate_limits_with_their_retry_time(fb, fb_plugins, config, code, wait):
+    fb.control("faults", kind="rate_limit", code=code, count=1)
+    with pytest.raises(RateLimited) as caught:
+        crawl_all(fb_plugins, config, public(), None)
+    assert caught.value.retry_after == wait
+    fb.clear_calls()
+    with pytest.raises(RateLimited):  # remembered: the next crawl does not even call
+        crawl_all(fb_plugins, config, public(), None)
+    assert fb.total_calls() == 0
+
+
+def test_page_rate_limit_uses_the_regain_time_of_the_usage_header(fb, fb_plugins, config, page_credentials):
+    credentials = page_credentials()
+    fb.control("faults", kind="rate_limit", code=32, count=1, regain_minutes=3)
+    with pytest.raises(RateLimited) as caught:
+        crawl_all(fb_plugins, config, authorized(), credentials)
+    assert caught.value.retry_after == 180
+    usage.forget()
+    assert crawl_all(fb_plugins, config, authorized(), credentials)  # the fault was one call only
+
+
+@pytest.mark.parametrize("fault", [{"kind": "transient", "code": 1}, {"kind": "transient", "code": 2},
+                                   {"kind": "server", "status": 502}, {"kind": "server", "status": 503}])
+def test_transient_errors_and_outages(fb, fb_plugins, config, fault):
+    fb.control("faults", count=1, **fault)
+    with pytest.raises(ProviderUnavailable) as caught:
+        crawl_all(fb_plugins, config, public(), None)
+    assert "Facebook" in caught.value.message
+
+
+def test_unreachable_provider(fb_plugins):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = sandbox_config(f"http://127.0.0.1:{port}")  # nothing listens there
+    with pytest.raises(ProviderUnavailable):
+        fb_plugins.call("streamdesk_search", "facebook", config, query="@acmeoutdoor", credentials=None)
+
+
+def test_high_usage_stops_before_facebook_blocks(fb, fb_plugins, config, page_credentials):
+    credentials = page_credentials()
+    fb.control("usage", bucket=BLUEBIRD, call_count=96)
+    fb.clear_calls()
+    with pytest.raises(RateLimited) as caught:
+        crawl_all(fb_plugins, config, authorized(), credentials)
+    assert fb.total_calls() == 1  # the first answer said 96 %: no second call
+    assert 0 < caught.value.retry_after <= usage.HOLD and "96%" in caught.value.message
+
+
+def test_rising_usage_slows_down(fb, fb_plugins, config, monkeypatch):
+    monkeypatch.setattr(usage, "MAX_PAUSE", 0.2)
+    fb.control("usage", bucket="app", call_count=94)
+    started = time.monotonic()
+    pages = crawl_all(fb_plugins, config, public(ACME), None)
+    elapsed = time.monotonic() - started
+    calls = fb.total_calls()
+    assert pages and calls >= 3
+    assert elapsed >= 0.2 * (calls - 1) * 0.9  # every call after the first waited
+    assert usage.pause_for(50) == 0 and usage.pause_for(80) < usage.pause_for(94) <= 0.2
+
+
+def test_paging_links_to_other_hosts_are_not_followed(fb, config):
+    client = GraphClient(config)
+    with pytest.raises(ProviderUnavailable):
+        client.follow("https://attacker.example/v25.0/1/feed?after=x")
+    assert client.calls == 0
