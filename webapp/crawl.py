@@ -16,9 +16,9 @@ from rq.exceptions import DuplicateJobError
 
 from .config import load_settings
 from .db import database
-from .errors import NotFound, PermissionMissing, ProviderError, RateLimited, TokenExpired
+from .errors import ProviderError, RateLimited, TokenExpired
 from .jobs import with_database
-from .models import Comment, ConnectedProfile, Message, Story, Stream, utcnow
+from .models import Comment, Message, Story, Stream, naive_utc, utcnow
 from .plugins import Plugins
 from .streams import Runtime
 from .values import CrawlPage, Credentials, StreamRef
@@ -76,23 +76,26 @@ def crawl_stream(stream_id: int) -> str:
     stream = Stream.get_or_none(Stream.id == stream_id)
     if stream is None:
         return "gone"
-    if stream.status == "expired":
-        return "expired"
     return crawl(runtime(), stream)
 
 
 def crawl(rt: Runtime, stream: Stream) -> str:
-    """Bring ``stream`` up to date; maps every provider error to one behaviour."""
+    """Bring ``stream`` up to date; maps every provider error to one behaviour.
+
+    An expired stream is left alone: it crawls again only after a reconnect.
+    """
+    if stream.status == "expired":
+        return "expired"
     _set(stream, status="crawling")
     try:
-        credentials = _fresh_credentials(rt, stream)
-        pages = rt.call("streamdesk_crawl", stream.service,
-                        stream=StreamRef(stream.page_id, stream.authorized, stream.handle),
-                        credentials=credentials, cursor=stream.cursor)
-        for page in pages:
-            with database.atomic():
-                ingest(stream, page)
-                Stream.update(cursor=page.cursor).where(Stream.id == stream.id).execute()
+        try:
+            _pull(rt, stream, _fresh_credentials(rt, stream))
+        except TokenExpired:
+            # A rotating-token service may refuse an access token before its stated
+            # expiry: one refresh, then the stream is expired only if that fails too.
+            if not _refreshable(rt, stream):
+                raise
+            _pull(rt, stream, _fresh_credentials(rt, stream, force=True))
     except TokenExpired as exc:
         from .expiry import expire_stream
 
@@ -104,7 +107,7 @@ def crawl(rt: Runtime, stream: Stream) -> str:
              status_message=f"Paused by a rate limit until {_later(exc.retry_after):%H:%M} UTC.",
              next_crawl_at=_later(exc.retry_after))
         return "rate limited"
-    except (PermissionMissing, NotFound, ProviderError) as exc:
+    except ProviderError as exc:
         _set(stream, status="error", status_message=exc.message, next_crawl_at=_later(RETRY_AFTER_FAILURE))
         return "error"
     except Exception:  # a plugin bug: logged, shown as an error, retried later
@@ -117,6 +120,18 @@ def crawl(rt: Runtime, stream: Stream) -> str:
     return "active"
 
 
+def _pull(rt: Runtime, stream: Stream, credentials: Credentials | None) -> None:
+    """Fetch page after page, storing each page's rows with its cursor."""
+    pages = rt.call("streamdesk_crawl", stream.service,
+                    stream=StreamRef(stream.page_id, stream.authorized, stream.handle),
+                    credentials=credentials, cursor=stream.cursor)
+    for page in pages:
+        with database.atomic():
+            ingest(stream, page)
+            Stream.update(cursor=page.cursor).where(Stream.id == stream.id).execute()
+        stream.cursor = page.cursor
+
+
 def _later(seconds: float) -> datetime.datetime:
     return utcnow() + datetime.timedelta(seconds=max(1, seconds))
 
@@ -127,51 +142,51 @@ def _set(stream: Stream, **fields) -> None:
         setattr(stream, name, value)
 
 
-def _fresh_credentials(rt: Runtime, stream: Stream) -> Credentials | None:
-    """The stream's credentials, refreshed first when they are about to expire.
+def _refreshable(rt: Runtime, stream: Stream) -> bool:
+    credentials = stream.credentials
+    return bool(credentials and credentials.refresh_token
+                and rt.plugins.supports(stream.service, "streamdesk_refresh"))
 
-    A refreshed token (and its rotated refresh token) is stored before it is used, so a
-    crash cannot lose the only valid refresh token.
+
+def _fresh_credentials(rt: Runtime, stream: Stream, force: bool = False) -> Credentials | None:
+    """The stream's credentials, refreshed first when they are about to expire (or when
+    ``force`` is set). A refreshed token and its rotated refresh token are stored
+    before they are used, so a crash cannot lose the only valid refresh token.
     """
     credentials = stream.credentials
-    if (credentials is None or credentials.expires_at is None or credentials.refresh_token is None
-            or credentials.expires_at - REFRESH_MARGIN > utcnow()
-            or not rt.plugins.supports(stream.service, "streamdesk_refresh")):
+    if not _refreshable(rt, stream):
+        return credentials
+    due = credentials.expires_at is not None and credentials.expires_at - REFRESH_MARGIN <= utcnow()
+    if not (force or due):
         return credentials
     fresh = rt.call("streamdesk_refresh", stream.service, credentials=credentials)
     if fresh is None:
         return credentials
-    expires = fresh.expires_at.replace(tzinfo=None) if fresh.expires_at else None
+    expires = naive_utc(fresh.expires_at)
     if stream.access_token:
         _set(stream, access_token=fresh.access_token, refresh_token=fresh.refresh_token, expires_at=expires)
     elif stream.connected_profile is not None:
-        ConnectedProfile.update(access_token=fresh.access_token, refresh_token=fresh.refresh_token,
-                                expires_at=expires, updated_at=utcnow()).where(
-            ConnectedProfile.id == stream.connected_profile_id).execute()
+        profile = stream.connected_profile
+        profile.access_token, profile.refresh_token = fresh.access_token, fresh.refresh_token
+        profile.expires_at, profile.updated_at = expires, utcnow()
+        profile.save()
     return fresh
-
-
-def _naive(value):
-    """Provider times may be aware; the database keeps naive UTC."""
-    if value is not None and value.tzinfo is not None:
-        return value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-    return value
 
 
 def ingest(stream: Stream, page: CrawlPage) -> None:
     """Upsert one crawl page's stories, comments and messages by their provider ids."""
-    _upsert(Story, [dict(stream=stream.id, external_id=s.external_id, created_at=_naive(s.created_at),
-                         updated_at=_naive(s.updated_at), text=s.text or "", author_id=s.author_id,
+    _upsert(Story, [dict(stream=stream.id, external_id=s.external_id, created_at=naive_utc(s.created_at),
+                         updated_at=naive_utc(s.updated_at), text=s.text or "", author_id=s.author_id,
                          author_name=s.author_name, url=s.url, raw_type=s.raw_type, is_hidden=s.is_hidden)
                     for s in page.stories],
             [Story.updated_at, Story.text, Story.is_hidden, Story.url])
     _upsert(Comment, [dict(stream=stream.id, external_id=c.external_id, story_external_id=c.story_id,
-                           parent_external_id=c.parent_id, created_at=_naive(c.created_at), text=c.text or "",
+                           parent_external_id=c.parent_id, created_at=naive_utc(c.created_at), text=c.text or "",
                            author_id=c.author_id, author_name=c.author_name, is_hidden=c.is_hidden)
                       for c in page.comments],
             [Comment.text, Comment.is_hidden])
     _upsert(Message, [dict(stream=stream.id, external_id=m.external_id, conversation_id=m.conversation_id,
-                           created_at=_naive(m.created_at), text=m.text or "", sender_id=m.sender_id,
+                           created_at=naive_utc(m.created_at), text=m.text or "", sender_id=m.sender_id,
                            sender_name=m.sender_name)
                       for m in page.messages],
             [Message.text])

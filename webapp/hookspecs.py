@@ -73,7 +73,8 @@ def streamdesk_managed_pages(service, config, credentials):
     Arguments: ``credentials`` of the person's connected profile.
     Returns: a list of :class:`~webapp.values.ManagedPage`; pages the person cannot add
     (not an Admin, missing permissions) are included with ``reason`` set.
-    Raises: TokenExpired, RateLimited, ProviderUnavailable.
+    Raises: TokenExpired, PermissionMissing (the person's token cannot list pages at
+    all), RateLimited, ProviderUnavailable.
     """
 
 

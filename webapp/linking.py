@@ -10,7 +10,7 @@ from authlib.integrations.flask_client import OAuth
 
 from . import services
 from .db import database
-from .models import ConnectedProfile, Stream, Topic, User, utcnow
+from .models import ConnectedProfile, Stream, Topic, User, naive_utc, utcnow
 from .streams import Runtime
 from .values import LinkedProfile
 
@@ -45,7 +45,7 @@ def client(service: str):
 def save_profile(user: User, service: str, linked: LinkedProfile) -> ConnectedProfile:
     """Store (or replace) the user's connected profile for ``service``; tokens encrypted."""
     c = linked.credentials
-    expires = c.expires_at.replace(tzinfo=None) if c.expires_at and c.expires_at.tzinfo else c.expires_at
+    expires = naive_utc(c.expires_at)
     fields = dict(external_id=linked.external_id, name=linked.name[:255], access_token=c.access_token,
                   refresh_token=c.refresh_token, expires_at=expires, scopes=",".join(c.scopes),
                   granted=",".join(linked.granted), declined=",".join(linked.declined),
@@ -100,7 +100,8 @@ def reconnect_streams(rt: Runtime, user: User, service: str) -> list[Stream]:
                 fields.update(connected_profile=profile.id,
                               access_token=c.access_token if c else None,
                               refresh_token=c.refresh_token if c else None,
-                              expires_at=c.expires_at if c else None)
+                              expires_at=naive_utc(c.expires_at) if c else None,
+                              scopes=",".join(c.scopes) if c else "")
             Stream.update(**fields).where(Stream.id == stream.id).execute()
             revived.append(stream)
     return revived

@@ -21,6 +21,13 @@ def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
+def naive_utc(value: datetime.datetime | None) -> datetime.datetime | None:
+    """A provider's (possibly aware) time as the database keeps it: naive UTC."""
+    if value is not None and value.tzinfo is not None:
+        return value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return value
+
+
 class BaseModel(Model):
     class Meta:
         database = database
@@ -125,6 +132,8 @@ class Stream(BaseModel):
     access_token = EncryptedTextField(null=True)
     refresh_token = EncryptedTextField(null=True)
     expires_at = DateTimeField(null=True)
+    # Scopes travel with the token: Facebook page tokens carry the page's tasks here.
+    scopes = TextField(default="")
     status = CharField(max_length=16, default="queued")
     status_message = TextField(null=True)
     cursor = TextField(null=True)
@@ -136,7 +145,7 @@ class Stream(BaseModel):
     def credentials(self) -> Credentials | None:
         """The token a crawl or interaction of this stream uses (None: public data only)."""
         if self.access_token:
-            return Credentials(self.access_token, self.refresh_token, self.expires_at)
+            return Credentials(self.access_token, self.refresh_token, self.expires_at, _split(self.scopes))
         if self.authorized and self.connected_profile is not None:
             return self.connected_profile.credentials
         return None

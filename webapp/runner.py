@@ -5,7 +5,6 @@ is not set, a worker process beside the web server, and stops them all on Ctrl-C
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import subprocess
@@ -16,10 +15,11 @@ from werkzeug.serving import make_server
 
 from . import queue
 from .accounts import AccountError, ensure_first_admin
-from .config import Settings, mask_url
+from .config import Settings, is_sandbox, load_settings, mask_url
 from .db import DatabaseError, check_connection, migrate, open_database
 from .embedded import EmbeddedValkey, EmbeddedValkeyError
 from .plugins import PluginError, Plugins
+from .sandbox import start_emulators
 
 
 def run(settings: Settings) -> int:
@@ -68,8 +68,12 @@ def run(settings: Settings) -> int:
         except queue.QueueUnavailable as exc:
             click.echo(f"Error: {exc}. Check REDIS_URL, or unset it to use the embedded Valkey server.", err=True)
             return 1
-        settings = dataclasses.replace(settings, redis_url=redis_url)
         os.environ["REDIS_URL"] = redis_url
+        if is_sandbox(settings, plugins.services):
+            for emulator in start_emulators(plugins.services):
+                click.echo(f"Sandbox: {emulator.service} emulator on {emulator.url}")
+        # Read again: the queue URL and the sandbox's provider settings are now set.
+        settings = load_settings()
         from . import create_app
 
         app = create_app(settings, plugins)

@@ -14,7 +14,7 @@ from . import services
 from .config import Settings
 from .db import database
 from .errors import TokenExpired
-from .models import ConnectedProfile, Stream, Topic, User, utcnow
+from .models import ConnectedProfile, Stream, Topic, User, naive_utc, utcnow
 from .plugins import Plugins
 from .values import ManagedPage, PageInfo
 
@@ -121,7 +121,8 @@ def _create(topic: Topic, service: str, page: PageInfo, authorized: bool,
                 connected_profile=profile,
                 access_token=credentials.access_token if credentials else None,
                 refresh_token=credentials.refresh_token if credentials else None,
-                expires_at=credentials.expires_at if credentials else None,
+                expires_at=naive_utc(credentials.expires_at) if credentials else None,
+                scopes=",".join(credentials.scopes) if credentials else "",
                 status="queued", created_at=utcnow())
     except IntegrityError:  # a concurrent Add of the same page won the race
         raise StreamError(f"“{page.name}” is already a stream of this topic.") from None

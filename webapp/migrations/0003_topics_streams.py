@@ -59,6 +59,7 @@ def up(migrator, db):
         access_token = TextField(null=True)
         refresh_token = TextField(null=True)
         expires_at = DateTimeField(null=True)
+        scopes = TextField(default="")
         status = CharField(max_length=16, default="queued")
         status_message = TextField(null=True)
         cursor = TextField(null=True)
