@@ -1,77 +1,9 @@
 """`streamdesk run`: the whole embedded stack in one process group, started and stopped."""
-import os
-import queue
-import re
-import signal
-import socket
 import subprocess
-import threading
 import time
 
-import requests
 from conftest import STREAMDESK, subprocess_env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Run:
-    """`streamdesk run` in its own process group, its output read line by line."""
-
-    def __init__(self, environ, cwd, **extra):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([STREAMDESK, "run"], cwd=cwd, start_new_session=True,
-                                     env=subprocess_env(environ, PORT=str(self.port), **extra),
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.lines: queue.Queue = queue.Queue()
-        self.output: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.put(line)
-
-    def wait_for(self, pattern: str, timeout: float = 60) -> re.Match:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.5)
-            except queue.Empty:
-                if self.proc.poll() is not None and self.lines.empty():
-                    break
-                continue
-            self.output.append(line)
-            match = re.search(pattern, line)
-            if match:
-                return match
-        raise AssertionError(f"{pattern!r} not printed; output:\n{''.join(self.output)}")
-
-    def interrupt(self) -> int:
-        """Ctrl-C: SIGINT to the whole foreground process group, as a terminal does."""
-        os.killpg(self.proc.pid, signal.SIGINT)
-        code = self.proc.wait(timeout=40)
-        self.wait_for("Stopping", timeout=5)
-        return code
-
-    def group_alive(self) -> bool:
-        try:
-            os.killpg(self.proc.pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-
-
-def log_in(base: str, email: str, password: str) -> requests.Session:
-    session = requests.Session()
-    page = session.get(f"{base}/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    response = session.post(f"{base}/login", data={"email": email, "password": password, "csrf_token": token})
-    assert response.url.endswith("/topics"), response.text
-    return session
+from stack import Run, free_port, log_in
 
 
 def test_run_starts_everything_and_ctrl_c_stops_it(environ, tmp_path):

@@ -2,15 +2,19 @@
 HTTP to the emulators (the app's test client plays the browser, without JavaScript)."""
 from __future__ import annotations
 
+import dataclasses
+import subprocess
+import sys
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import csrf_token, login
+from conftest import csrf_token, login, subprocess_env
 from consent import press
 
 from webapp.config import load_settings
 from webapp.crawl import crawl
 from webapp.models import ConnectedProfile, Story, Stream, Topic
+from webapp.queue import connect as redis_connect
 from webapp.streams import Runtime
 
 BUTTON = {"twitter": "Authorize app", "facebook": "Continue"}
@@ -144,10 +148,10 @@ def test_add_unauthorized_stream_by_handle(admin_client, emulator, topic):
 @pytest.mark.parametrize("query, message", [
     ("", "Enter the X (Twitter) page&#39;s URL or handle."),
     ("x" * 2000, "That is too long to be a X (Twitter) URL or handle (2,000 characters)."),
-    ("javascript:alert(1)", "X"),
-    ("https://facebook.com/someone", "X"),
-    ("@this_handle_is_far_too_long", "X"),
-    ("<b>été</b>", "X"),
+    ("javascript:alert(1)", "is not an X profile"),
+    ("https://facebook.com/someone", "is not an X profile: links must point to x.com or twitter.com."),
+    ("@this_handle_is_far_too_long", "handles have at most 15 characters (this one has 27)."),
+    ("<b>été</b>", "is not an X profile"),
 ])
 def test_bad_searches_get_clear_messages(admin_client, emulator, topic, query, message):
     response = admin_client.get(f"/account/topics/{topic.id}/add/twitter/public", query_string={"q": query},
@@ -250,3 +254,26 @@ def test_app_without_queue_still_adds(app, admin_client, emulator, topic):
     response = add(admin_client, topic, "twitter", "public", rival, q="@rivalroasters", htmx=False)
     assert response.status_code == 303
     assert Stream.get().status == "queued"  # the cron schedule picks it up
+
+
+@pytest.fixture
+def with_queue(app, settings, clean_redis):
+    """The app with a real queue (Valkey or Redis), as under `streamdesk run`."""
+    app.extensions["streamdesk"] = dataclasses.replace(settings, redis_url=clean_redis)
+    return clean_redis
+
+
+def test_first_crawl_is_done_by_a_real_worker(admin_client, emulator, topic, environ, with_queue, tmp_path):
+    """Add → the crawl job is queued → a worker process (its own DB connection, its own
+    token keys) brings the stream up to date."""
+    clean_redis = with_queue
+    connect(admin_client, "facebook")
+    response = add(admin_client, topic, "facebook", "owned", "104729384756102")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert redis_connect(clean_redis).llen("rq:queue:crawl") == 1
+    worker = subprocess.run([sys.executable, "-m", "worker", "--burst", "--no-cron"], cwd=tmp_path, timeout=120,
+                            env=subprocess_env(environ, REDIS_URL=clean_redis), capture_output=True, text=True)
+    assert worker.returncode == 0, worker.stderr
+    stream = Stream.get()
+    assert stream.status == "active", (stream.status_message, worker.stderr)
+    assert Story.select().where(Story.stream == stream).count() == 230

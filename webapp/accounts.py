@@ -54,7 +54,8 @@ def check_password(password: str, email: str = "") -> None:
         raise AccountError(f"The password must be at least {MIN_PASSWORD} characters long.")
     if len(set(password)) < 4:
         raise AccountError("The password is too simple: use more different characters.")
-    if email and normalize_email(email).split("@")[0] in password.lower():
+    name = normalize_email(email).split("@")[0]
+    if len(name) >= 4 and name in password.lower():
         raise AccountError("The password must not contain your e-mail name.")
     if len(password) > 1024:
         raise AccountError("The password must be at most 1024 characters long.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import logging
 
+from . import crypto
 from .config import load_settings
 from .db import open_database
 from .models import Heartbeat, utcnow
@@ -12,11 +13,14 @@ log = logging.getLogger(__name__)
 
 
 def with_database(func):
-    """Run ``func`` inside a fresh connection to the configured database."""
+    """Run ``func`` inside a fresh connection to the configured database, with the
+    token keys installed (jobs read encrypted tokens)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        db = open_database(load_settings().database_url)
+        settings = load_settings()
+        crypto.init(settings.token_keys)
+        db = open_database(settings.database_url)
         with db.connection_context():
             return func(*args, **kwargs)
 
