@@ -12,16 +12,19 @@ import sys
 
 #: Seconds between scheduler heartbeats (shown on Account settings → Status).
 HEARTBEAT_INTERVAL = 60
+#: Seconds between two looks for streams whose next crawl is due.
+DUE_INTERVAL = 30
 
 
-def run_cron(redis_url: str, heartbeat_interval: int = HEARTBEAT_INTERVAL) -> None:
+def run_cron(redis_url: str, heartbeat_interval: int = HEARTBEAT_INTERVAL, due_interval: int = DUE_INTERVAL) -> None:
     """The cron schedule: enqueues jobs when they are due (RQ's CronScheduler)."""
     from rq.cron import CronScheduler
 
-    from webapp import jobs, queue
+    from webapp import crawl, jobs, queue
 
     scheduler = CronScheduler(connection=queue.connect(redis_url), logging_level=logging.WARNING)
     scheduler.register(jobs.heartbeat, queue_name="default", interval=heartbeat_interval)
+    scheduler.register(crawl.enqueue_due_crawls, queue_name="default", interval=due_interval)
     scheduler.start()
 
 
@@ -31,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", action="store_true", help="Quit when the queues are empty.")
     parser.add_argument("--no-cron", action="store_true", help="Do not run the cron schedule here.")
     parser.add_argument("--heartbeat-interval", type=int, default=HEARTBEAT_INTERVAL)
+    parser.add_argument("--due-interval", type=int, default=DUE_INTERVAL,
+                        help="Seconds between looks for streams whose next crawl is due.")
     args = parser.parse_args(argv)
 
     from rq import Worker
@@ -58,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     cron = None
     if not args.no_cron:
         cron = multiprocessing.get_context("spawn").Process(
-            target=run_cron, args=(settings.redis_url, args.heartbeat_interval), daemon=True)
+            target=run_cron, args=(settings.redis_url, args.heartbeat_interval, args.due_interval), daemon=True)
         cron.start()
     try:
         worker = Worker([queue.queue(client, name) for name in queue.QUEUES], connection=client)

@@ -3,9 +3,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import jobs
+from bench import ingest, jobs
 
-BENCHMARKS = [jobs.run]
+BENCHMARKS = [ingest.run, jobs.run]
 
 
 def main() -> int:

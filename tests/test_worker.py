@@ -90,3 +90,24 @@ def test_status_page_reports_an_unreachable_queue(environ, db):
     response = client.get("/account/status")
     assert response.status_code == 200
     assert "cannot reach Redis at redis://127.0.0.1:1/0" in response.get_data(as_text=True)
+
+
+def test_cron_crawls_streams_that_are_due(app, db, clean_redis, environ, tmp_path, emulator):
+    from webapp.models import Stream, Topic
+
+    topic = Topic.create(account=create_account("Due"), name="Rivals")
+    stream = Stream.create(topic=topic, service="facebook", page_id="101938475620394",
+                           name="Globex Coffee Company", status="queued")
+    worker = start_worker(environ, clean_redis, tmp_path, "--due-interval", "1")
+    try:
+        def crawled():
+            """the stream crawled by the schedule"""
+            return Stream.get_by_id(stream.id).status == "active"
+
+        wait_for(crawled, timeout=60)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=30)
+    fresh = Stream.get_by_id(stream.id)
+    assert fresh.next_crawl_at > fresh.last_crawled_at  # the next crawl is planned
+    assert "Traceback" not in output
