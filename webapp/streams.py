@@ -24,6 +24,10 @@ MAX_QUERY = 500
 class StreamError(ValueError):
     """A stream request cannot be done; the message says why (and what to do)."""
 
+    @property
+    def message(self) -> str:
+        return str(self)
+
 
 class NoConnectedProfile(StreamError):
     """The person has no connected profile for the service (or it expired)."""

@@ -1,7 +1,7 @@
 """Adding streams to a topic (Account settings → Topics → topic → Add), and their status."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from .. import queue, streams, topics
@@ -20,15 +20,23 @@ def _runtime() -> Runtime:
 
 
 def _topic(topic_id: int):
+    """The current account's topic, or a 404 page saying there is no such topic."""
     try:
         return topics.get_topic(current_user.account, topic_id)
-    except topics.TopicError:
-        return None
+    except topics.TopicError as exc:
+        abort(404, str(exc))
 
 
-def _not_found(message="There is no such topic in your account."):
-    return render("errors/page.html", "errors/_message.html", status=404, code=404,
-                  title="Not found", message=message)
+def _service(service: str) -> str:
+    """``service`` when a loaded plugin serves it, or a 404 page naming it."""
+    if plugins().get(service) is None:
+        abort(404, f"There is no service called “{service[:40]}”.")
+    return service
+
+
+def _added(topic, service: str) -> set[str]:
+    """Page ids of ``service`` already in ``topic`` (their Add turns into "Added")."""
+    return {s.page_id for s in streams.streams_of(topic) if s.service == service}
 
 
 def _panel(topic, service: str, kind: str, status: int = 200, **context):
@@ -42,38 +50,31 @@ def _panel(topic, service: str, kind: str, status: int = 200, **context):
 @admin_required
 def owned(topic_id: int, service: str):
     """The pages the user's connected profile administers, each with its own Add."""
-    topic = _topic(topic_id)
-    if topic is None or plugins().get(service) is None:
-        return _not_found() if topic is None else _not_found(f"There is no service called “{service[:40]}”.")
+    topic, service = _topic(topic_id), _service(service)
     try:
         profile, pages = streams.managed_pages(_runtime(), current_user, service)
     except streams.NoConnectedProfile as exc:
-        return _panel(topic, service, "owned", no_profile=str(exc))
+        return _panel(topic, service, "owned", no_profile=exc.message)
     except (StreamError, ProviderError) as exc:
-        return _panel(topic, service, "owned", status=400 if isinstance(exc, StreamError) else 502,
-                      error=getattr(exc, "message", str(exc)))
-    added = {s.page_id for s in streams.streams_of(topic) if s.service == service}
-    return _panel(topic, service, "owned", profile=profile, pages=pages, added=added)
+        return _panel(topic, service, "owned", status=400 if isinstance(exc, StreamError) else 502, error=exc.message)
+    return _panel(topic, service, "owned", profile=profile, pages=pages, added=_added(topic, service))
 
 
 @bp.route("/add/<service>/public")
 @admin_required
 def public(topic_id: int, service: str):
     """Search a service's public pages by URL or handle; each result has its own Add."""
-    topic = _topic(topic_id)
-    if topic is None or plugins().get(service) is None:
-        return _not_found() if topic is None else _not_found(f"There is no service called “{service[:40]}”.")
+    topic, service = _topic(topic_id), _service(service)
     query = request.args.get("q")
     if query is None:
         return _panel(topic, service, "public", query="")
     try:
         results = streams.search_pages(_runtime(), current_user, service, query)
     except (StreamError, InvalidQuery) as exc:
-        return _panel(topic, service, "public", status=400, query=query, error=getattr(exc, "message", str(exc)))
+        return _panel(topic, service, "public", status=400, query=query, error=exc.message)
     except ProviderError as exc:
         return _panel(topic, service, "public", status=502, query=query, error=exc.message)
-    added = {s.page_id for s in streams.streams_of(topic) if s.service == service}
-    return _panel(topic, service, "public", query=query, results=results, added=added)
+    return _panel(topic, service, "public", query=query, results=results, added=_added(topic, service))
 
 
 @bp.route("/streams", methods=["POST"])
@@ -81,8 +82,6 @@ def public(topic_id: int, service: str):
 def add(topic_id: int):
     """Add a stream, checked again against the plugin, and queue its first crawl."""
     topic = _topic(topic_id)
-    if topic is None:
-        return _not_found()
     form = request.form
     service, page_id, kind = form.get("service", ""), form.get("page_id", ""), form.get("kind", "")
     try:
@@ -93,7 +92,7 @@ def add(topic_id: int):
         else:
             raise StreamError("Choose whether the page is one of yours or a public page.")
     except (StreamError, ProviderError) as exc:
-        message = getattr(exc, "message", str(exc))
+        message = exc.message
         if request.htmx:
             return render("streams/add.html", "streams/_add_result.html", status=400, error=message)
         flash(message, "error")
@@ -127,8 +126,6 @@ def _enqueue(stream_id: int) -> bool:
 def status(topic_id: int):
     """The topic's streams and their status (polled while a crawl is pending)."""
     topic = _topic(topic_id)
-    if topic is None:
-        return _not_found()
     if not request.htmx:
         return redirect(url_for("topics.manage", topic_id=topic.id))
     rows = list(streams.streams_of(topic))
@@ -142,12 +139,10 @@ def status(topic_id: int):
 def remove(topic_id: int, stream_id: int):
     """Remove a stream and what it crawled."""
     topic = _topic(topic_id)
-    if topic is None:
-        return _not_found()
     try:
         name = streams.remove_stream(current_user.account, stream_id)
     except StreamError as exc:
-        flash(str(exc), "error")
+        flash(exc.message, "error")
     else:
         flash(f"“{name}” removed from {topic.name}.", "success")
     return redirect(url_for("topics.manage", topic_id=topic.id), code=303)
