@@ -104,7 +104,9 @@ def test_roles_change_but_the_last_admin_stays(admin_client, admin, member):
     assert User.get_by_id(member.id).is_admin
     response = admin_client.post(f"/account/users/{admin.id}/role", data={"role": "member", "csrf_token": token},
                                  headers={"HX-Request": "true"})
-    assert response.status_code == 200 and not User.get_by_id(admin.id).is_admin
+    # No longer an admin: the whole page leaves Account settings (not a swap of the list).
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == "/topics"
+    assert not User.get_by_id(admin.id).is_admin
 
 
 def test_admin_removes_a_user(admin_client, member):

@@ -221,7 +221,8 @@ def test_crawl_authorized_stream_and_expiry(admin_client, admin, emulator, topic
     assert 'class="expired-banner"' in html and "Reconnect" in html
     # Reconnect: the banner's button links the profile again and revives the stream.
     stream = Stream.get()
-    response = admin_client.get(f"/personal/reconnect/{stream.id}")
+    assert admin_client.get(f"/personal/reconnect/{stream.id}").status_code == 405  # no state change by GET
+    response = admin_client.post(f"/personal/reconnect/{stream.id}", data={"csrf_token": csrf_token(admin_client, "/topics")})
     assert response.headers["Location"] == "/personal/connected-profiles/twitter/connect"
     html = connect(admin_client, "twitter")
     assert "Reconnected 1 expired stream." in html

@@ -83,7 +83,7 @@ def test_topics_of_other_accounts_are_out_of_reach(admin_client, db):
     assert "Their secret plans" not in admin_client.get("/account/topics/").get_data(as_text=True)
     assert "Their secret plans" not in admin_client.get("/topics").get_data(as_text=True)
     response = admin_client.post(f"/account/topics/{other.id}/rename", data={"name": "Mine", "csrf_token": token})
-    assert response.status_code == 400 and Topic.get_by_id(other.id).name == "Their secret plans"
+    assert response.status_code == 404 and Topic.get_by_id(other.id).name == "Their secret plans"
     response = admin_client.post(f"/account/topics/{other.id}/delete", data={"csrf_token": token})
     assert response.status_code == 404 and Topic.get_or_none(Topic.id == other.id) is not None
 

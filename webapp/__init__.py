@@ -57,6 +57,12 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
         if g.pop("opened_db", False) and not database.is_closed():
             database.close()
 
+    if settings.trusted_proxies:
+        # Behind a reverse proxy the client's address (rate limits) is in X-Forwarded-For.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies,
+                                x_host=settings.trusted_proxies)
     Htmx(app)
     csrf.init_app(app)
     from . import linking

@@ -5,6 +5,7 @@ import datetime
 import re
 import secrets
 
+from peewee import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import database
@@ -81,12 +82,16 @@ def create_user(account: Account, email: str, password: str, role: str = "member
     email = check_email(email)
     check_password(password, email)
     check_role(role)
-    with database.atomic():
-        if User.select().where(User.email == email).exists():
-            raise AccountError(f"A user with the e-mail {email} already exists.")
-        return User.create(
-            account=account, email=email, password_hash=generate_password_hash(password), role=role
-        )
+    taken = AccountError(f"A user with the e-mail {email} already exists.")
+    try:
+        with database.atomic():
+            if User.select().where(User.email == email).exists():
+                raise taken
+            return User.create(
+                account=account, email=email, password_hash=generate_password_hash(password), role=role
+            )
+    except IntegrityError:  # created by a concurrent request a moment ago
+        raise taken from None
 
 
 def ensure_first_admin(email: str | None, password: str | None, account_name: str = "My team"):
@@ -124,11 +129,13 @@ def authenticate(email: str, password: str, ip: str) -> User:
 
 
 def _check_rate(email: str, ip: str) -> None:
+    # Per e-mail *and* address: someone guessing from elsewhere cannot lock the real
+    # person out; one address trying many e-mails is stopped by the address limit.
     since = utcnow() - FAILURE_WINDOW
-    for column, value, limit in ((LoginAttempt.email, email, MAX_FAILURES),
-                                 (LoginAttempt.ip, ip, MAX_FAILURES * 4)):
+    for condition, limit in (((LoginAttempt.email == email) & (LoginAttempt.ip == ip), MAX_FAILURES),
+                             (LoginAttempt.ip == ip, MAX_FAILURES * 4)):
         failures = (LoginAttempt.select(LoginAttempt.created_at)
-                    .where(column == value, LoginAttempt.succeeded == False,  # noqa: E712
+                    .where(condition, LoginAttempt.succeeded == False,  # noqa: E712
                            LoginAttempt.created_at > since)
                     .order_by(LoginAttempt.created_at))
         if failures.count() >= limit:

@@ -39,6 +39,7 @@ class Settings:
     port: int
     sandbox: bool | None  # None: decided by whether provider credentials are set
     public_url: str  # how people reach this installation (links in e-mails)
+    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers count
     environ: dict[str, str] = field(default_factory=dict, repr=False)
 
     def provider_value(self, service: str, key: str) -> str:
@@ -74,6 +75,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sandbox=_tristate("SANDBOX", environ.get("SANDBOX")),
         public_url=(environ.get("PUBLIC_URL") or f"http://{environ.get('HOST', '127.0.0.1')}:"
                     f"{environ.get('PORT', '5000')}").rstrip("/"),
+        trusted_proxies=_count("TRUSTED_PROXIES", environ.get("TRUSTED_PROXIES", "0")),
         environ=environ,
     )
 
@@ -119,6 +121,12 @@ def _token_keys(value: str | None, instance: Path) -> tuple[str, ...]:
 def _port(value: str) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise ConfigError(f"PORT must be a number between 1 and 65535, not {value!r}.")
+    return int(value)
+
+
+def _count(name: str, value: str) -> int:
+    if not value.strip().isdigit():
+        raise ConfigError(f"{name} must be a whole number (0 when no proxy is in front), not {value!r}.")
     return int(value)
 
 
@@ -209,6 +217,7 @@ def describe(settings: Settings, services=()) -> list[tuple[str, str]]:
         ("MAIL_FROM", settings.mail_from),
         ("HOST:PORT", f"{settings.host}:{settings.port}"),
         ("PUBLIC_URL", settings.public_url),
+        ("TRUSTED_PROXIES", str(settings.trusted_proxies)),
         ("sandbox mode", "on" if is_sandbox(settings, services) else "off"),
     ]
     for service in services:

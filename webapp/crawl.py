@@ -10,7 +10,7 @@ import datetime
 import logging
 from functools import lru_cache
 
-from redis import Redis
+from redis import Redis, RedisError
 from rq import Queue
 from rq.exceptions import DuplicateJobError
 
@@ -18,7 +18,7 @@ from .config import load_settings
 from .db import database
 from .errors import ProviderError, RateLimited, TokenExpired
 from .jobs import with_database
-from .models import Comment, Message, Story, Stream, naive_utc, utcnow
+from .models import Comment, ConnectedProfile, Message, Story, Stream, naive_utc, token_columns, utcnow
 from .plugins import Plugins
 from .streams import Runtime
 from .values import CrawlPage, Credentials, StreamRef
@@ -57,6 +57,20 @@ def enqueue_crawl(client: Redis, stream_id: int) -> bool:
     return True
 
 
+def queue_crawl(settings, stream_id: int) -> bool:
+    """Queue a crawl from the web process; False when the queue cannot be reached (the
+    cron schedule then picks the stream up once it can)."""
+    from . import queue
+
+    if not settings.redis_url:
+        return False
+    try:
+        return enqueue_crawl(queue.connect(settings.redis_url), stream_id)
+    except (queue.QueueUnavailable, RedisError) as exc:
+        log.warning("could not queue a crawl of stream %s: %s", stream_id, exc)
+        return False
+
+
 @with_database
 def enqueue_due_crawls() -> int:
     """Cron: queue every stream whose next crawl is due. Returns how many were queued."""
@@ -86,6 +100,8 @@ def crawl(rt: Runtime, stream: Stream) -> str:
     """
     if stream.status == "expired":
         return "expired"
+    if stream.authorized and stream.credentials is None:
+        return _without_token(rt, stream)
     _set(stream, status="crawling")
     try:
         try:
@@ -118,6 +134,21 @@ def crawl(rt: Runtime, stream: Stream) -> str:
     _set(stream, status="active", status_message=None, last_crawled_at=utcnow(),
          next_crawl_at=_later(CRAWL_INTERVAL))
     return "active"
+
+
+def _without_token(rt: Runtime, stream: Stream) -> str:
+    """An authorized stream must never fall back to public access: without its token it
+    expires (profile gone) or waits for a fix (the token cannot be decrypted here)."""
+    from .expiry import expire_stream
+
+    if stream.connected_profile_id is None:
+        expire_stream(rt, stream, "The connected profile behind this stream was disconnected or removed. "
+                                  "Reconnect it to go on crawling.")
+        return "expired"
+    _set(stream, status="error", next_crawl_at=_later(RETRY_AFTER_FAILURE),
+         status_message="The stream's token cannot be read with this server's TOKEN_KEY. "
+                        "Check TOKEN_KEY on every machine, or reconnect the stream.")
+    return "error"
 
 
 def _pull(rt: Runtime, stream: Stream, credentials: Credentials | None) -> None:
@@ -159,17 +190,26 @@ def _fresh_credentials(rt: Runtime, stream: Stream, force: bool = False) -> Cred
     due = credentials.expires_at is not None and credentials.expires_at - REFRESH_MARGIN <= utcnow()
     if not (force or due):
         return credentials
-    fresh = rt.call("streamdesk_refresh", stream.service, credentials=credentials)
+    try:
+        fresh = rt.call("streamdesk_refresh", stream.service, credentials=credentials)
+    except TokenExpired:
+        # Refresh tokens rotate: another crawl sharing this profile may have used ours a
+        # moment ago. Its fresh token is then in the database, and nothing expired.
+        current = Stream.get_by_id(stream.id).credentials
+        if current is None or current.refresh_token == credentials.refresh_token:
+            raise
+        return current
     if fresh is None:
         return credentials
-    expires = naive_utc(fresh.expires_at)
+    columns = token_columns(fresh)
+    # Services that do not rotate refresh tokens return none: keep the one we have.
+    columns["refresh_token"] = fresh.refresh_token or credentials.refresh_token
+    columns["scopes"] = columns["scopes"] or ",".join(credentials.scopes)
     if stream.access_token:
-        _set(stream, access_token=fresh.access_token, refresh_token=fresh.refresh_token, expires_at=expires)
-    elif stream.connected_profile is not None:
-        profile = stream.connected_profile
-        profile.access_token, profile.refresh_token = fresh.access_token, fresh.refresh_token
-        profile.expires_at, profile.updated_at = expires, utcnow()
-        profile.save()
+        _set(stream, **columns)
+    elif stream.connected_profile_id is not None:
+        ConnectedProfile.update(updated_at=utcnow(), **columns).where(
+            ConnectedProfile.id == stream.connected_profile_id).execute()
     return fresh
 
 

@@ -1,9 +1,12 @@
 """Encryption of tokens at rest (Fernet: AES-128-CBC + HMAC-SHA256, from cryptography)."""
 from __future__ import annotations
 
+import logging
+
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from peewee import TextField
 
+log = logging.getLogger(__name__)
 _fernet: MultiFernet | None = None
 
 
@@ -37,4 +40,12 @@ class EncryptedTextField(TextField):
         return None if value is None else encrypt(value)
 
     def python_value(self, value):
-        return None if value is None else decrypt(value)
+        # A token no key opens (TOKEN_KEY changed or lost) reads as missing: the page
+        # still renders and the stream asks for a reconnect, instead of a 500 everywhere.
+        if value is None:
+            return None
+        try:
+            return decrypt(value)
+        except ValueError:
+            log.warning("a stored token cannot be decrypted with the configured TOKEN_KEY")
+            return None

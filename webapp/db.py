@@ -23,7 +23,10 @@ class DatabaseError(Exception):
 def open_database(url: str) -> peewee.Database:
     """Create (not connect) a peewee database for ``url`` and bind the proxy to it."""
     if url.startswith("sqlite:"):
-        db = connect_url(url, pragmas=SQLITE_PRAGMAS)
+        # BEGIN IMMEDIATE: a transaction takes the write lock when it starts (waiting up
+        # to busy_timeout), instead of failing with "database is locked" when a read
+        # inside it is upgraded to a write after another process committed.
+        db = connect_url(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
     else:
         db = connect_url(url.replace("postgres://", "postgresql://", 1))
     database.initialize(db)

@@ -25,6 +25,13 @@ def expire_stream(rt, stream: Stream, reason: str) -> bool:
     return bool(changed)
 
 
+def expire_profile_streams(rt, profile: ConnectedProfile, reason: str) -> int:
+    """Expire the streams that crawl with ``profile``'s own token (not a page token of
+    their own): the profile is going away or now belongs to someone else."""
+    streams = list(Stream.select().where(Stream.connected_profile == profile.id, Stream.access_token.is_null()))
+    return sum(expire_stream(rt, stream, reason) for stream in streams)
+
+
 def admin_emails(account_id: int) -> list[str]:
     return [u.email for u in User.select(User.email).where(User.account == account_id, User.role == "admin")]
 
@@ -44,6 +51,8 @@ def notify_admins(rt, stream: Stream, reason: str) -> None:
         send(rt.settings, admin_emails(topic.account_id), f"Streamdesk: {label} stream “{stream.name}” expired", body)
     except MailError as exc:
         log.error("could not e-mail the admins about stream %s: %s", stream.id, exc)
+    except Exception:  # a failed e-mail must not undo the expiry or fail the crawl job
+        log.exception("could not e-mail the admins about stream %s", stream.id)
 
 
 def expired_streams(account):

@@ -7,11 +7,13 @@ checks ``state`` (and PKCE where asked); the plugin turns the token into a
 from __future__ import annotations
 
 from authlib.integrations.flask_client import OAuth
+from peewee import IntegrityError
 
 from . import services
 from .db import database
-from .models import ConnectedProfile, Stream, Topic, User, naive_utc, utcnow
-from .streams import Runtime
+from .expiry import expire_profile_streams
+from .models import ConnectedProfile, Stream, Topic, User, token_columns, utcnow
+from .streams import Runtime, connected_profile
 from .values import LinkedProfile
 
 oauth = OAuth()
@@ -42,33 +44,43 @@ def client(service: str):
     return oauth.create_client(service)
 
 
-def save_profile(user: User, service: str, linked: LinkedProfile) -> ConnectedProfile:
-    """Store (or replace) the user's connected profile for ``service``; tokens encrypted."""
-    c = linked.credentials
-    expires = naive_utc(c.expires_at)
-    fields = dict(external_id=linked.external_id, name=linked.name[:255], access_token=c.access_token,
-                  refresh_token=c.refresh_token, expires_at=expires, scopes=",".join(c.scopes),
+def save_profile(rt: Runtime, user: User, service: str, linked: LinkedProfile) -> ConnectedProfile:
+    """Store (or replace) the user's connected profile for ``service``; tokens encrypted.
+
+    Linking another person's account than before must not hand that account's token to
+    the streams of the previous one: they expire and are detached.
+    """
+    fields = dict(external_id=linked.external_id, name=linked.name[:255], **token_columns(linked.credentials),
                   granted=",".join(linked.granted), declined=",".join(linked.declined),
                   status="connected", updated_at=utcnow())
+    profile = connected_profile(user, service)
+    if profile is not None and profile.external_id != linked.external_id:
+        expire_profile_streams(rt, profile, f"{profile.name} was replaced by {linked.name} in "
+                                            "Connected profiles. Reconnect with the account that owns this page.")
+        Stream.update(connected_profile=None).where(Stream.connected_profile == profile.id).execute()
     with database.atomic():
-        profile = ConnectedProfile.get_or_none((ConnectedProfile.user == user) & (ConnectedProfile.service == service))
-        if profile is None:
-            return ConnectedProfile.create(user=user, service=service, **fields)
-        for key, value in fields.items():
-            setattr(profile, key, value)
-        profile.save()
-    return profile
+        updated = ConnectedProfile.update(**fields).where(
+            ConnectedProfile.user == user, ConnectedProfile.service == service).execute()
+        if not updated:
+            try:
+                with database.atomic():
+                    ConnectedProfile.create(user=user, service=service, **fields)
+            except IntegrityError:  # a second callback created it a moment ago
+                ConnectedProfile.update(**fields).where(
+                    ConnectedProfile.user == user, ConnectedProfile.service == service).execute()
+    return connected_profile(user, service)
 
 
-def disconnect(user: User, service: str) -> str | None:
-    """Delete the user's connected profile; its authorized streams then need a reconnect."""
-    with database.atomic():
-        profile = ConnectedProfile.get_or_none((ConnectedProfile.user == user) & (ConnectedProfile.service == service))
-        if profile is None:
-            return None
-        name = profile.name
-        profile.delete_instance()
-    return name
+def disconnect(rt: Runtime, user: User, service: str) -> str | None:
+    """Delete the user's connected profile. Streams that crawl with its token expire (and
+    the admins hear of it); streams with a page token of their own keep crawling."""
+    profile = connected_profile(user, service)
+    if profile is None:
+        return None
+    expire_profile_streams(rt, profile, f"{profile.name} was disconnected in Connected profiles. "
+                                        "Reconnect to go on crawling this stream.")
+    profile.delete_instance()
+    return profile.name
 
 
 def reconnect_streams(rt: Runtime, user: User, service: str) -> list[Stream]:
@@ -96,12 +108,7 @@ def reconnect_streams(rt: Runtime, user: User, service: str) -> list[Stream]:
                 page = pages.get(stream.page_id)
                 if page is None:
                     continue
-                c = page.credentials
-                fields.update(connected_profile=profile.id,
-                              access_token=c.access_token if c else None,
-                              refresh_token=c.refresh_token if c else None,
-                              expires_at=naive_utc(c.expires_at) if c else None,
-                              scopes=",".join(c.scopes) if c else "")
+                fields.update(connected_profile=profile.id, **token_columns(page.credentials))
             Stream.update(**fields).where(Stream.id == stream.id).execute()
             revived.append(stream)
     return revived

@@ -22,7 +22,8 @@ def send(settings: Settings, to: list[str], subject: str, body: str) -> bool:
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = ", ".join(to)
-    message["Subject"] = subject
+    # Provider data (a page name) may carry line breaks, which a header cannot.
+    message["Subject"] = " ".join(subject.split())
     message.set_content(body)
     if not settings.smtp_url:
         log.warning("SMTP_URL is not set; e-mail to %s not sent: %s", ", ".join(to), subject)

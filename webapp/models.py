@@ -77,6 +77,13 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(v for v in (value or "").split(",") if v)
 
 
+def token_columns(credentials: Credentials | None) -> dict:
+    """The columns a token is stored in (on a connected profile or a stream)."""
+    c = credentials
+    return dict(access_token=c.access_token if c else None, refresh_token=c.refresh_token if c else None,
+                expires_at=naive_utc(c.expires_at) if c else None, scopes=",".join(c.scopes) if c else "")
+
+
 class ConnectedProfile(BaseModel):
     """A user's personal link to a service (OAuth token); private to that user."""
 
@@ -95,7 +102,10 @@ class ConnectedProfile(BaseModel):
     updated_at = DateTimeField(default=utcnow)
 
     @property
-    def credentials(self) -> Credentials:
+    def credentials(self) -> Credentials | None:
+        """The token to call the service with (None when it cannot be read)."""
+        if not self.access_token:
+            return None
         return Credentials(self.access_token, self.refresh_token, self.expires_at, _split(self.scopes))
 
     @property

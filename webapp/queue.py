@@ -1,6 +1,7 @@
 """The job queue (RQ on Redis or Valkey): connections, queues and their status."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import redis
@@ -18,13 +19,15 @@ def connect(url: str) -> redis.Redis:
     """A Redis client for ``url`` (checked with a PING, so a bad URL fails here)."""
     from .config import mask_url
 
-    client = redis.Redis.from_url(url.replace("valkey", "redis", 1), socket_connect_timeout=3, socket_timeout=10)
+    # valkey:// and valkeys:// are spelled redis:// for the client; only the scheme changes.
+    client = redis.Redis.from_url(re.sub(r"^valkey(s?)://", r"redis\1://", url),
+                                  socket_connect_timeout=3, socket_timeout=10)
     try:
         client.ping()
-    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-        raise QueueUnavailable(f"cannot reach Redis at {mask_url(url)}: {exc}") from None
-    except redis.AuthenticationError as exc:
+    except redis.AuthenticationError as exc:  # a subclass of ConnectionError: first
         raise QueueUnavailable(f"Redis at {mask_url(url)} refused the credentials: {exc}") from None
+    except (redis.RedisError, OSError) as exc:
+        raise QueueUnavailable(f"cannot reach Redis at {mask_url(url)}: {exc}") from None
     return client
 
 

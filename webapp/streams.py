@@ -7,6 +7,7 @@ forged page id in a request adds nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from peewee import IntegrityError
 
@@ -14,7 +15,7 @@ from . import services
 from .config import Settings
 from .db import database
 from .errors import TokenExpired
-from .models import ConnectedProfile, Stream, Topic, User, naive_utc, utcnow
+from .models import ConnectedProfile, Stream, Topic, User, token_columns, utcnow
 from .plugins import Plugins
 from .values import ManagedPage, PageInfo
 
@@ -63,7 +64,7 @@ def managed_pages(rt: Runtime, user: User, service: str) -> tuple[ConnectedProfi
     profile = connected_profile(user, service)
     if profile is None:
         raise NoConnectedProfile(f"You have no connected {label} profile yet.")
-    if profile.status == "expired":
+    if profile.status == "expired" or profile.credentials is None:
         raise NoConnectedProfile(f"Your connected {label} profile has expired: connect it again.")
     try:
         pages = rt.call("streamdesk_managed_pages", service, credentials=profile.credentials)
@@ -121,15 +122,18 @@ def _create(topic: Topic, service: str, page: PageInfo, authorized: bool,
             _check_new(topic, service, page.page_id, page.name)
             return Stream.create(
                 topic=topic, service=service, page_id=page.page_id, name=page.name[:255],
-                handle=page.handle, url=page.url, picture_url=page.picture_url, authorized=authorized,
-                connected_profile=profile,
-                access_token=credentials.access_token if credentials else None,
-                refresh_token=credentials.refresh_token if credentials else None,
-                expires_at=naive_utc(credentials.expires_at) if credentials else None,
-                scopes=",".join(credentials.scopes) if credentials else "",
+                handle=page.handle, url=web_url(page.url), picture_url=web_url(page.picture_url),
+                authorized=authorized, connected_profile=profile, **token_columns(credentials),
                 status="queued", created_at=utcnow())
     except IntegrityError:  # a concurrent Add of the same page won the race
         raise StreamError(f"“{page.name}” is already a stream of this topic.") from None
+
+
+def web_url(url: str | None) -> str | None:
+    """Keep only http(s) links from a plugin: a ``javascript:`` URL must never become an href."""
+    if url and urlsplit(url).scheme.lower() in ("http", "https"):
+        return url
+    return None
 
 
 def streams_of(topic: Topic):
@@ -145,8 +149,23 @@ def get_stream(account, stream_id) -> Stream:
     return stream
 
 
-def remove_stream(account, stream_id) -> str:
+def remove_stream(topic: Topic, stream_id) -> str:
+    """Remove a stream of ``topic`` with everything crawled from it; returns its name."""
     with database.atomic():
-        stream = get_stream(account, stream_id)
+        stream = Stream.get_or_none((Stream.id == stream_id) & (Stream.topic == topic))
+        if stream is None:
+            raise StreamError("There is no such stream in this topic.")
         stream.delete_instance(recursive=True)
     return stream.name
+
+
+def requeue_expired(account, stream_id) -> Stream:
+    """Queue an expired unauthorized stream again (it needs no person's token)."""
+    stream = get_stream(account, stream_id)
+    if stream.authorized:
+        raise StreamError("An authorized stream is reconnected by linking its profile again.")
+    changed = (Stream.update(status="queued", status_message=None, next_crawl_at=None)
+               .where(Stream.id == stream.id, Stream.status == "expired").execute())
+    if not changed:
+        raise StreamError(f"“{stream.name}” has not expired.")
+    return stream

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from peewee import fn
+from peewee import IntegrityError, fn
 
 from .db import database
 from .models import Account, Story, Stream, Topic
@@ -44,8 +44,12 @@ def get_topic(account: Account, topic_id) -> Topic:
 
 
 def create_topic(account: Account, name: str) -> Topic:
-    with database.atomic():
-        return Topic.create(account=account, name=check_name(account, name))
+    name = " ".join((name or "").split())
+    try:
+        with database.atomic():
+            return Topic.create(account=account, name=check_name(account, name))
+    except IntegrityError:  # created by a concurrent request a moment ago
+        raise TopicError(f"A topic named “{name}” already exists.") from None
 
 
 def rename_topic(account: Account, topic_id, name: str) -> Topic:

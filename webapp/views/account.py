@@ -50,6 +50,9 @@ def change_role(user_id: int):
         user = accounts.change_role(current_user.account, user_id, request.form.get("role", ""))
     except accounts.AccountError as exc:
         return _users_view(400, error=str(exc))
+    if user.id == current_user.id and not user.is_admin:
+        # No longer an admin: Account settings is closed to them now.
+        return _leave(f"You are now a {user.role}.", url_for("main.topics"))
     return _done(f"{user.email} is now {user.role}.")
 
 
@@ -62,8 +65,16 @@ def remove_user(user_id: int):
     except accounts.AccountError as exc:
         return _users_view(400, error=str(exc))
     if user_id == current_user.id:
-        return redirect(url_for("auth.login"), code=303)
+        return _leave("You removed yourself from the account.", url_for("auth.login"))
     return _done(f"{email} has been removed.")
+
+
+def _leave(message: str, target: str):
+    """Send the whole page elsewhere (HX-Redirect for htmx, not a swap of the target)."""
+    flash(message, "info")
+    if request.htmx:
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target, code=303)
 
 
 def _done(message: str):

@@ -7,10 +7,10 @@ from flask_login import current_user, login_required
 
 from .. import linking, streams
 from ..accounts import AccountError, change_password
+from ..crawl import queue_crawl
 from ..errors import ProviderError
 from ..models import ConnectedProfile
 from . import plugins, render, settings
-from .streams import _enqueue
 
 bp = Blueprint("personal", __name__, url_prefix="/personal")
 
@@ -85,28 +85,22 @@ def callback(service: str):
         return _profiles_view(404, error=f"There is no service called “{service[:40]}” to connect.")
     label = loaded.service.label
     popup = session.pop("link_popup", False)
+    rt = streams.Runtime(settings(), plugins())
     try:
         token = linking.client(service).authorize_access_token()
-        rt = streams.Runtime(settings(), plugins())
         linked = rt.call("streamdesk_link_profile", service, token=dict(token))
-        linking.save_profile(current_user, service, linked)
-        revived = linking.reconnect_streams(rt, current_user, service)
+        linking.save_profile(rt, current_user, service, linked)
     except OAuthError as exc:
         ok, message = False, OAUTH_ERRORS.get(exc.error, f"{label} refused the connection: "
                                                         f"{exc.description or exc.error}.")
     except ProviderError as exc:
         ok, message = False, f"{label}: {exc.message}"
-    except streams.StreamError as exc:
-        ok, message = True, f"Your {label} profile is connected, but {exc}"
     else:
-        for stream in revived:
-            _enqueue(stream.id)
         ok = True
         message = f"Your {label} profile {linked.name} is now connected."
         if linked.declined:
             message += f" You declined: {', '.join(linked.declined)}."
-        if revived:
-            message += f" Reconnected {len(revived)} expired stream{'s' if len(revived) > 1 else ''}."
+        message += _revive(rt, service)
     flash(message, "success" if ok else "error")
     if popup:
         # The popup tells the page that opened it to refresh, then closes itself.
@@ -114,12 +108,26 @@ def callback(service: str):
     return redirect(url_for("personal.connected_profiles"))
 
 
+def _revive(rt, service: str) -> str:
+    """Bring the account's expired streams of ``service`` back with the new link.
+
+    The profile is saved whatever happens here: a failure only leaves streams expired.
+    """
+    try:
+        revived = linking.reconnect_streams(rt, current_user, service)
+    except (ProviderError, streams.StreamError) as exc:
+        return f" Expired streams could not be reconnected yet: {exc.message}"
+    for stream in revived:
+        queue_crawl(settings(), stream.id)
+    return f" Reconnected {len(revived)} expired stream{'s' if len(revived) > 1 else ''}." if revived else ""
+
+
 @bp.route("/connected-profiles/<service>/disconnect", methods=["POST"])
 @login_required
 def disconnect(service: str):
     """Forget the user's connected profile for ``service`` (after a confirmation)."""
     loaded = plugins().get(service)
-    name = linking.disconnect(current_user, service) if loaded else None
+    name = linking.disconnect(streams.Runtime(settings(), plugins()), current_user, service) if loaded else None
     if name is None:
         return _profiles_view(404, error="You have no such connected profile.")
     message = f"Your {loaded.service.label} profile {name} is disconnected."
@@ -129,20 +137,19 @@ def disconnect(service: str):
     return redirect(url_for("personal.connected_profiles"), code=303)
 
 
-@bp.route("/reconnect/<int:stream_id>")
+@bp.route("/reconnect/<int:stream_id>", methods=["POST"])
 @login_required
 def reconnect(stream_id: int):
-    """The Reconnect button of the red banner: link the stream's service again."""
+    """The Reconnect button of the red banner: link the stream's profile again (an
+    unauthorized stream needs no person's token: it is simply queued again)."""
     try:
         stream = streams.get_stream(current_user.account, stream_id)
+        if stream.authorized:
+            return redirect(url_for("personal.connect", service=stream.service), code=303)
+        streams.requeue_expired(current_user.account, stream_id)
     except streams.StreamError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("main.topics"))
-    if not stream.authorized:
-        # Public pages need no person's token: queue the stream again.
-        stream.status, stream.status_message = "queued", None
-        stream.save()
-        _enqueue(stream.id)
+        flash(exc.message, "error")
+    else:
+        queue_crawl(settings(), stream.id)
         flash(f"“{stream.name}” is queued for crawling again.", "success")
-        return redirect(url_for("main.topics"))
-    return redirect(url_for("personal.connect", service=stream.service))
+    return redirect(url_for("main.topics"), code=303)

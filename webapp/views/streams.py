@@ -1,13 +1,15 @@
 """Adding streams to a topic (Account settings → Topics → topic → Add), and their status."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from .. import queue, streams, topics
+from .. import streams
+from ..crawl import queue_crawl
 from ..errors import InvalidQuery, ProviderError
 from ..streams import Runtime, StreamError
 from . import admin_required, plugins, render, settings
+from .topics import topic_or_404
 
 bp = Blueprint("streams", __name__, url_prefix="/account/topics/<int:topic_id>")
 
@@ -17,14 +19,6 @@ PENDING = ("queued", "crawling")
 
 def _runtime() -> Runtime:
     return Runtime(settings(), plugins())
-
-
-def _topic(topic_id: int):
-    """The current account's topic, or a 404 page saying there is no such topic."""
-    try:
-        return topics.get_topic(current_user.account, topic_id)
-    except topics.TopicError as exc:
-        abort(404, str(exc))
 
 
 def _service(service: str) -> str:
@@ -50,7 +44,7 @@ def _panel(topic, service: str, kind: str, status: int = 200, **context):
 @admin_required
 def owned(topic_id: int, service: str):
     """The pages the user's connected profile administers, each with its own Add."""
-    topic, service = _topic(topic_id), _service(service)
+    topic, service = topic_or_404(topic_id), _service(service)
     try:
         profile, pages = streams.managed_pages(_runtime(), current_user, service)
     except streams.NoConnectedProfile as exc:
@@ -64,7 +58,7 @@ def owned(topic_id: int, service: str):
 @admin_required
 def public(topic_id: int, service: str):
     """Search a service's public pages by URL or handle; each result has its own Add."""
-    topic, service = _topic(topic_id), _service(service)
+    topic, service = topic_or_404(topic_id), _service(service)
     query = request.args.get("q")
     if query is None:
         return _panel(topic, service, "public", query="")
@@ -81,7 +75,7 @@ def public(topic_id: int, service: str):
 @admin_required
 def add(topic_id: int):
     """Add a stream, checked again against the plugin, and queue its first crawl."""
-    topic = _topic(topic_id)
+    topic = topic_or_404(topic_id)
     form = request.form
     service, page_id, kind = form.get("service", ""), form.get("page_id", ""), form.get("kind", "")
     try:
@@ -97,7 +91,7 @@ def add(topic_id: int):
             return render("streams/add.html", "streams/_add_result.html", status=400, error=message)
         flash(message, "error")
         return redirect(url_for("topics.manage", topic_id=topic.id), code=303)
-    queued = _enqueue(stream.id)
+    queued = queue_crawl(settings(), stream.id)
     if request.htmx:
         return render("streams/add.html", "streams/_add_result.html", stream=stream, topic=topic,
                       streams=list(streams.streams_of(topic)), queued=queued)
@@ -106,26 +100,11 @@ def add(topic_id: int):
     return redirect(url_for("topics.manage", topic_id=topic.id), code=303)
 
 
-def _enqueue(stream_id: int) -> bool:
-    """Queue the first crawl; the cron schedule catches up if the queue is unreachable."""
-    from ..crawl import enqueue_crawl
-
-    url = settings().redis_url
-    if not url:
-        return False
-    try:
-        enqueue_crawl(queue.connect(url), stream_id)
-    except queue.QueueUnavailable as exc:
-        current_app.logger.warning("could not queue the first crawl of stream %s: %s", stream_id, exc)
-        return False
-    return True
-
-
 @bp.route("/streams")
 @admin_required
 def status(topic_id: int):
     """The topic's streams and their status (polled while a crawl is pending)."""
-    topic = _topic(topic_id)
+    topic = topic_or_404(topic_id)
     if not request.htmx:
         return redirect(url_for("topics.manage", topic_id=topic.id))
     rows = list(streams.streams_of(topic))
@@ -137,12 +116,15 @@ def status(topic_id: int):
 @bp.route("/streams/<int:stream_id>/delete", methods=["POST"])
 @admin_required
 def remove(topic_id: int, stream_id: int):
-    """Remove a stream and what it crawled."""
-    topic = _topic(topic_id)
+    """Remove a stream of this topic and what it crawled (asked first in the page)."""
+    topic = topic_or_404(topic_id)
     try:
-        name = streams.remove_stream(current_user.account, stream_id)
+        name = streams.remove_stream(topic, stream_id)
     except StreamError as exc:
         flash(exc.message, "error")
     else:
         flash(f"“{name}” removed from {topic.name}.", "success")
-    return redirect(url_for("topics.manage", topic_id=topic.id), code=303)
+    target = url_for("topics.manage", topic_id=topic.id)
+    if request.htmx:
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target, code=303)
