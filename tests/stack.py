@@ -65,12 +65,6 @@ class Run:
         self.wait_for("Stopping", timeout=5)
         return code
 
-    def group_alive(self) -> bool:
-        try:
-            os.killpg(self.proc.pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
 
 
 def log_in(base: str, email: str, password: str) -> requests.Session:
@@ -80,3 +74,29 @@ def log_in(base: str, email: str, password: str) -> requests.Session:
     response = session.post(f"{base}/login", data={"email": email, "password": password, "csrf_token": token})
     assert response.url.endswith("/topics"), response.text
     return session
+
+
+def processes_with(marker: str) -> list[int]:
+    """Live processes whose environment holds ``marker`` (e.g. STREAMDESK_INSTANCE=…):
+    the runner's children in any process group or session, Valkey included."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as fh:
+                environ = fh.read().split(b"\0")
+            with open(f"/proc/{entry}/stat") as fh:
+                state = fh.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker.encode() in environ and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+def wait_until_gone(marker: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while (left := processes_with(marker)):
+        assert time.monotonic() < deadline, f"processes outlived the stack: {left}"
+        time.sleep(0.2)

@@ -91,3 +91,12 @@ def test_provider_errors_are_shown_and_retried(environ, stream):
     assert run(environ, stream, NotFound("The page no longer exists.")) == "error"
     fresh = Stream.get_by_id(stream.id)
     assert fresh.status_message == "The page no longer exists." and fresh.next_crawl_at is not None
+
+
+def test_a_page_that_fails_midway_stores_nothing_and_keeps_the_cursor(environ, stream):
+    broken = CrawlPage(cursor="c2", stories=(StoryValue("ok", T), StoryValue("bad", None)))  # NOT NULL violated
+    assert run(environ, stream, page("c1", 2), broken) == "error"
+    fresh = Stream.get_by_id(stream.id)
+    assert fresh.cursor == "c1"  # the cursor never passes rows it did not store
+    assert not Story.select().where(Story.external_id == "ok").exists()
+    assert Story.select().count() == 2

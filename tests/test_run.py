@@ -3,7 +3,7 @@ import subprocess
 import time
 
 from conftest import STREAMDESK, subprocess_env
-from stack import Run, free_port, log_in
+from stack import Run, free_port, log_in, processes_with, wait_until_gone
 
 
 def test_run_starts_everything_and_ctrl_c_stops_it(environ, tmp_path):
@@ -23,10 +23,8 @@ def test_run_starts_everything_and_ctrl_c_stops_it(environ, tmp_path):
     finally:
         code = run.interrupt()
     assert code == 0, "".join(run.output)
-    deadline = time.monotonic() + 15
-    while run.group_alive():
-        assert time.monotonic() < deadline, "a process of the stack outlived Ctrl-C"
-        time.sleep(0.2)
+    # Worker, cron, the Valkey helper and valkey-server: all gone, whatever their session.
+    wait_until_gone(f"STREAMDESK_INSTANCE={environ['STREAMDESK_INSTANCE']}")
     assert "Traceback" not in "".join(run.output)
 
     # A second run reuses the instance folder and keeps the data.
@@ -37,6 +35,24 @@ def test_run_starts_everything_and_ctrl_c_stops_it(environ, tmp_path):
         log_in(again.url, "admin@example.com", password)
     finally:
         assert again.interrupt() == 0
+
+
+def test_sigterm_stops_everything(environ, tmp_path):
+    import os
+    import signal
+
+    run = Run(environ, tmp_path)
+    run.wait_for("Streamdesk is running on")
+    marker = f"STREAMDESK_INSTANCE={environ['STREAMDESK_INSTANCE']}"
+    deadline = time.monotonic() + 30
+    # runner, worker, its cron child, the Valkey helper and valkey-server
+    while len(processes_with(marker)) < 5:
+        assert time.monotonic() < deadline, processes_with(marker)
+        time.sleep(0.2)
+    os.kill(run.proc.pid, signal.SIGTERM)  # a process manager signals the runner alone
+    assert run.proc.wait(timeout=60) == 0
+    wait_until_gone(marker)
+    assert "Traceback" not in run.log()
 
 
 def test_first_admin_from_the_environment(environ, tmp_path):

@@ -6,10 +6,15 @@ deregister after the interrupt, and the runner stops the server last.
 """
 from __future__ import annotations
 
+import select
 import signal
 import subprocess
 import sys
 from pathlib import Path
+
+
+#: Seconds the server may take to start (it starts in well under one here).
+START_TIMEOUT = 30
 
 
 class EmbeddedValkeyError(Exception):
@@ -26,10 +31,13 @@ class EmbeddedValkey:
             [sys.executable, "-m", "webapp.embedded", str(data_dir)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, start_new_session=True)
-        self.url = self.process.stdout.readline().strip()
+        ready, _, _ = select.select([self.process.stdout], [], [], START_TIMEOUT)
+        self.url = self.process.stdout.readline().strip() if ready else ""
         if not self.url.startswith("redis://"):
-            self.process.wait(timeout=10)
-            raise EmbeddedValkeyError(f"the embedded Valkey server did not start: {self.process.stderr.read().strip()}")
+            self.process.kill()
+            self.process.wait()
+            reason = self.process.stderr.read().strip() or f"no answer within {START_TIMEOUT} seconds"
+            raise EmbeddedValkeyError(f"the embedded Valkey server did not start: {reason}")
 
     def stop(self) -> None:
         """Stop the server (closing its helper's stdin is the signal)."""

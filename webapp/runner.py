@@ -43,12 +43,6 @@ def run(settings: Settings) -> int:
 
     valkey = worker = None
     # SIGTERM (e.g. from a process manager) stops everything like Ctrl-C does.
-    terminated = []
-
-    def _terminate(signum, frame):
-        terminated.append(signum)
-        raise KeyboardInterrupt
-
     signal.signal(signal.SIGTERM, _terminate)
     # Ctrl-C must stop us even when started from a shell that ignores SIGINT (a
     # background job, CI): restore Python's default handler explicitly.
@@ -84,21 +78,32 @@ def run(settings: Settings) -> int:
                        "Set PORT to use another port.", err=True)
             return 1
         # The worker starts once the port is ours, so a failed start leaves nothing behind.
-        worker = subprocess.Popen([sys.executable, "-m", "worker"], env=dict(os.environ))
+        # Its own session: its cron child is stopped with it, and a terminal's Ctrl-C
+        # reaches it only through us, in the order below.
+        worker = subprocess.Popen([sys.executable, "-m", "worker"], env=dict(os.environ), start_new_session=True)
         click.echo(f"Streamdesk is running on http://{settings.host}:{settings.port}"
                    f"{' (sandbox mode)' if app.config['SANDBOX'] else ''} — press Ctrl-C to stop.")
         click.echo(f"Database: {mask_url(settings.database_url)}")
+        if not settings.database_url.startswith("sqlite:") and not settings.environ.get("TOKEN_KEY"):
+            click.echo("Note: TOKEN_KEY and SECRET_KEY come from the instance folder here. Workers on other "
+                       "machines need the same values: set both in their environment.")
         server.serve_forever()  # returns on Ctrl-C: werkzeug swallows KeyboardInterrupt
     except KeyboardInterrupt:
         pass
     finally:
+        # A second Ctrl-C must not cut the clean-up short (and leave processes behind).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if worker is not None:
             click.echo("\nStopping…")
-        # After a terminal's Ctrl-C the worker got SIGINT too; after SIGTERM only we did.
-        _stop(worker, signalled=not terminated)
+        _stop(worker)
         if valkey is not None:
             valkey.stop()
     return 0
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _first_admin(settings: Settings) -> None:
@@ -111,19 +116,24 @@ def _first_admin(settings: Settings) -> None:
             click.echo(f"  password: {generated}   (shown only now; change it in Personal settings)")
 
 
-def _stop(process: subprocess.Popen | None, signalled: bool) -> None:
-    """Stop the worker: a warm shutdown first (the job at hand finishes), then cold."""
+def _stop(process: subprocess.Popen | None) -> None:
+    """Stop the worker's process group: a warm shutdown first (the job at hand
+    finishes), then a cold one, then SIGKILL."""
     if process is None:
         return
-    for attempt in range(2):
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGTERM, 5), (signal.SIGKILL, 5)):
         if process.poll() is not None:
-            return
-        if attempt or not signalled:
-            process.send_signal(signal.SIGTERM)
+            break
         try:
-            process.wait(timeout=10)
-            return
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=wait)
         except subprocess.TimeoutExpired:
-            pass
-    process.kill()
-    process.wait()
+            continue
+    # The cron child may outlive the worker by a moment: the group goes as a whole.
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,156 @@
+"""Streams stay inside their account and their person's token: scoping, disconnects,
+re-links, unreadable tokens, failing mail."""
+import dataclasses
+
+import pytest
+from conftest import PASSWORD, csrf_token, login
+from test_streams import add, connect
+
+from webapp.accounts import create_account, create_user
+from webapp.config import load_settings
+from webapp.crawl import crawl
+from webapp.expiry import expire_stream
+from webapp.models import ConnectedProfile, Story, Stream, Topic
+from webapp.plugins import Plugins
+from webapp.streams import Runtime
+
+FB_PAGE = "104729384756102"  # Bluebird Coffee, administered by the emulator's first person
+
+
+@pytest.fixture
+def topic(account):
+    return Topic.create(account=account, name="Brand")
+
+
+@pytest.fixture
+def foreign(db):
+    other = Topic.create(account=create_account("Rival"), name="Theirs")
+    return Stream.create(topic=other, service="facebook", page_id="1", name="Their page", status="active")
+
+
+def test_remove_stream_takes_its_stories(admin_client, topic):
+    stream = Stream.create(topic=topic, service="facebook", page_id="1", name="Ours")
+    Story.create(stream=stream, external_id="s", created_at="2026-01-01 00:00:00")
+    token = csrf_token(admin_client, f"/account/topics/{topic.id}")
+    response = admin_client.post(f"/account/topics/{topic.id}/streams/{stream.id}/delete",
+                                 data={"csrf_token": token}, headers={"HX-Request": "true"})
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == f"/account/topics/{topic.id}"
+    assert Stream.select().count() == 0 and Story.select().count() == 0
+    assert "“Ours” removed from Brand." in admin_client.get(f"/account/topics/{topic.id}").get_data(as_text=True)
+
+
+def test_streams_of_other_topics_and_accounts_are_out_of_reach(admin_client, topic, foreign):
+    mine_elsewhere = Stream.create(topic=Topic.create(account=topic.account, name="Other"), service="facebook",
+                                   page_id="2", name="Elsewhere")
+    token = csrf_token(admin_client, f"/account/topics/{topic.id}")
+    for stream in (foreign, mine_elsewhere):
+        response = admin_client.post(f"/account/topics/{topic.id}/streams/{stream.id}/delete",
+                                     data={"csrf_token": token})
+        assert response.status_code == 303
+        assert Stream.get_or_none(Stream.id == stream.id) is not None
+    html = admin_client.get(f"/account/topics/{topic.id}").get_data(as_text=True)
+    assert "There is no such stream in this topic." in html
+    theirs = foreign.topic_id
+    assert admin_client.get(f"/account/topics/{theirs}/streams", headers={"HX-Request": "true"}).status_code == 404
+    assert admin_client.get(f"/account/topics/{theirs}/add/facebook/public?q=x").status_code == 404
+    response = add(admin_client, Topic.get_by_id(theirs), "facebook", "public", "100482736450917", q="@acmeoutdoor")
+    assert response.status_code == 404 and Stream.select().where(Stream.topic == theirs).count() == 1
+
+
+def test_reconnect_is_a_post_within_the_account(admin_client, foreign):
+    expired = Stream.create(topic=foreign.topic, service="facebook", page_id="9", name="X", status="expired")
+    token = csrf_token(admin_client, "/topics")
+    assert admin_client.get(f"/personal/reconnect/{expired.id}").status_code == 405
+    response = admin_client.post(f"/personal/reconnect/{expired.id}", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert "There is no such stream in your account." in admin_client.get("/topics").get_data(as_text=True)
+    assert Stream.get_by_id(expired.id).status == "expired"
+
+
+def test_reconnecting_an_unauthorized_stream_requeues_it(admin_client, topic):
+    stream = Stream.create(topic=topic, service="facebook", page_id="9", name="Public", status="expired")
+    admin_client.post(f"/personal/reconnect/{stream.id}", data={"csrf_token": csrf_token(admin_client, "/topics")})
+    assert Stream.get_by_id(stream.id).status == "queued"
+    assert "“Public” is queued for crawling again." in admin_client.get("/topics").get_data(as_text=True)
+
+
+def test_members_cannot_use_stream_routes(client, member, topic):
+    login(client, member.email)
+    token = csrf_token(client, "/topics")
+    assert client.get(f"/account/topics/{topic.id}/add/facebook/owned").status_code == 403
+    assert client.get(f"/account/topics/{topic.id}/add/facebook/public?q=x").status_code == 403
+    assert client.post(f"/account/topics/{topic.id}/streams", data={"csrf_token": token}).status_code == 403
+
+
+def test_streams_without_csrf_are_refused(admin_client, topic):
+    response = admin_client.post(f"/account/topics/{topic.id}/streams",
+                                 data={"service": "facebook", "kind": "public", "page_id": "1"})
+    assert response.status_code == 400 and "The CSRF token is missing." in response.get_data(as_text=True)
+
+
+def runtime(environ, **extra):
+    return Runtime(load_settings({**environ, **extra}), Plugins())
+
+
+def test_disconnect_expires_streams_on_its_token_and_tells_admins(admin_client, admin, emulator, topic,
+                                                                  environ, smtp_server, app, settings):
+    app.extensions["streamdesk"] = dataclasses.replace(settings, smtp_url=smtp_server.url)
+    connect(admin_client, "twitter")
+    connect(admin_client, "facebook")
+    owner = emulator("twitter", "GET", "")["owner"]["id"]
+    add(admin_client, topic, "twitter", "owned", owner)
+    add(admin_client, topic, "facebook", "owned", FB_PAGE)
+    token = csrf_token(admin_client, "/personal/connected-profiles")
+    for service in ("twitter", "facebook"):
+        admin_client.post(f"/personal/connected-profiles/{service}/disconnect", data={"csrf_token": token})
+    x_stream = Stream.get(Stream.service == "twitter")
+    fb_stream = Stream.get(Stream.service == "facebook")
+    assert x_stream.status == "expired" and "was disconnected in Connected profiles" in x_stream.status_message
+    assert fb_stream.status == "queued" and fb_stream.credentials is not None  # its page token goes on
+    assert [m.recipients for m in smtp_server.messages] == [[admin.email]]
+    # And a crawl never falls back to public access for the token-less stream.
+    assert crawl(runtime(environ), x_stream) == "expired"
+
+
+def test_linking_another_x_account_does_not_hand_it_the_old_streams(admin_client, emulator, topic, environ):
+    connect(admin_client, "twitter")
+    users = emulator("twitter", "GET", "")
+    owner = users["owner"]["id"]
+    add(admin_client, topic, "twitter", "owned", owner)
+    other = next(u for u in users["users"] if u["id"] != owner and not u.get("suspended")
+                 and not u.get("protected"))
+    connect(admin_client, "twitter", select={"user_id": other["id"]})
+    assert ConnectedProfile.get().external_id == other["id"]
+    stream = Stream.get()
+    assert stream.status == "expired" and stream.connected_profile is None
+    assert "Reconnect with the account that owns this page." in stream.status_message
+    assert crawl(runtime(environ), stream) == "expired"
+
+
+def test_unreadable_tokens_do_not_break_pages(admin_client, emulator, topic, environ, db):
+    connect(admin_client, "twitter")
+    add(admin_client, topic, "twitter", "owned", emulator("twitter", "GET", "")["owner"]["id"])
+    db.execute_sql("UPDATE connected_profile SET access_token = 'not-a-fernet-token'")
+    assert admin_client.get("/topics").status_code == 200
+    assert admin_client.get(f"/account/topics/{topic.id}").status_code == 200
+    html = admin_client.get("/personal/connected-profiles").get_data(as_text=True)
+    assert "Expired: reconnect" in html
+    assert crawl(runtime(environ), Stream.get()) == "error"
+    assert "cannot be read with this server's TOKEN_KEY" in Stream.get().status_message
+
+
+def test_a_failing_mail_server_does_not_stop_the_expiry(topic, environ, admin):
+    stream = Stream.create(topic=topic, service="twitter", page_id="1", name="Acme\r\nBcc: evil@x", status="active")
+    rt = runtime(environ, SMTP_URL="smtp://127.0.0.1:1")
+    assert expire_stream(rt, stream, "Token revoked.") is True
+    assert Stream.get_by_id(stream.id).status == "expired"
+
+
+def test_people_of_other_accounts_never_see_a_profile(client, admin, emulator, db):
+    login(client, admin.email)
+    connect(client, "twitter")
+    outsider = create_user(create_account("Other"), "out@other.test", PASSWORD, "admin")
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/topics")})
+    login(client, outsider.email)
+    html = client.get("/personal/connected-profiles").get_data(as_text=True)
+    assert ConnectedProfile.get().name not in html
