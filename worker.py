@@ -12,7 +12,7 @@ import sys
 
 #: Seconds between scheduler heartbeats (shown on Account settings → Status).
 HEARTBEAT_INTERVAL = 60
-#: Seconds between two looks for streams whose next crawl is due.
+#: Seconds between two looks for streams whose next crawl (or metrics refresh) is due.
 DUE_INTERVAL = 30
 
 
@@ -20,11 +20,12 @@ def run_cron(redis_url: str, heartbeat_interval: int = HEARTBEAT_INTERVAL, due_i
     """The cron schedule: enqueues jobs when they are due (RQ's CronScheduler)."""
     from rq.cron import CronScheduler
 
-    from webapp import crawl, jobs, queue
+    from webapp import crawl, jobs, metrics, queue
 
     scheduler = CronScheduler(connection=queue.connect(redis_url), logging_level=logging.WARNING)
     scheduler.register(jobs.heartbeat, queue_name="default", interval=heartbeat_interval)
     scheduler.register(crawl.enqueue_due_crawls, queue_name="default", interval=due_interval)
+    scheduler.register(metrics.enqueue_due_metrics, queue_name="default", interval=due_interval)
     scheduler.start()
 
 

@@ -15,7 +15,7 @@ from rq import Queue
 from rq.exceptions import DuplicateJobError
 
 from .config import load_settings
-from .db import database
+from .db import database, upsert
 from .errors import ProviderError, RateLimited, TokenExpired
 from .jobs import with_database
 from .models import Comment, ConnectedProfile, Message, Story, Stream, naive_utc, token_columns, utcnow
@@ -31,8 +31,8 @@ CRAWL_INTERVAL = 300
 RETRY_AFTER_FAILURE = 600
 #: Refresh a token this long before it expires.
 REFRESH_MARGIN = datetime.timedelta(minutes=10)
-#: Rows per executemany call (bounds the memory of one call on long pages).
-BATCH = 500
+#: Crawled rows are unique per stream and provider id: a re-crawl updates, never duplicates.
+BY_PROVIDER_ID = ("stream_id", "external_id")
 
 
 @lru_cache(maxsize=1)
@@ -104,14 +104,7 @@ def crawl(rt: Runtime, stream: Stream) -> str:
         return _without_token(rt, stream)
     _set(stream, status="crawling")
     try:
-        try:
-            _pull(rt, stream, _fresh_credentials(rt, stream))
-        except TokenExpired:
-            # A rotating-token service may refuse an access token before its stated
-            # expiry: one refresh, then the stream is expired only if that fails too.
-            if not _refreshable(rt, stream):
-                raise
-            _pull(rt, stream, _fresh_credentials(rt, stream, force=True))
+        with_fresh_credentials(rt, stream, lambda credentials: _pull(rt, stream, credentials))
     except TokenExpired as exc:
         from .expiry import expire_stream
 
@@ -133,7 +126,25 @@ def crawl(rt: Runtime, stream: Stream) -> str:
         return "error"
     _set(stream, status="active", status_message=None, last_crawled_at=utcnow(),
          next_crawl_at=_later(CRAWL_INTERVAL))
+    if stream.next_metrics_at is None:  # first crawl done: its figures need not wait an hour
+        from .metrics import queue_metrics
+
+        queue_metrics(rt.settings, stream.id)
     return "active"
+
+
+def with_fresh_credentials(rt: Runtime, stream: Stream, call):
+    """``call(credentials)`` with the stream's token, refreshed when due.
+
+    A rotating-token service may refuse an access token before its stated expiry: then
+    one forced refresh and one more try; TokenExpired escapes only if that fails too.
+    """
+    try:
+        return call(_fresh_credentials(rt, stream))
+    except TokenExpired:
+        if not _refreshable(rt, stream):
+            raise
+        return call(_fresh_credentials(rt, stream, force=True))
 
 
 def _without_token(rt: Runtime, stream: Stream) -> str:
@@ -215,42 +226,18 @@ def _fresh_credentials(rt: Runtime, stream: Stream, force: bool = False) -> Cred
 
 def ingest(stream: Stream, page: CrawlPage) -> None:
     """Upsert one crawl page's stories, comments and messages by their provider ids."""
-    _upsert(Story, [dict(stream=stream.id, external_id=s.external_id, created_at=naive_utc(s.created_at),
-                         updated_at=naive_utc(s.updated_at), text=s.text or "", author_id=s.author_id,
-                         author_name=s.author_name, url=s.url, raw_type=s.raw_type, is_hidden=s.is_hidden)
-                    for s in page.stories],
-            [Story.updated_at, Story.text, Story.is_hidden, Story.url])
-    _upsert(Comment, [dict(stream=stream.id, external_id=c.external_id, story_external_id=c.story_id,
-                           parent_external_id=c.parent_id, created_at=naive_utc(c.created_at), text=c.text or "",
-                           author_id=c.author_id, author_name=c.author_name, is_hidden=c.is_hidden)
-                      for c in page.comments],
-            [Comment.text, Comment.is_hidden])
-    _upsert(Message, [dict(stream=stream.id, external_id=m.external_id, conversation_id=m.conversation_id,
-                           created_at=naive_utc(m.created_at), text=m.text or "", sender_id=m.sender_id,
-                           sender_name=m.sender_name)
-                      for m in page.messages],
-            [Message.text])
-
-
-def _upsert(model, rows: list[dict], update: list) -> None:
-    """Insert ``rows``, updating ``update`` columns of rows already stored (same stream
-    and provider id). One prepared statement, executed for every row: building the SQL
-    once instead of per value is what keeps ingest close to raw insert speed."""
-    if not rows:
-        return
-    sql, fields = _upsert_statement(model, tuple(f.name for f in update), database.param)
-    params = [tuple(field.db_value(row.get(field.name)) for field in fields) for row in rows]
-    cursor = database.cursor()
-    for start in range(0, len(params), BATCH):
-        cursor.executemany(sql, params[start:start + BATCH])
-
-
-@lru_cache(maxsize=None)
-def _upsert_statement(model, update: tuple[str, ...], param: str):
-    fields = [f for f in model._meta.sorted_fields if f.name != "id"]
-    columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    changes = ", ".join(f'"{model._meta.fields[n].column_name}" = excluded."{model._meta.fields[n].column_name}"'
-                        for n in update)
-    sql = (f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join([param] * len(fields))}) '
-           f'ON CONFLICT ("stream_id", "external_id") DO UPDATE SET {changes}')
-    return sql, fields
+    stories = [dict(stream=stream.id, external_id=s.external_id, created_at=naive_utc(s.created_at),
+                    updated_at=naive_utc(s.updated_at), text=s.text or "", author_id=s.author_id,
+                    author_name=s.author_name, url=s.url, raw_type=s.raw_type, is_hidden=s.is_hidden)
+               for s in page.stories]
+    comments = [dict(stream=stream.id, external_id=c.external_id, story_external_id=c.story_id,
+                     parent_external_id=c.parent_id, created_at=naive_utc(c.created_at), text=c.text or "",
+                     author_id=c.author_id, author_name=c.author_name, is_hidden=c.is_hidden)
+                for c in page.comments]
+    messages = [dict(stream=stream.id, external_id=m.external_id, conversation_id=m.conversation_id,
+                     created_at=naive_utc(m.created_at), text=m.text or "", sender_id=m.sender_id,
+                     sender_name=m.sender_name)
+                for m in page.messages]
+    upsert(Story, BY_PROVIDER_ID, stories, ("updated_at", "text", "is_hidden", "url"))
+    upsert(Comment, BY_PROVIDER_ID, comments, ("text", "is_hidden"))
+    upsert(Message, BY_PROVIDER_ID, messages, ("text",))

@@ -1,6 +1,7 @@
 """The database: one peewee proxy, bound from ``DATABASE_URL`` by each process."""
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import peewee
@@ -44,6 +45,35 @@ def check_connection(db: peewee.Database) -> None:
         raise DatabaseError(
             "PostgreSQL needs the driver: pip install 'streamdesk[postgres]'"
         ) from None
+
+
+#: Rows per executemany call (bounds the memory of one call on long pages).
+BATCH = 500
+
+
+def upsert(model, conflict: tuple[str, ...], rows: list[dict], update: tuple[str, ...]) -> None:
+    """Insert ``rows`` into ``model``'s table; a row whose ``conflict`` columns match a
+    stored one updates its ``update`` fields instead. One prepared statement executed
+    for every row: building the SQL once, not per value, keeps this near raw speed."""
+    if not rows:
+        return
+    sql, fields = _upsert_statement(model, conflict, update, database.param)
+    params = [tuple(field.db_value(row.get(field.name)) for field in fields) for row in rows]
+    cursor = database.cursor()
+    for start in range(0, len(params), BATCH):
+        cursor.executemany(sql, params[start:start + BATCH])
+
+
+@lru_cache(maxsize=None)
+def _upsert_statement(model, conflict: tuple[str, ...], update: tuple[str, ...], param: str):
+    fields = [f for f in model._meta.sorted_fields if f.name != "id"]
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    changes = ", ".join(f'"{model._meta.fields[n].column_name}" = excluded."{model._meta.fields[n].column_name}"'
+                        for n in update)
+    targets = ", ".join(f'"{c}"' for c in conflict)
+    sql = (f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join([param] * len(fields))}) '
+           f"ON CONFLICT ({targets}) DO UPDATE SET {changes}")
+    return sql, fields
 
 
 def migrator(db: peewee.Database) -> Runner:

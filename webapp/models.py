@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime
 
 from flask_login import UserMixin
-from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, Model, TextField
+from peewee import BigIntegerField, BooleanField, CharField, DateTimeField, ForeignKeyField, Model, TextField
 
 from .crypto import EncryptedTextField
 from .db import database
@@ -149,6 +149,7 @@ class Stream(BaseModel):
     cursor = TextField(null=True)
     last_crawled_at = DateTimeField(null=True)
     next_crawl_at = DateTimeField(null=True, index=True)
+    next_metrics_at = DateTimeField(null=True, index=True)
     created_at = DateTimeField(default=utcnow)
 
     @property
@@ -200,3 +201,20 @@ class Message(BaseModel):
     text = TextField(default="")
     sender_id = CharField(max_length=128, null=True)
     sender_name = CharField(max_length=255, null=True)
+
+
+class Figure(BaseModel):
+    """One metric figure of a stream: ``level`` post (``object_id`` a story) or page.
+
+    ``value`` is None when the service does not provide it (``note`` says so);
+    ``provider_metric`` names the provider metric it came from.
+    """
+
+    stream = ForeignKeyField(Stream, backref="figures", on_delete="CASCADE")
+    level = CharField(max_length=8)
+    object_id = CharField(max_length=128)
+    name = CharField(max_length=64)
+    value = BigIntegerField(null=True)
+    provider_metric = CharField(max_length=128, null=True)
+    note = TextField(null=True)
+    updated_at = DateTimeField(default=utcnow)

@@ -39,5 +39,11 @@ def inbox():
 @bp.route("/metrics")
 @login_required
 def metrics():
-    """Post- and page-level figures of the account's streams."""
-    return render_template("main/metrics.html")
+    """Post- and page-level figures of the account's streams (impressions, reach, …)."""
+    from .. import metrics as figures
+
+    account = current_user.account
+    streams = list(Stream.select(Stream, Topic).join(Topic).where(Topic.account == account)
+                   .order_by(Topic.name, Stream.name))
+    return render_template("main/metrics.html", streams=streams, pages=figures.page_figures(account),
+                           posts={s.id: figures.top_posts(s) for s in streams}, meanings=figures.MEANINGS)

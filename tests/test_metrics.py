@@ -1,0 +1,92 @@
+"""Metrics: figures read through the plugins, stored per stream, shown on the Metrics page."""
+import pytest
+from conftest import PASSWORD, login
+from test_streams import add, connect
+
+from webapp.accounts import create_account
+from webapp.config import load_settings
+from webapp.crawl import crawl
+from webapp.metrics import refresh
+from webapp.models import Figure, Stream, Topic
+from webapp.plugins import Plugins
+from webapp.streams import Runtime
+
+
+@pytest.fixture
+def topic(account):
+    return Topic.create(account=account, name="Brand")
+
+
+@pytest.fixture
+def rt(environ):
+    return Runtime(load_settings(environ), Plugins())
+
+
+def test_facebook_page_and_post_figures(admin_client, emulator, topic, rt):
+    connect(admin_client, "facebook")
+    add(admin_client, topic, "facebook", "owned", "104729384756102")
+    stream = Stream.get()
+    assert crawl(rt, stream) == "active"
+    assert refresh(rt, Stream.get()) == "refreshed"
+    page = {f.name: f for f in Figure.select().where(Figure.level == "page")}
+    assert {"impressions", "reach", "impressions_from_posts", "reach_from_posts"} <= set(page)
+    assert page["impressions"].value > 0 and page["impressions"].provider_metric
+    posts = Figure.select().where(Figure.level == "post", Figure.name == "impressions")
+    assert posts.count() == 50 and all(f.provider_metric for f in posts)
+    assert Stream.get().next_metrics_at is not None
+    count = Figure.select().count()
+    assert refresh(rt, Stream.get()) == "refreshed" and Figure.select().count() == count  # updated, not added
+    html = admin_client.get("/metrics").get_data(as_text=True)
+    assert "Bluebird Coffee" in html and "Top posts by impressions" in html
+    assert "The number of times your content was displayed to other users" in html
+    assert f"{page['impressions'].value:,}" in html
+    assert f'title="{page["impressions"].provider_metric}"' in html
+
+
+def test_x_reach_is_not_provided_never_zero(admin_client, emulator, topic, rt):
+    rival = next(u["id"] for u in emulator("twitter", "GET", "")["users"] if u["username"] == "rivalroasters")
+    add(admin_client, topic, "twitter", "public", rival, q="@rivalroasters")
+    assert crawl(rt, Stream.get()) == "active"
+    assert refresh(rt, Stream.get()) == "refreshed"
+    reach = Figure.select().where(Figure.name == "reach")
+    assert reach.count() > 0 and all(f.value is None and "not provided by X" in f.note for f in reach)
+    html = admin_client.get("/metrics").get_data(as_text=True)
+    assert "not provided by X" in html
+
+
+def test_metrics_of_other_accounts_stay_hidden(client, admin, emulator, rt):
+    theirs = Stream.create(topic=Topic.create(account=create_account("Rival"), name="T"), service="facebook",
+                           page_id="1", name="Their secret page", status="active")
+    Figure.create(stream=theirs, level="page", object_id="1", name="impressions", value=987654)
+    login(client, admin.email)
+    html = client.get("/metrics").get_data(as_text=True)
+    assert "Their secret page" not in html and "987,654" not in html
+
+
+def test_members_see_metrics(client, admin, member, topic):
+    Stream.create(topic=topic, service="facebook", page_id="1", name="Ours", status="active")
+    login(client, member.email, PASSWORD)
+    html = client.get("/metrics").get_data(as_text=True)
+    assert "Ours" in html and "No figures yet" in html
+
+
+def test_an_expired_token_during_metrics_expires_the_stream(admin_client, emulator, topic, rt):
+    connect(admin_client, "twitter")
+    owner = emulator("twitter", "GET", "")["owner"]["id"]
+    add(admin_client, topic, "twitter", "owned", owner)
+    assert crawl(rt, Stream.get()) == "active"
+    emulator("twitter", "POST", "/tokens/revoke", user=owner)
+    assert refresh(rt, Stream.get()) == "expired"
+    assert Stream.get().status == "expired"
+
+
+
+
+def test_an_expired_access_token_is_refreshed_before_metrics(admin_client, emulator, topic, rt):
+    connect(admin_client, "twitter")
+    owner = emulator("twitter", "GET", "")["owner"]["id"]
+    add(admin_client, topic, "twitter", "owned", owner)
+    assert crawl(rt, Stream.get()) == "active"
+    emulator("twitter", "POST", "/tokens/expire", user=owner)
+    assert refresh(rt, Stream.get()) == "refreshed"
+    assert Stream.get().status == "active"

@@ -1,0 +1,168 @@
+"""Metrics: post- and page-level figures of streams, refreshed on their own cadence.
+
+Impressions and reach mean what the seed says (how often content was displayed; how
+many people it reached); each figure keeps the provider metric it came from, and a
+figure a service does not provide is stored as missing with the service's note, never
+as a made-up 0.
+"""
+from __future__ import annotations
+
+import datetime
+import logging
+
+from redis import Redis, RedisError
+from rq import Queue
+from rq.exceptions import DuplicateJobError
+
+from .db import database, upsert
+from .errors import ProviderError, RateLimited, TokenExpired
+from .jobs import with_database
+from .models import Figure, Story, Stream, Topic, utcnow
+from .streams import Runtime
+from .values import StreamRef
+
+log = logging.getLogger(__name__)
+
+#: Seconds between two refreshes of a stream's figures.
+METRICS_INTERVAL = 3600
+#: Post-level figures are read for this many of the stream's most recent stories.
+RECENT_POSTS = 50
+#: The figures shown first, with the seed's meanings.
+HEADLINE = ("impressions", "reach")
+MEANINGS = {
+    "impressions": "The number of times your content was displayed to other users; "
+                   "the viewer does not have to engage with it.",
+    "reach": "The number of people your content reached.",
+}
+
+
+def job_id(stream_id: int) -> str:
+    return f"metrics-{stream_id}"
+
+
+def enqueue_metrics(client: Redis, stream_id: int) -> bool:
+    """Queue a refresh of one stream's figures unless one is queued or running."""
+    try:
+        Queue("default", connection=client).enqueue(
+            "webapp.metrics.refresh_job", stream_id, job_id=job_id(stream_id), unique=True,
+            result_ttl=0, failure_ttl=300, job_timeout=600)
+    except DuplicateJobError:
+        return False
+    return True
+
+
+def queue_metrics(settings, stream_id: int) -> bool:
+    """Queue a refresh now (after a stream's first crawl); False without a queue."""
+    from . import queue
+
+    if not settings.redis_url:
+        return False
+    try:
+        return enqueue_metrics(queue.connect(settings.redis_url), stream_id)
+    except (queue.QueueUnavailable, RedisError) as exc:
+        log.warning("could not queue metrics of stream %s: %s", stream_id, exc)
+        return False
+
+
+@with_database
+def enqueue_due_metrics() -> int:
+    """Cron: queue a refresh for every crawled stream whose figures are due."""
+    from . import queue
+    from .crawl import runtime
+
+    rt = runtime()
+    client = queue.connect(rt.settings.redis_url)
+    services = [s for s in rt.plugins.services if rt.plugins.supports(s, "streamdesk_metrics")]
+    due = (Stream.select(Stream.id)
+           .where(Stream.status == "active", Stream.service.in_(services),
+                  (Stream.next_metrics_at.is_null()) | (Stream.next_metrics_at <= utcnow())))
+    try:
+        return sum(enqueue_metrics(client, stream.id) for stream in due)
+    except RedisError as exc:
+        log.warning("could not queue metrics: %s", exc)
+        return 0
+
+
+@with_database
+def refresh_job(stream_id: int) -> str:
+    """The metrics job: returns what happened."""
+    from .crawl import runtime
+
+    stream = Stream.get_or_none(Stream.id == stream_id)
+    if stream is None:
+        return "gone"
+    return refresh(runtime(), stream)
+
+
+def refresh(rt: Runtime, stream: Stream) -> str:
+    """Read and store the stream's figures; provider errors postpone, expiry expires."""
+    if stream.status == "expired" or not rt.plugins.supports(stream.service, "streamdesk_metrics"):
+        return "skipped"
+    if stream.authorized and stream.credentials is None:
+        return "skipped"  # the crawl decides what a missing token means
+    story_ids = [s.external_id for s in Story.select(Story.external_id).where(Story.stream == stream)
+                 .order_by(Story.created_at.desc()).limit(RECENT_POSTS)]
+    from .crawl import with_fresh_credentials
+
+    ref = StreamRef(stream.page_id, stream.authorized, stream.handle)
+    try:
+        figures = with_fresh_credentials(rt, stream, lambda credentials: rt.call(
+            "streamdesk_metrics", stream.service, stream=ref, credentials=credentials, story_ids=story_ids))
+    except TokenExpired as exc:
+        from .expiry import expire_stream
+
+        expire_stream(rt, stream, exc.message)
+        return "expired"
+    except RateLimited as exc:
+        _plan(stream, exc.retry_after)
+        return "rate limited"
+    except ProviderError as exc:
+        log.warning("metrics of stream %s: %s", stream.id, exc.message)
+        _plan(stream, METRICS_INTERVAL)
+        return "error"
+    now = utcnow()
+    rows = [dict(stream=stream.id, level=f.level, object_id=f.object_id, name=f.name, value=f.value,
+                 provider_metric=f.provider_metric, note=f.note, updated_at=now) for f in figures]
+    with database.atomic():
+        upsert(Figure, ("stream_id", "level", "object_id", "name"), rows,
+               ("value", "provider_metric", "note", "updated_at"))
+        _plan(stream, METRICS_INTERVAL)
+    return "refreshed"
+
+
+def _plan(stream: Stream, seconds: float) -> None:
+    later = utcnow() + datetime.timedelta(seconds=max(60, seconds))
+    Stream.update(next_metrics_at=later).where(Stream.id == stream.id).execute()
+
+
+def page_figures(account) -> dict[int, list[Figure]]:
+    """Page-level figures of the account's streams, headline figures first."""
+    figures: dict[int, list[Figure]] = {}
+    query = (Figure.select().join(Stream).join(Topic)
+             .where(Topic.account == account, Figure.level == "page"))
+    for figure in query:
+        figures.setdefault(figure.stream_id, []).append(figure)
+    for rows in figures.values():
+        rows.sort(key=_order)
+    return figures
+
+
+def top_posts(stream: Stream, limit: int = 5) -> list[tuple[Story, dict[str, Figure]]]:
+    """The stream's stories with the most impressions, each with its post figures."""
+    figures: dict[str, dict[str, Figure]] = {}
+    for figure in Figure.select().where(Figure.stream == stream, Figure.level == "post"):
+        figures.setdefault(figure.object_id, {})[figure.name] = figure
+    stories = {s.external_id: s for s in Story.select().where(Story.stream == stream,
+                                                               Story.external_id.in_(list(figures)))}
+
+    def impressions(item):
+        value = figures[item].get("impressions")
+        return value.value if value is not None and value.value is not None else -1
+
+    ranked = sorted((sid for sid in figures if sid in stories), key=impressions, reverse=True)[:limit]
+    return [(stories[sid], figures[sid]) for sid in ranked]
+
+
+def _order(figure: Figure):
+    base = figure.name.removesuffix("_from_posts")
+    return (HEADLINE.index(base) if base in HEADLINE else len(HEADLINE), base, figure.name != base)
