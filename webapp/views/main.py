@@ -5,7 +5,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..expiry import expired_streams
-from ..models import Stream, Topic
+from ..models import Comment, Message, Stream, Topic
 
 bp = Blueprint("main", __name__)
 
@@ -29,11 +29,21 @@ def topics():
                            expired=list(expired_streams(account)))
 
 
+#: How many of the newest comments and messages the inbox shows.
+INBOX_SIZE = 50
+
+
 @bp.route("/inbox")
 @login_required
 def inbox():
-    """Comments and messages to answer, from the account's streams."""
-    return render_template("main/inbox.html")
+    """The newest comments and private messages of the account's streams."""
+    account = current_user.account
+    streams = {s.id: s for s in Stream.select(Stream, Topic).join(Topic).where(Topic.account == account)}
+    comments = list(Comment.select().where(Comment.stream.in_(list(streams)))
+                    .order_by(Comment.created_at.desc()).limit(INBOX_SIZE)) if streams else []
+    messages = list(Message.select().where(Message.stream.in_(list(streams)))
+                    .order_by(Message.created_at.desc()).limit(INBOX_SIZE)) if streams else []
+    return render_template("main/inbox.html", streams=streams, comments=comments, messages=messages)
 
 
 @bp.route("/metrics")
