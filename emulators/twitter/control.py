@@ -1,8 +1,9 @@
 """The control API (``/_control/…``, JSON) that tests and demos use to steer the emulator.
 
 Not part of X: it resets the world to the seed, reads request counters, expires or
-revokes tokens, adds tweets, replies and DMs as other people, forces 429/5xx answers,
-drains rate-limit windows and moves the clock.
+revokes tokens, adds tweets, replies and DMs as other people, forces 429/5xx answers and
+malformed 200 answers, drains rate-limit windows, takes endpoints away from the app's
+access level and moves the clock.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from .gateway import current_state
 from .params import TWEET_FIELDS, USER_FIELDS
-from .ratelimits import FAILABLE, LIMITS, ForcedFailure
+from .ratelimits import FAILABLE, LIMITS, ForcedFailure, Override
 from .render import dm_json, tweet_json, user_json
 from .state import State
 
@@ -183,7 +184,12 @@ def add_dm():
 
 @bp.post("/fail")
 def fail():
-    """The next ``count`` calls (to ``endpoint`` or any v2 endpoint) answer ``status`` (429 or 5xx)."""
+    """The next ``count`` calls (to ``endpoint`` or any v2 endpoint) answer ``status`` (429 or 5xx).
+
+    On a daily-capped endpoint a 429 is its daily cap running out (``x-user-limit-24hour-*``
+    / ``x-app-limit-24hour-*`` report it used up); ``"daily": false`` makes it the 15-minute
+    window instead.
+    """
     state = current_state()
     data = _json()
     status, count, endpoint = int(data.get("status", 503)), int(data.get("count", 1)), data.get("endpoint")
@@ -192,8 +198,46 @@ def fail():
     if endpoint is not None and endpoint not in FAILABLE:
         return _bad(f"unknown endpoint {endpoint!r}; one of {sorted(FAILABLE)}")
     with state.lock:
-        state.limits.failures.append(ForcedFailure(status, count, endpoint))
+        state.limits.failures.append(ForcedFailure(status, count, endpoint, daily=bool(data.get("daily", True))))
     return jsonify({"status": status, "count": count, "endpoint": endpoint})
+
+
+@bp.post("/malformed")
+def malformed():
+    """The next ``count`` successful calls to ``endpoint`` answer HTTP 200 with ``body``
+    (any JSON; default ``{}``) instead of what X would say — the call itself still happens."""
+    state = current_state()
+    data = _json()
+    endpoint, count = data.get("endpoint"), int(data.get("count", 1))
+    if endpoint not in FAILABLE:
+        return _bad(f"unknown endpoint {endpoint!r}; one of {sorted(FAILABLE)}")
+    with state.lock:
+        state.limits.overrides.append(Override(endpoint, count, data.get("body", {})))
+    return jsonify({"endpoint": endpoint, "count": count})
+
+
+REFUSALS = ("client-forbidden", "unsupported-authentication")
+
+
+@bp.post("/access")
+def access():
+    """Take an endpoint away from the app's access level, or give it back:
+    ``{"endpoint", "refused": "client-forbidden" | "unsupported-authentication" | null}``.
+    X then answers every call to it 403 with that problem (client-forbidden: reason
+    ``client-not-enrolled``), whoever the token belongs to."""
+    state = current_state()
+    data = _json()
+    endpoint, refused = data.get("endpoint"), data.get("refused")
+    if endpoint not in LIMITS:
+        return _bad(f"unknown endpoint {endpoint!r}; one of {sorted(LIMITS)}")
+    if refused is not None and refused not in REFUSALS:
+        return _bad(f"refused must be one of {REFUSALS} or null")
+    with state.lock:
+        if refused is None:
+            state.refused.pop(endpoint, None)
+        else:
+            state.refused[endpoint] = refused
+        return jsonify({"refused": dict(state.refused)})
 
 
 @bp.post("/rate_limit")

@@ -1,5 +1,6 @@
 """What every v2 request goes through before its handler: counting, forced failures,
-authentication, scopes, rate-limit windows — in the order X applies them.
+authentication, the app's access level, scopes, rate-limit windows and daily caps — in
+the order X applies them — and, after it, a malformed answer the control API asked for.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from flask import Response, current_app, request
 
 from .problems import (
     ApiError,
+    client_forbidden,
     missing_scope,
     server_error,
     too_many_requests,
@@ -53,7 +55,7 @@ def authenticate(state: State) -> Principal:
     return Principal(key=f"user:{grant.user_id}", user_id=grant.user_id, scopes=frozenset(grant.scopes))
 
 
-def json_response(body: dict, status: int = 200) -> Response:
+def json_response(body: object, status: int = 200) -> Response:
     """A JSON response as X sends it."""
     return Response(json.dumps(body), status=status, content_type="application/json; charset=utf-8")
 
@@ -73,27 +75,45 @@ def endpoint(template: str, scopes: tuple[str, ...] = (), user_context: bool = F
                 state.requests[template] += 1
                 state.paths[f"{request.method} {request.path}"] += 1
                 forced = state.limits.forced(template)
-                if forced and forced != 429:
-                    raise server_error(forced)
+                if forced and forced.status != 429:
+                    raise server_error(forced.status)
                 principal = authenticate(state)
-                if user_context and principal.app_only:
+                refusal = state.refused.get(template)  # the app's access level lacks it
+                if refusal == "client-forbidden":
+                    raise client_forbidden(state.app_id)
+                if refusal == "unsupported-authentication" or (user_context and principal.app_only):
                     raise unsupported_authentication()
                 if not principal.app_only and not set(scopes) <= principal.scopes:
                     raise missing_scope()
                 now = state.clock.now()
                 window = state.limits.window(principal.key, template, principal.app_only, now)
-                if forced == 429:  # a forced refusal reports an empty window, without draining it
-                    raise too_many_requests(window.headers() | {"x-rate-limit-remaining": "0"})
-                if window.remaining <= 0:
-                    raise too_many_requests(window.headers())
+                daily = state.limits.daily_windows(principal.key, template, now)
+
+                def headers(spent_daily: bool = False) -> dict[str, str]:
+                    out = window.headers()
+                    for prefix, cap in daily:
+                        out |= cap.headers(prefix, spent=spent_daily)
+                    return out
+
+                if forced:  # a forced refusal reports an empty window, without draining it
+                    if daily and forced.daily:
+                        raise too_many_requests(headers(spent_daily=True))
+                    raise too_many_requests(headers() | {"x-rate-limit-remaining": "0"})
+                if window.remaining <= 0 or any(cap.remaining <= 0 for _prefix, cap in daily):
+                    raise too_many_requests(headers())
                 window.remaining -= 1
+                for _prefix, cap in daily:
+                    cap.remaining -= 1
                 try:
                     body, status = fn(state, principal, **path)
                 except ApiError as exc:
-                    exc.headers.update(window.headers())
+                    exc.headers.update(headers())
                     raise
+                override = state.limits.override(template)
+                if override is not None:  # the call happened; its answer comes back garbled
+                    body, status = override.body, 200
                 response = json_response(body, status)
-                response.headers.update(window.headers())
+                response.headers.update(headers())
                 return response
 
         return wrapper

@@ -6,6 +6,9 @@ and the app-only bearer token (client credentials with the app's consumer keys).
 * ``POST /2/oauth2/token`` exchanges a code (single use, ~30 s, S256 or plain PKCE
   checked against the verifier) or a refresh token (single use: it rotates).
 * Confidential clients authenticate with HTTP Basic; public clients send ``client_id``.
+* A parameter sent twice is refused with ``invalid_request``, as OAuth 2.0 requires
+  (RFC 6749 §3.2: "Request and response parameters MUST NOT be included more than
+  once").
 """
 from __future__ import annotations
 
@@ -169,6 +172,14 @@ def _client(state: State) -> str | Response:
     return client_id
 
 
+def _duplicated() -> Response | None:
+    """The invalid_request answer for a form parameter sent more than once, else None."""
+    twice = sorted(name for name in request.form if len(request.form.getlist(name)) > 1)
+    if twice:
+        return _oauth_error("invalid_request", f"Parameter [{twice[0]}] must not be sent more than once.")
+    return None
+
+
 def _token_response(grant) -> Response:
     body = {"token_type": "bearer", "expires_in": 7200, "access_token": grant.access_token,
             "scope": " ".join(grant.scopes)}
@@ -192,21 +203,30 @@ def token():
         state.requests["POST /2/oauth2/token"] += 1
         state.paths["POST /2/oauth2/token"] += 1
         forced = state.limits.forced("POST /2/oauth2/token")
-        if forced == 429:
+        if forced and forced.status == 429:
             reset = str(int(state.clock.now()) + WINDOW)
             return too_many_requests({"x-rate-limit-limit": "0", "x-rate-limit-remaining": "0",
                                       "x-rate-limit-reset": reset}).response()
         if forced:
-            return server_error(forced).response()
-        client_id = _client(state)
-        if isinstance(client_id, Response):
-            return client_id
-        grant_type = request.form.get("grant_type", "")
-        if grant_type == "authorization_code":
-            return _exchange_code(state, client_id)
-        if grant_type == "refresh_token":
-            return _refresh(state, client_id)
-        return _oauth_error("unsupported_grant_type", "Value passed for the grant type was invalid.")
+            return server_error(forced.status).response()
+        response = _duplicated() or _grant(state)
+        if response.status_code == 200:
+            override = state.limits.override("POST /2/oauth2/token")
+            if override is not None:  # the grant was issued; its answer comes back garbled
+                return Response(json.dumps(override.body), content_type="application/json")
+        return response
+
+
+def _grant(state: State) -> Response:
+    client_id = _client(state)
+    if isinstance(client_id, Response):
+        return client_id
+    grant_type = request.form.get("grant_type", "")
+    if grant_type == "authorization_code":
+        return _exchange_code(state, client_id)
+    if grant_type == "refresh_token":
+        return _refresh(state, client_id)
+    return _oauth_error("unsupported_grant_type", "Value passed for the grant type was invalid.")
 
 
 def _exchange_code(state: State, client_id: str) -> Response:
@@ -243,6 +263,9 @@ def revoke():
     with state.lock:
         state.requests["POST /2/oauth2/revoke"] += 1
         state.paths["POST /2/oauth2/revoke"] += 1
+        duplicated = _duplicated()
+        if duplicated is not None:
+            return duplicated
         client_id = _client(state)
         if isinstance(client_id, Response):
             return client_id

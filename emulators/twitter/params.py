@@ -112,7 +112,8 @@ def parse(args, allowed: tuple[str, ...], path: dict[str, str] | None = None, *,
     for name, value in path.items():
         if name == "username":
             if not re.match(USERNAME_PATTERN, value):
-                errors.add(name, value, f"The `{name}` query parameter value [{value}] does not match {USERNAME_PATTERN}")
+                errors.add(name, value,
+                           f"The `{name}` query parameter value [{value}] does not match {USERNAME_PATTERN}")
         else:
             check_path_id(errors, name, value)
     names = list(path) + list(allowed)

@@ -68,6 +68,24 @@ def unsupported_authentication() -> ApiError:
     )
 
 
+def client_forbidden(client_id: str) -> ApiError:
+    """The 403 for an app whose access level (project, plan) lacks the endpoint.
+
+    X's body, as captured from the live API: no ``status`` member, a ``reason``.
+    """
+    return ApiError(403, {
+        "client_id": client_id,
+        "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens "
+                  "from a Twitter developer App that is attached to a Project. You can create a project via the "
+                  "developer portal.",
+        "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
+        "title": "Client Forbidden",
+        "required_enrollment": "Appropriate Level of API Access",
+        "reason": "client-not-enrolled",
+        "type": PROBLEMS + "client-forbidden",
+    })
+
+
 def missing_scope() -> ApiError:
     # X does not name the missing scope; the client knows what each endpoint needs.
     """The 403 for a user token without the scope the endpoint needs."""

@@ -73,11 +73,10 @@ def tweet_json(state: State, tweet: Tweet, fields: set[str], private: bool = Fal
             "bookmark_count": tweet.bookmarks, "impression_count": tweet.impressions,
         }
     if private and "non_public_metrics" in fields:
+        # Exactly what X's reference lists for non-public metrics: no engagements total.
         out["non_public_metrics"] = {
             "impression_count": tweet.impressions, "url_link_clicks": tweet.link_clicks,
             "user_profile_clicks": tweet.profile_clicks,
-            "engagements": tweet.link_clicks + tweet.profile_clicks + state.like_count(tweet)
-            + tweet.retweets + state.reply_count(tweet),
         }
     if private and "organic_metrics" in fields:
         out["organic_metrics"] = {

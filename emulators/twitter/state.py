@@ -23,6 +23,8 @@ ACCESS_TOKEN_TTL = 7200
 CODE_TTL = 30
 #: Non-public metrics exist only for the author's posts younger than this.
 PRIVATE_METRICS_DAYS = 30
+#: The emulated developer app's numeric id.
+APP_ID = "29184730"
 
 
 @dataclass
@@ -152,6 +154,11 @@ class State:
         self.limits = RateLimits()
         #: Scopes the app may be granted (its permission level in the developer portal).
         self.app_scopes: frozenset[str] | None = None
+        #: Endpoints the app's access level lacks -> how X refuses them
+        #: ("client-forbidden" or "unsupported-authentication").
+        self.refused: dict[str, str] = {}
+        #: The app's numeric id, as X names it in client-forbidden answers.
+        self.app_id = APP_ID
         self.requests: Counter[str] = Counter()  # "GET /2/users/:id/tweets" -> calls
         self.paths: Counter[str] = Counter()  # "GET /2/users/123/tweets" -> calls
 

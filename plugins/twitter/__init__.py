@@ -9,12 +9,24 @@ not from the OAuth 2.0 client id and secret.
 
 Each hook returns ``None`` for other services, so pluggy's first-result dispatch
 reaches the plugin that serves the service asked for.
+
+Every service hook is :func:`guarded` (and so is the crawl's page generator while it
+runs): an answer of X that does not have the shape the plugin reads — a missing ``id``,
+a number that is not one, ``data`` that is not an object — ends in ProviderUnavailable
+(retried later) instead of a KeyError, ValueError, AttributeError or TypeError that the
+core could only report as a plugin bug.
 """
 from __future__ import annotations
 
-from webapp.hookspecs import hookimpl
-from webapp.values import Service
+import functools
+import logging
+from collections.abc import Iterable, Iterator
 
+from webapp.errors import ProviderUnavailable
+from webapp.hookspecs import hookimpl
+from webapp.values import CrawlPage, Service
+
+from .client import UNREADABLE
 from .crawl import crawl
 from .interactions import interact
 from .link import link_details, link_profile, managed_pages, refresh
@@ -34,6 +46,37 @@ SERVICE = Service(
     handle_hint="Profile URL or @handle",
 )
 
+log = logging.getLogger(__name__)
+#: What reading a malformed answer raises (KeyError and IndexError are LookupErrors).
+MALFORMED = (LookupError, ValueError, AttributeError, TypeError)
+
+
+def _unreadable(where: str, exc: Exception) -> ProviderUnavailable:
+    # Logged with its traceback: a genuine plugin bug must stay visible to operators.
+    log.warning("X answer not understood in %s: %s: %s", where, type(exc).__name__, exc, exc_info=exc)
+    return ProviderUnavailable(UNREADABLE)
+
+
+def guarded(hook):
+    """Turn what reading a malformed answer of X raises into ProviderUnavailable."""
+
+    @functools.wraps(hook)
+    def wrapper(*args, **kwargs):
+        try:
+            return hook(*args, **kwargs)
+        except MALFORMED as exc:
+            raise _unreadable(hook.__name__, exc) from exc
+
+    return wrapper
+
+
+def guarded_pages(pages: Iterable[CrawlPage]) -> Iterator[CrawlPage]:
+    """The crawl's pages, with the same guard while the generator runs (still lazy)."""
+    try:
+        yield from pages
+    except MALFORMED as exc:
+        raise _unreadable("streamdesk_crawl", exc) from exc
+
 
 @hookimpl
 def streamdesk_services():
@@ -42,6 +85,7 @@ def streamdesk_services():
 
 
 @hookimpl
+@guarded
 def streamdesk_link_details(service, config):
     """OAuth 2.0 with PKCE (S256): authorize on x.com, exchange at ``{api_url}/2/oauth2/token``.
 
@@ -54,6 +98,7 @@ def streamdesk_link_details(service, config):
 
 
 @hookimpl
+@guarded
 def streamdesk_link_profile(service, config, token):
     """Read ``/2/users/me`` with the new token: the profile, its credentials (refresh token,
     expiry), the scopes granted and the requested ones declined.
@@ -67,6 +112,7 @@ def streamdesk_link_profile(service, config, token):
 
 
 @hookimpl
+@guarded
 def streamdesk_refresh(service, config, credentials):
     """Refresh with the refresh token; the returned credentials carry the *rotated* refresh
     token (the old one stops working) and must be stored at once.
@@ -82,6 +128,7 @@ def streamdesk_refresh(service, config, credentials):
 
 
 @hookimpl
+@guarded
 def streamdesk_managed_pages(service, config, credentials):
     """The connected account itself, as the one page its person administers (is_admin).
 
@@ -95,6 +142,7 @@ def streamdesk_managed_pages(service, config, credentials):
 
 
 @hookimpl
+@guarded
 def streamdesk_search(service, config, query, credentials):
     """Find the X account a profile URL or handle names (``/2/users/by/username``).
 
@@ -110,24 +158,30 @@ def streamdesk_search(service, config, query, credentials):
 
 
 @hookimpl
+@guarded
 def streamdesk_crawl(service, config, stream, credentials, cursor):
     """A lazy iterator of CrawlPage: authorized streams get their tweets, mentions (replies
     threaded as comments) and direct messages; unauthorized streams their newest tweets,
-    within X's 100 most recent. An idle re-crawl costs at most two calls.
+    within X's 100 most recent. An idle re-crawl costs at most two calls (three where
+    the app's access level lacks recent search).
 
-    Raises TokenExpired, PermissionMissing, RateLimited, NotFound, ProviderUnavailable.
+    Raises TokenExpired (also for an authorized stream without credentials),
+    PermissionMissing, RateLimited, NotFound, ProviderUnavailable.
     """
     if service != NAME:
         return None
 
-    return crawl(config, stream, credentials, cursor)
+    return guarded_pages(crawl(config, stream, credentials, cursor))
 
 
 @hookimpl
+@guarded
 def streamdesk_metrics(service, config, stream, credentials, story_ids):
-    """Post figures (impressions, likes, reposts, replies, quotes, bookmarks; clicks and
-    engagements for the account's own posts under 30 days) and account figures.
-    Reach, and account impressions, are ``None`` with the note "not provided by X".
+    """Post figures (impressions, likes, reposts, replies, quotes, bookmarks; link and
+    profile clicks for the account's own posts under 30 days) and account figures.
+    Reach, engagements and account impressions are ``None`` with the note "not provided
+    by X"; every figure of a post deleted since is ``None`` with the note "the post no
+    longer exists on X".
 
     Raises TokenExpired, PermissionMissing, RateLimited, NotFound, ProviderUnavailable.
     """
@@ -138,11 +192,13 @@ def streamdesk_metrics(service, config, stream, credentials, story_ids):
 
 
 @hookimpl
+@guarded
 def streamdesk_interact(service, config, stream, credentials, interaction):
     """Publish, reply, like (undo: unlike), hide a reply (undo: unhide), delete a post or
     send a direct message as the authorized account.
 
-    Raises TokenExpired, PermissionMissing, RateLimited, NotFound, ProviderUnavailable,
+    Raises TokenExpired (also for an unauthorized stream or missing credentials),
+    PermissionMissing, RateLimited, NotFound, ProviderUnavailable,
     InvalidQuery (empty or too long text, duplicate post, unsupported kind).
     """
     if service != NAME:

@@ -16,17 +16,31 @@
 tracked, so every crawl is a single timeline call (``max_results=100``, replies excluded)
 for tweets newer than the cursor.
 
+Some X access levels lack recent search: X answers 403 ``client-forbidden``
+(``client-not-enrolled``), or ``unsupported-authentication``. That is the app's limit,
+which reconnecting cannot lift, so live passes fall back to the timeline and mentions
+calls (an idle re-crawl then costs three calls) and the cursor remembers it
+(``nosearch``) for a week before recent search is tried again.
+
 The cursor is JSON. While a pass runs it also records the stage, the pagination token
 and the newest id seen, so a crawl stopped after any page resumes there without losing
-or repeating anything; ``since`` only moves when a pass completes.
+or repeating anything; ``since`` only moves when a pass completes. A pass in progress
+that X can no longer continue — started more than six days ago (its search position has
+left the seven days recent search reaches), or whose stored pagination token X now
+refuses with a 400 — is restarted as a backfill from ``since``. A cursor that cannot be
+read (not JSON, not an object, ids that are not numbers, an unknown stage) counts as no
+cursor: a fresh backfill, which storage makes harmless.
 """
 from __future__ import annotations
 
 import json
+import math
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 
+from webapp.errors import PermissionMissing, TokenExpired
 from webapp.values import (
     Comment,
     CrawlPage,
@@ -36,7 +50,7 @@ from webapp.values import (
     StreamRef,
 )
 
-from .client import XClient, lookup_failed
+from .client import APP_LEVEL, BadRequest, XClient, lookup_failed
 from .convert import dm_to_message, snowflake_at, tweets_to_rows, users_by_id
 
 PAGE_SIZE = 100
@@ -49,6 +63,30 @@ LIVE_WINDOW = 6 * 86400
 #: Seconds re-read at the seam between passes: X's search index lags a little.
 SEARCH_OVERLAP = 30
 BACKFILL, LIVE = ("tweets", "mentions", "dm"), ("search", "dm")
+STAGES = {"backfill": BACKFILL, "live": LIVE}
+#: After X refused recent search to the app, live passes wait this long to try it again.
+SEARCH_RETRY = 7 * 86400
+SNOWFLAKE = re.compile(r"[0-9]{1,19}")
+USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")
+#: X's pagination tokens are opaque: any printable ASCII up to this length is kept.
+MAX_TOKEN = 1024
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, str) and SNOWFLAKE.fullmatch(value) is not None
+
+
+def _username(value) -> str | None:
+    """``value`` if it can be an X handle (it goes into the search query), else None."""
+    return value if isinstance(value, str) and USERNAME.fullmatch(value) else None
+
+
+def _is_token(value) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_TOKEN and value.isascii() and value.isprintable()
+
+
+def _is_time(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass
@@ -67,18 +105,37 @@ class Cursor:
     top: str | None = None  # newest tweet id seen by this pass
     dm_top: str | None = None
     started: float | None = None
+    nosearch: float | None = None  # when X last refused recent search to the app
 
     @classmethod
     def loads(cls, raw: str | None) -> Cursor:
-        """The cursor stored by the core (an empty one for the first crawl)."""
+        """The cursor stored by the core; an empty one for the first crawl, and for any
+        cursor that cannot be read (start over: storage is idempotent)."""
         if not raw:
             return cls()
         try:
             data = json.loads(raw)
-        except ValueError:
-            return cls()  # an unreadable cursor: start over, storage is idempotent
+        except (TypeError, ValueError):
+            return cls()
+        if not isinstance(data, dict):
+            return cls()
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        cursor = cls(**{k: v for k, v in data.items() if k in known})
+        return cursor if cursor.readable() else cls()
+
+    def readable(self) -> bool:
+        """Whether every field has the type and form this module writes."""
+        ids = (self.since, self.dm, self.since_id, self.top, self.dm_top)
+        times = (self.at, self.started, self.nosearch)
+        if not all(i is None or _is_id(i) for i in ids) or not all(t is None or _is_time(t) for t in times):
+            return False
+        if self.username is not None and not (isinstance(self.username, str) and USERNAME.fullmatch(self.username)):
+            return False
+        if self.next is not None and not _is_token(self.next):
+            return False
+        if self.mode is None:  # between passes
+            return self.stage is None and self.next is None
+        return self.mode in STAGES and self.stage in STAGES[self.mode]
 
     def dumps(self) -> str:
         """The cursor as the core stores it."""
@@ -104,6 +161,10 @@ def _tweet_params(since_id: str | None, token: str | None, **extra) -> dict:
 def crawl(config: ServiceConfig, stream: StreamRef, credentials: Credentials | None,
           cursor: str | None) -> Iterator[CrawlPage]:
     """The crawl of ``stream`` from ``cursor``, as a generator of pages."""
+    if stream.authorized and credentials is None:
+        # Never fall back to the app's token: that would crawl the account as a stranger.
+        raise TokenExpired("This X stream is authorized but has no token: reconnect the X profile to go on "
+                           "crawling it.")
     client = XClient.for_credentials(config, credentials)
     state = Cursor.loads(cursor)
     if not stream.authorized:
@@ -123,8 +184,10 @@ def _public(client: XClient, stream: StreamRef, state: Cursor) -> Iterator[Crawl
     yield CrawlPage(cursor=state.dumps(), stories=tuple(stories), comments=tuple(comments))
 
 
-def _start_pass(state: Cursor, stream: StreamRef, now: float) -> None:
-    live = state.at is not None and now - state.at < LIVE_WINDOW and bool(state.username or stream.handle)
+def _start_pass(state: Cursor, stream: StreamRef, now: float, backfill: bool = False) -> None:
+    searchable = state.nosearch is None or now - state.nosearch >= SEARCH_RETRY
+    live = (not backfill and searchable and state.at is not None and now - state.at < LIVE_WINDOW
+            and bool(state.username or stream.handle))
     state.mode = "live" if live else "backfill"
     state.stage = (LIVE if live else BACKFILL)[0]
     state.started, state.next, state.top, state.dm_top = now, None, None, None
@@ -138,24 +201,44 @@ def _start_pass(state: Cursor, stream: StreamRef, now: float) -> None:
 
 def _authorized(client: XClient, stream: StreamRef, credentials: Credentials | None,
                 state: Cursor) -> Iterator[CrawlPage]:
+    now = time.time()
+    if state.stage is not None and (state.started is None or now - state.started > LIVE_WINDOW):
+        # Stopped too long ago: its search since_id and token are beyond X's seven days.
+        _start_pass(state, stream, now, backfill=True)
     if state.stage is None:
-        _start_pass(state, stream, time.time())
-    stages = LIVE if state.mode == "live" else BACKFILL
+        _start_pass(state, stream, now)
     # DMs need the person's dm.read; unknown scopes (older credentials) are simply tried.
     reads_dms = credentials is not None and (not credentials.scopes or "dm.read" in credentials.scopes)
+    resumed = state.next is not None  # the first call continues a pass stored by an earlier run
     while True:
         stories: list[Story] = []
         comments: list[Comment] = []
         messages = ()
         token = None
-        if state.stage == "dm":
-            if reads_dms:
-                messages, token = _dm_page(client, state)
-        else:
-            stories, comments, token = _tweet_page(client, stream, state)
+        try:
+            if state.stage == "dm":
+                if reads_dms:
+                    messages, token = _dm_page(client, state)
+            else:
+                stories, comments, token = _tweet_page(client, stream, state)
+        except BadRequest:
+            if not resumed:
+                raise
+            # X refuses the stored position (e.g. a search token past its seven days).
+            resumed = False
+            _start_pass(state, stream, now, backfill=True)
+            continue
+        except PermissionMissing as exc:
+            if state.stage != "search" or exc.permission not in APP_LEVEL:
+                raise
+            # The app's access level lacks recent search: timelines and mentions instead.
+            state.nosearch = now
+            _start_pass(state, stream, now, backfill=True)
+            continue
+        resumed = False
         state.next = token
         if token is None:
-            _advance(state, stages, client, stream)
+            _advance(state, STAGES[state.mode], client, stream)
         yield CrawlPage(cursor=state.dumps(), stories=tuple(stories), comments=tuple(comments),
                         messages=tuple(messages))
         if state.stage is None:
@@ -174,7 +257,7 @@ def _advance(state: Cursor, stages: tuple[str, ...], client: XClient, stream: St
     state.mode = state.stage = state.next = state.since_id = state.top = state.dm_top = state.started = None
     if not (state.username or stream.handle):
         body = client.get(f"/2/users/{stream.page_id}", "GET /2/users/:id")
-        state.username = (body.get("data") or {}).get("username")
+        state.username = _username((body.get("data") or {}).get("username"))
 
 
 def _tweet_page(client: XClient, stream: StreamRef, state: Cursor) -> tuple[list, list, str | None]:
@@ -185,6 +268,7 @@ def _tweet_page(client: XClient, stream: StreamRef, state: Cursor) -> tuple[list
         if state.next:
             params["next_token"] = state.next
         body = client.get("/2/tweets/search/recent", "GET /2/tweets/search/recent", params, scope="tweet.read")
+        state.nosearch = None  # X serves recent search (again)
     else:
         kind = state.stage  # "tweets" or "mentions"
         body = client.get(f"/2/users/{owner}/{kind}", f"GET /2/users/:id/{kind}",
@@ -193,7 +277,7 @@ def _tweet_page(client: XClient, stream: StreamRef, state: Cursor) -> tuple[list
         raise lookup_failed(body, f"The X account {stream.handle or owner}")
     for user in users_by_id(body).values():
         if user["id"] == owner:
-            state.username = user["username"]
+            state.username = _username(user["username"]) or state.username
     stories, comments = tweets_to_rows(body, owner, state.username or stream.handle)
     state.top = newest(state.top, *(t["id"] for t in body.get("data") or []))
     return stories, comments, (body.get("meta") or {}).get("next_token")

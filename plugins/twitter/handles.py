@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from webapp.errors import InvalidQuery
 
+from .client import clip
+
 HANDLE_RE = re.compile(r"^[A-Za-z0-9_]+$")
 MAX_HANDLE = 15
 X_HOSTS = {"x.com", "twitter.com"}
@@ -25,6 +27,13 @@ RESERVED = {
     "download", "lists", "bookmarks", "communities", "premium", "verified-choose", "who_to_follow",
 }
 HINT = "Type a profile link such as https://x.com/name or a handle such as @name."
+#: Messages repeat at most this many characters of what the person typed.
+SHOWN = 60
+
+
+def shown(text: str) -> str:
+    """What a message repeats of the query: its first :data:`SHOWN` characters."""
+    return clip(text, SHOWN)
 
 
 @dataclass(frozen=True)
@@ -35,15 +44,15 @@ class ProfileRef:
     user_id: str | None = None
 
 
-def check_handle(handle: str, shown: str | None = None) -> str:
+def check_handle(handle: str, typed: str | None = None) -> str:
     """``handle`` if it can be an X handle; InvalidQuery saying why not otherwise."""
-    shown = shown or f"@{handle}"
+    said = shown(typed or f"@{handle}")
     if not handle:
-        raise InvalidQuery(f"“{shown}” is not an X profile: the handle is empty. {HINT}")
-    if not HANDLE_RE.match(handle):
-        raise InvalidQuery(f"“{shown}” is not an X profile: handles use only letters, digits and underscores.")
+        raise InvalidQuery(f"“{said}” is not an X profile: the handle is empty. {HINT}")
+    if not HANDLE_RE.fullmatch(handle):
+        raise InvalidQuery(f"“{said}” is not an X profile: handles use only letters, digits and underscores.")
     if len(handle) > MAX_HANDLE:
-        raise InvalidQuery(f"“{shown}” is not an X profile: handles have at most {MAX_HANDLE} characters "
+        raise InvalidQuery(f"“{said}” is not an X profile: handles have at most {MAX_HANDLE} characters "
                            f"(this one has {len(handle)}).")
     return handle
 
@@ -58,7 +67,7 @@ def parse_query(query: str) -> ProfileRef:
     if "/" in text or "." in text or text.lower().startswith(("http:", "https:")):
         return _from_url(text)
     if any(ch.isspace() for ch in text):
-        raise InvalidQuery(f"“{text}” is not an X profile: X accounts are found by handle or profile link, "
+        raise InvalidQuery(f"“{shown(text)}” is not an X profile: X accounts are found by handle or profile link, "
                            f"not by name. {HINT}")
     return ProfileRef(username=check_handle(text, text))
 
@@ -69,17 +78,19 @@ def _from_url(text: str) -> ProfileRef:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
     except ValueError:
-        raise InvalidQuery(f"“{text}” is not an X profile link. {HINT}") from None
+        raise InvalidQuery(f"“{shown(text)}” is not an X profile link. {HINT}") from None
     for prefix in HOST_PREFIXES:
         host = host.removeprefix(prefix)
     if parts.scheme not in ("http", "https") or host not in X_HOSTS:
-        raise InvalidQuery(f"“{text}” is not an X profile: links must point to x.com or twitter.com. {HINT}")
+        raise InvalidQuery(f"“{shown(text)}” is not an X profile: links must point to x.com or twitter.com. {HINT}")
     segments = [s for s in parts.path.split("/") if s]
     if not segments:
-        raise InvalidQuery(f"“{text}” is X's home page, not an X profile. {HINT}")
+        raise InvalidQuery(f"“{shown(text)}” is X's home page, not an X profile. {HINT}")
     first = segments[0]
-    if first.lower() == "i" and len(segments) >= 3 and segments[1] == "user" and segments[2].isdigit():
-        return ProfileRef(user_id=segments[2])
+    user_id = segments[2] if len(segments) >= 3 and first.lower() == "i" and segments[1] == "user" else ""
+    # isascii too: str.isdigit also takes other scripts' digits (١٢٣), which X ids never use.
+    if user_id.isascii() and user_id.isdigit() and len(user_id) <= 19:
+        return ProfileRef(user_id=user_id)
     if first.lower() in RESERVED:
-        raise InvalidQuery(f"“{text}” is an X page (/{first}), not an X profile. {HINT}")
+        raise InvalidQuery(f"“{shown(text)}” is an X page (/{shown(first)}), not an X profile. {HINT}")
     return ProfileRef(username=check_handle(first.lstrip("@"), text))

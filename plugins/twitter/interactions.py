@@ -6,7 +6,7 @@ turns like into unlike and hide into unhide.
 """
 from __future__ import annotations
 
-from webapp.errors import InvalidQuery, NotFound
+from webapp.errors import InvalidQuery, NotFound, TokenExpired
 from webapp.values import (
     Credentials,
     Interaction,
@@ -16,6 +16,7 @@ from webapp.values import (
 )
 
 from .client import XClient, lookup_failed
+from .handles import shown
 
 MAX_CHARS = 280
 MAX_DM_CHARS = 10000
@@ -35,8 +36,9 @@ def _target(interaction: Interaction) -> str:
     target = (interaction.target_id or "").strip()
     if not target:
         raise InvalidQuery(f"Choose the post to {interaction.kind}.")
-    if interaction.kind != "message" and not target.isdigit():  # it goes into the URL path
-        raise InvalidQuery(f"“{target}” is not an X post id.")
+    # It goes into the URL path; str.isdigit alone would take other scripts' digits.
+    if interaction.kind != "message" and not (target.isascii() and target.isdigit()):
+        raise InvalidQuery(f"“{shown(target)}” is not an X post id.")
     return target
 
 
@@ -49,7 +51,7 @@ def _checked(body: dict, what: str) -> dict:
 def _participant(target: str, me: str) -> str:
     """The other person of a one-to-one conversation id ``"<a>-<b>"`` (or a user id)."""
     ids = target.split("-")
-    if not all(part.isdigit() for part in ids) or len(ids) > 2:
+    if not all(part.isascii() and part.isdigit() for part in ids) or len(ids) > 2:
         raise InvalidQuery("That is not an X conversation or account id.")
     others = [part for part in ids if part != me]
     if len(others) != 1:
@@ -57,10 +59,14 @@ def _participant(target: str, me: str) -> str:
     return others[0]
 
 
-def interact(config: ServiceConfig, stream: StreamRef, credentials: Credentials,
+def interact(config: ServiceConfig, stream: StreamRef, credentials: Credentials | None,
              interaction: Interaction) -> InteractionResult:
     """Send ``interaction`` as the account of ``stream``."""
-    client = XClient(config, credentials.access_token)
+    if not stream.authorized or credentials is None:
+        raise TokenExpired("Interactions need an authorized stream with a connected X profile: reconnect the "
+                           "X account.")
+    # X's 400s here are about what the team wrote or chose: InvalidQuery says so.
+    client = XClient(config, credentials.access_token, invalid_query=True)
     me = stream.page_id
     kind = interaction.kind
     if kind == "publish":

@@ -24,7 +24,7 @@ from webapp.values import (
     ServiceConfig,
 )
 
-from .client import TIMEOUT, XClient
+from .client import TIMEOUT, UNREADABLE, XClient, retry_after
 
 #: What Streamdesk asks for: read the account, its mentions and DMs; post, reply,
 #: like, hide replies and send DMs; stay connected (offline.access → refresh tokens).
@@ -55,14 +55,17 @@ def link_details(config: ServiceConfig) -> OAuthDetails:
 
 def credentials_from_token(token: dict) -> Credentials:
     """Credentials from a token-endpoint answer (``expires_at`` computed when absent)."""
+    access_token, refresh_token = token.get("access_token"), token.get("refresh_token")
+    if not isinstance(access_token, str) or not access_token or not isinstance(refresh_token, str | None):
+        raise ProviderUnavailable(UNREADABLE)  # a token answer without a usable token
     expires_at = token.get("expires_at")
     if expires_at is None and token.get("expires_in") is not None:
         expires_at = time.time() + float(token["expires_in"])
     scope = token.get("scope") or ""
     scopes = tuple(scope.split()) if isinstance(scope, str) else tuple(scope)
     return Credentials(
-        access_token=token["access_token"],
-        refresh_token=token.get("refresh_token"),
+        access_token=access_token,
+        refresh_token=refresh_token or None,
         expires_at=datetime.fromtimestamp(float(expires_at), tz=UTC) if expires_at else None,
         scopes=scopes,
     )
@@ -114,11 +117,8 @@ def managed_pages(config: ServiceConfig, credentials: Credentials) -> list[Manag
 def _check_refresh_response(response: requests.Response) -> requests.Response:
     """Turn what is not X refusing the refresh token into retryable errors (before authlib parses it)."""
     if response.status_code == 429:
-        try:
-            wait = float(response.headers["x-rate-limit-reset"]) - time.time()
-        except (KeyError, ValueError):
-            wait = 60.0
-        raise RateLimited(max(wait, 1.0), "X's token endpoint is rate limited; Streamdesk will retry.")
+        raise RateLimited(retry_after(response.headers, default=60.0),
+                          "X's token endpoint is rate limited; Streamdesk will retry.")
     if response.status_code >= 500:
         raise ProviderUnavailable(f"X could not refresh the token right now (HTTP {response.status_code}).")
     if response.status_code == 401:
@@ -132,16 +132,19 @@ def refresh(config: ServiceConfig, credentials: Credentials) -> Credentials | No
     """New credentials from the refresh token (which rotates); None without one."""
     if not credentials.refresh_token:
         return None
+    confidential = bool(config.client_secret)
     session = OAuth2Session(
         client_id=config.client_id, client_secret=config.client_secret or None,
-        token_endpoint_auth_method="client_secret_basic" if config.client_secret else "none",
+        token_endpoint_auth_method="client_secret_basic" if confidential else "none",
     )
     session.register_compliance_hook("refresh_token_response", _check_refresh_response)
+    # X's documented refresh request carries client_id in the body. A public client's
+    # authentication ("none") already puts it there: adding it again would send it twice,
+    # which OAuth 2.0 forbids (RFC 6749 §3.2: parameters must not be included more than once).
+    body_client_id = {"client_id": config.client_id} if confidential else {}
     try:
         token = session.refresh_token(
-            token_url(config), refresh_token=credentials.refresh_token, timeout=TIMEOUT,
-            # X's documented refresh request carries client_id in the body too.
-            client_id=config.client_id,
+            token_url(config), refresh_token=credentials.refresh_token, timeout=TIMEOUT, **body_client_id,
         )
     except OAuthError as exc:
         raise TokenExpired(f"X refused to refresh the connection ({exc.description or exc.error}); "
@@ -149,7 +152,7 @@ def refresh(config: ServiceConfig, credentials: Credentials) -> Credentials | No
     except requests.RequestException as exc:
         raise ProviderUnavailable(f"X could not be reached to refresh the token ({type(exc).__name__}).") from exc
     except ValueError as exc:  # a body that is not JSON
-        raise ProviderUnavailable("X answered the refresh with something that is not JSON.") from exc
+        raise ProviderUnavailable(UNREADABLE) from exc
     fresh = credentials_from_token(dict(token))
     if not fresh.scopes:
         fresh = Credentials(fresh.access_token, fresh.refresh_token, fresh.expires_at, credentials.scopes)

@@ -1,11 +1,13 @@
 """Post- and page-level figures from X.
 
 Per post, ``public_metrics`` give impressions (``impression_count``) and the engagement
-counts to anyone. ``non_public_metrics`` (link and profile clicks, engagements) exist
-only for the connected account's own posts younger than 30 days, so they are asked for
-only for those, in a second lookup. X has no reach (unique viewers) for posts or
-accounts, nor account-level impressions: those figures say "not provided by X" with no
-value — never a made-up 0.
+counts to anyone. ``non_public_metrics`` (link and profile clicks) exist only for the
+connected account's own posts younger than 30 days, so they are asked for only for
+those, in a second lookup. X has no reach (unique viewers) for posts or accounts, no
+engagements total (X's reference lists only impression_count, url_link_clicks and
+user_profile_clicks as non-public metrics), nor account-level impressions: those figures
+say "not provided by X" with no value — never a made-up 0. A post deleted since it was
+crawled still gets its figures, every one without a value and with a note saying so.
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from .convert import parse_time
 
 NOT_PROVIDED = "not provided by X"
 PRIVATE_ONLY = "X provides this only for your own posts from the last 30 days"
+GONE = "the post no longer exists on X"
+WITHHELD = "X does not show this post to Streamdesk (its account is protected)"
 #: A day's margin under X's 30 days, so a post does not age out between two calls.
 PRIVATE_DAYS = 29
 BATCH = 100
@@ -26,8 +30,9 @@ BATCH = 100
 PUBLIC = (("impressions", "impression_count"), ("likes", "like_count"), ("reposts", "retweet_count"),
           ("replies", "reply_count"), ("quotes", "quote_count"), ("bookmarks", "bookmark_count"))
 #: (figure name, non_public_metrics key)
-PRIVATE = (("engagements", "engagements"), ("link_clicks", "url_link_clicks"),
-           ("profile_clicks", "user_profile_clicks"))
+PRIVATE = (("link_clicks", "url_link_clicks"), ("profile_clicks", "user_profile_clicks"))
+#: Post figures X does not provide at all.
+ABSENT = ("engagements", "reach")
 #: (figure name, user public_metrics key)
 ACCOUNT = (("followers", "followers_count"), ("following", "following_count"), ("posts", "tweet_count"),
            ("listed", "listed_count"))
@@ -45,6 +50,7 @@ def post_figures(client: XClient, stream: StreamRef, story_ids: list[str], user_
         ids = story_ids[start:start + BATCH]
         body = _lookup(client, ids, "public_metrics,author_id,created_at")
         tweets = {t["id"]: t for t in body.get("data") or []}
+        refused = {e.get("resource_id"): e for e in body.get("errors") or [] if isinstance(e, dict)}
         horizon = time.time() - PRIVATE_DAYS * 86400
         eligible = [
             t["id"] for t in tweets.values()
@@ -55,11 +61,23 @@ def post_figures(client: XClient, stream: StreamRef, story_ids: list[str], user_
         if eligible:
             extra = _lookup(client, eligible, "non_public_metrics")
             private = {t["id"]: t.get("non_public_metrics") or {} for t in extra.get("data") or []}
-        for tweet_id in ids:  # a deleted post has no figures: X answered "not found" for it
+        for tweet_id in ids:
             tweet = tweets.get(tweet_id)
-            if tweet is not None:
+            if tweet is None:  # X answered with an error for it: deleted (or protected)
+                figures.extend(_missing(tweet_id, refused.get(tweet_id)))
+            else:
                 figures.extend(_post(tweet, private.get(tweet_id)))
     return figures
+
+
+def _missing(tweet_id: str, error: dict | None) -> list[Figure]:
+    """Every figure of a post X no longer shows, without a value and with a note why."""
+    protected = str((error or {}).get("type", "")).endswith("/not-authorized-for-resource")
+    note = WITHHELD if protected else GONE
+    out = [Figure(name, None, f"public_metrics.{key}", "post", tweet_id, note) for name, key in PUBLIC]
+    out += [Figure(name, None, f"non_public_metrics.{key}", "post", tweet_id, note) for name, key in PRIVATE]
+    out += [Figure(name, None, None, "post", tweet_id, note) for name in ABSENT]
+    return out
 
 
 def _post(tweet: dict, private: dict | None) -> list[Figure]:
@@ -75,7 +93,7 @@ def _post(tweet: dict, private: dict | None) -> list[Figure]:
         else:
             note = PRIVATE_ONLY if private is None else NOT_PROVIDED
             out.append(Figure(name, None, f"non_public_metrics.{key}", "post", tweet["id"], note))
-    out.append(Figure("reach", None, None, "post", tweet["id"], NOT_PROVIDED))
+    out += [Figure(name, None, None, "post", tweet["id"], NOT_PROVIDED) for name in ABSENT]
     return out
 
 

@@ -16,7 +16,7 @@ from .link import USER_FIELDS, page_info
 def search(config: ServiceConfig, query: str, credentials: Credentials | None) -> list[PageInfo]:
     """The account ``query`` names, as a one-item list; [] when X has no such account."""
     ref = parse_query(query)  # InvalidQuery before any call
-    client = XClient.for_credentials(config, credentials)
+    client = XClient.for_credentials(config, credentials, invalid_query=True)
     params = {"user.fields": USER_FIELDS}
     if ref.user_id:
         body = client.get(f"/2/users/{ref.user_id}", "GET /2/users/:id", params)

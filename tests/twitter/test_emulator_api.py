@@ -136,7 +136,8 @@ def test_non_public_metrics_only_for_the_owners_recent_tweets(emulator, token):
     params = {"ids": f"{recent},{old},{customer_tweet}", "tweet.fields": "non_public_metrics,public_metrics"}
     body = call(emulator, "GET", "/2/tweets", token=token, params=params).json()
     assert [t["id"] for t in body["data"]] == [recent]
-    assert set(body["data"][0]["non_public_metrics"]) >= {"impression_count", "url_link_clicks",
+    # What X's reference lists, and nothing more (no "engagements").
+    assert set(body["data"][0]["non_public_metrics"]) == {"impression_count", "url_link_clicks",
                                                           "user_profile_clicks"}
     refused = {e["resource_id"]: e for e in body["errors"]}
     assert set(refused) == {old, customer_tweet}
@@ -178,6 +179,51 @@ def test_forced_failures(emulator):
     limited = call(emulator, "GET", "/2/users/by/username/acmecoffee")
     assert limited.status_code == 429 and "x-rate-limit-reset" in limited.headers
     assert emulator.counts()["GET /2/users/by/username/:username"] == 4
+
+
+def test_daily_caps_are_reported_on_the_capped_post_endpoints(emulator, token):
+    created = call(emulator, "POST", "/2/tweets", token=token, json={"text": "Counting my posts"})
+    assert created.status_code == 201
+    assert created.headers["x-app-limit-24hour-limit"] == "10000"
+    assert created.headers["x-app-limit-24hour-remaining"] == "9999"
+    assert 0 < int(created.headers["x-app-limit-24hour-reset"]) - time.time() <= 86400
+    assert created.headers["x-rate-limit-remaining"] == "99"  # the 15-minute window, as before
+    lookup = call(emulator, "GET", "/2/users/by/username/acmecoffee")
+    assert not any(h.startswith(("x-app-limit-24hour", "x-user-limit-24hour")) for h in lookup.headers)
+    # A forced refusal on a daily-capped endpoint is the day running out, not the window.
+    emulator.control("POST", "/fail", status=429, count=1, endpoint="POST /2/tweets")
+    capped = call(emulator, "POST", "/2/tweets", token=token, json={"text": "One more"})
+    assert capped.status_code == 429 and capped.headers["x-app-limit-24hour-remaining"] == "0"
+    assert capped.headers["x-rate-limit-remaining"] == "99"
+    assert capped.headers["x-app-limit-24hour-reset"] == created.headers["x-app-limit-24hour-reset"]
+    emulator.control("POST", "/fail", status=429, count=1, endpoint="POST /2/tweets", daily=False)
+    windowed = call(emulator, "POST", "/2/tweets", token=token, json={"text": "One more"})
+    assert windowed.headers["x-rate-limit-remaining"] == "0"
+    assert windowed.headers["x-app-limit-24hour-remaining"] == "9999"
+    jane = emulator.user_id("jane_doe")
+    emulator.control("POST", "/fail", status=429, count=1,
+                     endpoint="POST /2/dm_conversations/with/:participant_id/messages")
+    dm = call(emulator, "POST", f"/2/dm_conversations/with/{jane}/messages", token=token, json={"text": "hi"})
+    assert dm.status_code == 429 and dm.headers["x-user-limit-24hour-remaining"] == "0"
+    assert dm.headers["x-user-limit-24hour-limit"] == "1440" and dm.headers["x-app-limit-24hour-limit"] == "15000"
+
+
+def test_malformed_answers_on_demand(emulator, token):
+    emulator.control("POST", "/malformed", endpoint="GET /2/users/me", body={"errors": [{"title": "odd"}]}, count=2)
+    for _ in range(2):
+        odd = call(emulator, "GET", "/2/users/me", token=token)
+        assert odd.status_code == 200 and odd.json() == {"errors": [{"title": "odd"}]}
+        assert odd.headers["x-rate-limit-limit"] == "75"  # otherwise an ordinary answer
+    assert call(emulator, "GET", "/2/users/me", token=token).json()["data"]["username"] == "acmecoffee"
+    assert emulator.counts()["GET /2/users/me"] >= 3
+    # The call itself still happens: a garbled answer to a post that was created.
+    emulator.control("POST", "/malformed", endpoint="POST /2/tweets", body=[1, 2])
+    garbled = call(emulator, "POST", "/2/tweets", token=token, json={"text": "Did this post?"})
+    assert garbled.status_code == 200 and garbled.json() == [1, 2]
+    newest = emulator.control("GET", f"/tweets/{emulator.tweet_ids('acmecoffee')[0]}")
+    assert newest["text"] == "Did this post?"
+    refused = requests.post(f"{emulator.url}/_control/malformed", json={"endpoint": "GET /nowhere"}, timeout=10)
+    assert refused.status_code == 400
 
 
 def test_create_reply_delete_and_duplicates(emulator, token):

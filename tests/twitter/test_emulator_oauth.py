@@ -131,6 +131,20 @@ def test_public_client_uses_pkce_without_a_secret(emulator, config):
     assert me(emulator, token["access_token"]).status_code == 200
 
 
+def test_a_parameter_sent_twice_is_refused(emulator, config):
+    fields = [("grant_type", "refresh_token"), ("refresh_token", "x"), ("client_id", PUBLIC_CLIENT_ID),
+              ("client_id", PUBLIC_CLIENT_ID)]
+    response = requests.post(link_details(config).access_token_url, data=fields, timeout=10)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+    assert "[client_id]" in response.json()["error_description"]
+
+
+def test_malformed_token_answers_on_demand(emulator, config):
+    emulator.control("POST", "/malformed", endpoint="POST /2/oauth2/token", body={"token_type": "bearer"})
+    token = authorize(emulator, config)
+    assert token["token_type"] == "bearer" and "access_token" not in token
+
+
 def test_no_refresh_token_without_offline_access(emulator, config):
     token = authorize(emulator, config, scopes=("tweet.read", "users.read"))
     assert "refresh_token" not in token and token["scope"] == "tweet.read users.read"

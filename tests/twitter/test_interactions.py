@@ -1,6 +1,8 @@
 """Interactions as the connected account: publish, reply, like, hide, delete, message."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from webapp.errors import (
@@ -109,7 +111,8 @@ def test_missing_permission_is_named(emulator, config, plugins_registry, owner_s
         interact(plugins_registry, config, owner_stream, reader, kind="publish", text="hello")
     assert missing.value.permission == "tweet.write"
     with pytest.raises(PermissionMissing) as missing:
-        interact(plugins_registry, config, owner_stream, reader, kind="like", target_id=emulator.tweet_ids("jane_doe")[0])
+        interact(plugins_registry, config, owner_stream, reader, kind="like",
+                 target_id=emulator.tweet_ids("jane_doe")[0])
     assert missing.value.permission == "like.write"
 
 
@@ -120,3 +123,61 @@ def test_interaction_errors_are_typed(emulator, config, plugins_registry, owner,
     emulator.control("POST", "/tokens/expire", user="acmecoffee")
     with pytest.raises(TokenExpired):
         interact(plugins_registry, config, owner_stream, owner, kind="delete", target_id="1")
+
+
+def test_interactions_need_an_authorized_stream_with_credentials(emulator, config, plugins_registry, owner,
+                                                                 owner_stream):
+    public = replace(owner_stream, authorized=False)
+    emulator.clear_counts()
+    for stream, credentials in ((owner_stream, None), (public, owner), (public, None)):
+        with pytest.raises(TokenExpired) as expired:
+            interact(plugins_registry, config, stream, credentials, kind="publish", text="hello")
+        assert "authorized stream" in expired.value.message
+    assert emulator.counts() == {}
+
+
+def test_post_ids_are_ascii_digits(emulator, config, plugins_registry, owner, owner_stream):
+    emulator.clear_counts()
+    for target in ("١٢٣٤٥", "１２３", "12a"):  # str.isdigit alone takes the first two
+        with pytest.raises(InvalidQuery):
+            interact(plugins_registry, config, owner_stream, owner, kind="like", target_id=target)
+    with pytest.raises(InvalidQuery):
+        interact(plugins_registry, config, owner_stream, owner, kind="message", target_id="١٢٣-٤٥٦", text="hi")
+    with pytest.raises(InvalidQuery) as long_id:
+        interact(plugins_registry, config, owner_stream, owner, kind="like", target_id="x" * 2000)
+    assert len(long_id.value.message) < 100
+    assert emulator.counts() == {}
+
+
+def test_xs_400_is_invalid_query_for_interactions(emulator, config, plugins_registry, owner, owner_stream):
+    with pytest.raises(InvalidQuery) as refused:  # twenty digits: X's ids have at most nineteen
+        interact(plugins_registry, config, owner_stream, owner, kind="delete", target_id="1" * 20)
+    assert refused.value.message.startswith("X refused the request:") and "does not match" in refused.value.message
+
+
+def test_daily_caps_delay_until_their_reset(emulator, config, plugins_registry, owner, owner_stream):
+    # X's daily cap on posting ran out: the 15-minute window still has calls, the day does not.
+    emulator.clear_counts()
+    emulator.control("POST", "/fail", status=429, count=1, endpoint="POST /2/tweets")
+    with pytest.raises(RateLimited) as limited:
+        interact(plugins_registry, config, owner_stream, owner, kind="publish", text="first try")
+    assert 23 * 3600 < limited.value.retry_after <= 24 * 3600
+    # Remembered: the next post is not even sent before the day resets.
+    with pytest.raises(RateLimited):
+        interact(plugins_registry, config, owner_stream, owner, kind="publish", text="second try")
+    assert emulator.counts() == {"POST /2/tweets": 1}
+    # Direct messages: the per-user daily cap.
+    emulator.control("POST", "/fail", status=429, count=1,
+                     endpoint="POST /2/dm_conversations/with/:participant_id/messages")
+    with pytest.raises(RateLimited) as limited:
+        interact(plugins_registry, config, owner_stream, owner, kind="message",
+                 target_id=emulator.user_id("jane_doe"), text="Your parcel left today.")
+    assert limited.value.retry_after > 23 * 3600
+
+
+def test_a_15_minute_limit_is_not_taken_for_the_daily_cap(emulator, config, plugins_registry, owner, owner_stream):
+    # The answer also reports the daily window, with calls left: it did not cause the 429.
+    emulator.control("POST", "/fail", status=429, count=1, endpoint="POST /2/tweets", daily=False)
+    with pytest.raises(RateLimited) as limited:
+        interact(plugins_registry, config, owner_stream, owner, kind="publish", text="first try")
+    assert 0 < limited.value.retry_after <= 900

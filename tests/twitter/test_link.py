@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from emulators.twitter import PUBLIC_CLIENT_ID
 from webapp.errors import ProviderUnavailable, RateLimited, TokenExpired
 from webapp.values import Credentials
 
@@ -127,3 +128,21 @@ def test_revoked_token_reads_as_expired(emulator, config, plugins_registry, owne
 def test_credentials_without_scopes_still_work(emulator, config, plugins_registry, owner):
     bare = Credentials(access_token=owner.access_token)
     assert call(plugins_registry, "streamdesk_managed_pages", config, credentials=bare)[0].can_add
+
+
+def test_a_public_clients_refresh_sends_client_id_once(emulator, config, plugins_registry):
+    # X's emulator, like OAuth 2.0 (RFC 6749 §3.2), refuses a parameter sent twice.
+    public = replace(config, client_id=PUBLIC_CLIENT_ID, client_secret="")
+    profile = call(plugins_registry, "streamdesk_link_profile", public, token=authorize(emulator, public))
+    fresh = call(plugins_registry, "streamdesk_refresh", public, credentials=profile.credentials)
+    assert fresh.access_token != profile.credentials.access_token
+    assert fresh.refresh_token not in (None, profile.credentials.refresh_token)
+    again = call(plugins_registry, "streamdesk_refresh", public, credentials=fresh)  # the rotated one works
+    assert again.access_token
+
+
+def test_a_refresh_answer_without_access_token_is_not_an_expiry(emulator, config, plugins_registry, owner):
+    emulator.malformed("POST /2/oauth2/token", {"token_type": "bearer", "refresh_token": "r", "expires_in": 7200})
+    with pytest.raises(ProviderUnavailable) as unreadable:
+        call(plugins_registry, "streamdesk_refresh", config, credentials=owner)
+    assert unreadable.value.message == "X sent an answer Streamdesk could not read; it will be retried."

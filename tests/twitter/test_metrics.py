@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from webapp.errors import NotFound, TokenExpired
+from webapp.errors import NotFound, ProviderUnavailable, TokenExpired
 from webapp.values import StreamRef
 
 
@@ -38,7 +38,10 @@ def test_post_and_page_figures_for_the_connected_account(emulator, config, plugi
     assert post["link_clicks"].value == truth["non_public_metrics"]["url_link_clicks"]
     assert post["link_clicks"].provider_metric == "non_public_metrics.url_link_clicks"
     assert post["profile_clicks"].value == truth["non_public_metrics"]["user_profile_clicks"]
-    assert post["engagements"].value == truth["non_public_metrics"]["engagements"]
+    # X's reference lists no engagements total among the non-public metrics.
+    assert "engagements" not in truth["non_public_metrics"]
+    assert post["engagements"].value is None and post["engagements"].note == "not provided by X"
+    assert post["engagements"].provider_metric is None
     assert post["reach"].value is None and post["reach"].note == "not provided by X"
     assert all(f.level == "post" for f in post.values())
     for not_private in (old, mention):  # too old, or somebody else's post
@@ -73,11 +76,31 @@ def test_many_posts_are_read_a_hundred_at_a_time(emulator, config, plugins_regis
     assert set(ids) < set(figures)
 
 
-def test_deleted_posts_have_no_figures(emulator, config, plugins_registry, owner, owner_stream):
+def test_deleted_posts_get_figures_without_values_and_a_note(emulator, config, plugins_registry, owner,
+                                                             owner_stream):
     ids = emulator.tweet_ids("acmecoffee")[:2]
     emulator.control("DELETE", f"/tweets/{ids[0]}")
     figures = by_object(metrics(plugins_registry, config, owner_stream, owner, ids))
-    assert ids[0] not in figures and ids[1] in figures
+    gone, kept = figures[ids[0]], figures[ids[1]]
+    assert set(gone) == set(kept)  # the same figures, none of them with a value
+    assert all(f.value is None and f.note == "the post no longer exists on X" for f in gone.values())
+    assert gone["likes"].provider_metric == "public_metrics.like_count" and gone["likes"].level == "post"
+    assert kept["likes"].value is not None
+
+
+def test_protected_posts_say_why_they_have_no_figures(emulator, config, plugins_registry):
+    stream = StreamRef(page_id=emulator.user_id("rivalroasters"), authorized=False, handle="rivalroasters")
+    locked = emulator.tweet_ids("lockedlucy")[0]
+    figures = by_object(metrics(plugins_registry, config, stream, None, [locked]))
+    assert all(f.value is None and "protected" in f.note for f in figures[locked].values())
+
+
+def test_a_refused_request_is_provider_unavailable_with_xs_message(emulator, config, plugins_registry, owner,
+                                                                   owner_stream):
+    # The metrics hook may not raise InvalidQuery: X's 400 is reported, and retried later.
+    with pytest.raises(ProviderUnavailable) as refused:
+        metrics(plugins_registry, config, owner_stream, owner, ["not-a-post-id"])
+    assert "does not match" in refused.value.message and "not-a-post-id" in refused.value.message
 
 
 def test_metrics_errors(emulator, config, plugins_registry, owner, owner_stream):

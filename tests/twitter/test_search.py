@@ -109,3 +109,44 @@ def test_search_errors_are_typed(emulator, config, plugins_registry):
     with pytest.raises(RateLimited):
         search(plugins_registry, config, "@rivalroasters")
     assert emulator.counts()["GET /2/users/by/username/:username"] == 3
+
+
+@pytest.mark.parametrize("query, says", [
+    ("x.com/i/user/١٢٣٤٥", "an X page"),  # Arabic-Indic digits pass str.isdigit, not X's id format
+    ("https://x.com/i/user/１２３４５", "an X page"),  # fullwidth digits
+    ("https://x.com/i/user/12345678901234567890", "an X page"),  # twenty digits: longer than any X id
+    ("javascript:alert(1)", "letters, digits and underscores"),
+    ("javascript://x.com/acmecoffee", "x.com or twitter.com"),
+    ("JaVaScRiPt:alert(document.cookie)//x.com", "x.com or twitter.com"),
+    ("data:text/html,<script>alert(1)</script>", "x.com or twitter.com"),
+    ("@ñandú", "letters, digits and underscores"),
+    ("@ｆｕｌｌｗｉｄｔｈ", "letters, digits and underscores"),
+    ("@١٢٣", "letters, digits and underscores"),
+    ("@acme\u200bcoffee", "letters, digits and underscores"),  # a zero-width space
+    ("https://x.com/ñandú", "letters, digits and underscores"),
+    ("https://x.cоm/acmecoffee", "x.com or twitter.com"),  # a Cyrillic о in the host
+    ("https://twitter.com/%E2%80%AEacme", "letters, digits and underscores"),
+])
+def test_hostile_and_unicode_queries_are_refused_before_any_call(emulator, config, plugins_registry, query, says):
+    with pytest.raises(InvalidQuery) as refused:
+        search(plugins_registry, config, query)
+    assert says in refused.value.message and "not an X profile" in refused.value.message
+    assert emulator.counts() == {}
+
+
+@pytest.mark.parametrize("query", [
+    "@" + "a" * 1999, "a" * 2000, "https://x.com/" + "b" * 2000, "c" * 1000 + " " + "d" * 999,
+    "https://example.com/" + "e" * 2000, "https://x.com/@" + "ñ" * 2000,
+])
+def test_messages_repeat_at_most_sixty_characters_of_the_query(emulator, config, plugins_registry, query):
+    with pytest.raises(InvalidQuery) as refused:
+        search(plugins_registry, config, query)
+    message = refused.value.message
+    assert len(message) < 250 and query not in message
+    assert query.strip()[:60] + "…" in message
+    assert emulator.counts() == {}
+
+
+def test_an_account_link_by_id_in_ascii_digits_still_works(emulator, config, plugins_registry):
+    rival = emulator.user_id("rivalroasters")
+    assert [p.handle for p in search(plugins_registry, config, f"x.com/i/user/{rival}")] == ["rivalroasters"]

@@ -81,6 +81,14 @@ class Emulator:
     def tweet_ids(self, username: str) -> list[str]:
         return self.control("GET", f"/users/{username}/tweets")["ids"]
 
+    def malformed(self, endpoint: str, body, count: int = 1) -> None:
+        """The next ``count`` calls to ``endpoint`` answer HTTP 200 with ``body``."""
+        self.control("POST", "/malformed", endpoint=endpoint, body=body, count=count)
+
+    def refuse(self, endpoint: str, refused: str | None = "client-forbidden") -> None:
+        """Take ``endpoint`` away from the app's access level (None: give it back)."""
+        self.control("POST", "/access", endpoint=endpoint, refused=refused)
+
 
 def consent(emulator_url: str, authorize_url: str, decision: str = "Authorize app",
             username: str | None = None) -> requests.Response:
@@ -100,10 +108,11 @@ def consent(emulator_url: str, authorize_url: str, decision: str = "Authorize ap
 
 
 def oauth_session(config: ServiceConfig, scopes) -> OAuth2Session:
+    """The core's side of the flow: Basic auth for a confidential client, none for a public one."""
     return OAuth2Session(
-        client_id=config.client_id, client_secret=config.client_secret, scope=" ".join(scopes),
+        client_id=config.client_id, client_secret=config.client_secret or None, scope=" ".join(scopes),
         redirect_uri=REDIRECT_URI, code_challenge_method="S256",
-        token_endpoint_auth_method="client_secret_basic",
+        token_endpoint_auth_method="client_secret_basic" if config.client_secret else "none",
     )
 
 
