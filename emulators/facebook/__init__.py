@@ -8,7 +8,8 @@ It serves, on one origin, what Facebook serves from two hosts: the Graph API und
 Modules: :mod:`.seed` (data), :mod:`.model` and :mod:`.state` (objects, tokens, faults),
 :mod:`.graph` (pipeline and reads), :mod:`.render`, :mod:`.fields`, :mod:`.paging`,
 :mod:`.insights` (node rendering), :mod:`.actions` (writes), :mod:`.oauth` (dialog,
-tokens), :mod:`.errors` (the error envelope), :mod:`.control` (control API).
+tokens), :mod:`.errors` (the error envelope), :mod:`.faults` (forced failures and damaged
+answers), :mod:`.control` (control API).
 """
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The control API (``/_control/…``, JSON) that tests and demos use to steer the emulator:
-reset to the seed, read the per-path call counter, mint/expire/revoke tokens, revoke a
-permission, add posts, comments and messages, force rate limits or outages, set usage.
+reset to the seed, read the per-path call counter and the request log, mint/expire/revoke
+tokens, revoke a permission, add posts, comments and messages, force rate limits,
+outages or malformed answers, set usage, switch the feed's paging style.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from .model import Comment, Conversation, Message, Page, Person, Post
 from .seed import APP_ID, APP_SECRET
-from .state import Fault
+from .state import DELETE, FAULT_KINDS, Fault
 
 bp = Blueprint("control", __name__, url_prefix="/_control")
 
@@ -56,10 +57,30 @@ def calls():
 
 @bp.delete("/calls")
 def reset_calls():
-    """Zero the call counter (the world is kept)."""
+    """Zero the call counter and empty the request log (the world is kept)."""
     with _state().lock:
         _state().calls.clear()
+        _state().requests.clear()
         _state().tokens_in_urls = 0
+    return jsonify({"ok": True})
+
+
+@bp.get("/requests")
+def requests_log():
+    """The latest Graph calls, oldest first: method, path, query parameters (secrets
+    shown as ``<secret>``) and the kind of token used (USER, PAGE, APP or null)."""
+    with _state().lock:
+        return jsonify({"requests": list(_state().requests)})
+
+
+@bp.post("/paging")
+def paging():
+    """``{"feed": "time"|"cursor"}``: how /feed and /posts page until reset."""
+    style = _body().get("feed")
+    if style not in ("time", "cursor"):
+        return _fail("feed must be time or cursor")
+    with _state().lock:
+        _state().feed_paging = style
     return jsonify({"ok": True})
 
 
@@ -216,15 +237,31 @@ def add_message():
 
 @bp.post("/faults")
 def add_fault():
-    """Fail the next ``count`` Graph calls: ``kind`` rate_limit (``code`` 4, 17, 32, 613),
-    transient (``code`` 1 or 2, HTTP 500) or server (HTTP ``status``, an HTML body)."""
+    """Fail the next ``count`` Graph calls (of ``path`` only, e.g. ``/v25.0/{page}/feed``,
+    when given). ``kind``:
+
+    * ``rate_limit`` — ``code`` 4, 17, 32, 613 or 80001–80009, with ``regain_minutes``
+      in the usage header;
+    * ``transient`` — ``code`` 1 or 2 (HTTP 500);
+    * ``reduce_data`` — code 1 "Please reduce the amount of data you're asking for";
+    * ``posting_too_fast`` — 368/1390008;
+    * ``server`` — HTTP ``status`` with an HTML body;
+    * ``malformed`` — a 200 answer, damaged: ``field`` deleted (or set to ``value``) in
+      each item of ``data`` (of the ``within`` edge of a node), ``next_drop`` (a list of
+      parameters) removed from the ``paging.next`` link, or the whole ``body`` replaced.
+    """
     body = _body()
     kind = body.get("kind", "rate_limit")
-    if kind not in ("rate_limit", "transient", "server"):
-        return _fail("kind must be rate_limit, transient or server")
-    fault = Fault(kind=kind, code=int(body.get("code", {"rate_limit": 4, "transient": 2}.get(kind, 0))),
-                  status=int(body.get("status", 503)), count=int(body.get("count", 1)),
-                  regain_minutes=int(body.get("regain_minutes", 0)))
+    if kind not in FAULT_KINDS:
+        return _fail(f"kind must be one of {', '.join(FAULT_KINDS)}")
+    try:
+        fault = Fault(kind=kind, code=int(body.get("code", {"rate_limit": 4, "transient": 2}.get(kind, 0))),
+                      status=int(body.get("status", 503)), count=int(body.get("count", 1)),
+                      regain_minutes=int(body.get("regain_minutes", 0)), path=body.get("path"),
+                      field=body.get("field"), value=body.get("value", DELETE), within=body.get("within"),
+                      next_drop=tuple(body.get("next_drop") or ()), body=body.get("body", DELETE))
+    except (TypeError, ValueError):
+        return _fail("code, status, count and regain_minutes are numbers")
     with _state().lock:
         _state().faults.append(fault)
     return jsonify({"ok": True})

@@ -17,8 +17,12 @@ def _story_edge(edge_name: str, own_only: bool, permissions: tuple[str, ...]):
     def edge_fn(ctx: Ctx, page: Page, args: dict, children):
         ctx.require(page.id, *permissions)
         posts = visible_posts(ctx, page, own_only)
-        page_items, paging = time_page(posts, lambda p: (int(p.created.timestamp()), p.local_id), args,
-                                       ctx.base, f"{page.id}/{edge_name}", ctx.keep(args, children))
+        keep = ctx.keep(args, children)
+        if ctx.state.feed_paging == "cursor":  # switched by the control API
+            page_items, paging = cursor_page(posts, lambda p: p.id, args, ctx.base, f"{page.id}/{edge_name}", keep)
+        else:
+            page_items, paging = time_page(posts, lambda p: (int(p.created.timestamp()), p.local_id), args,
+                                           ctx.base, f"{page.id}/{edge_name}", keep)
         out = {"data": [render(ctx, p, children) for p in page_items]}
         if paging:
             out["paging"] = paging

@@ -197,12 +197,37 @@ RATE_LIMITS = {
     32: ("(#32) Page request limit reached", 400),
     613: ("(#613) Calls to this api have exceeded the rate limit.", 400),
 }
+#: Business-use-case rate limits: which product's quota of the page ran out.
+BUSINESS_USE_CASES = {
+    80001: "this Page account", 80002: "this Instagram account", 80003: "this ad account (custom audience)",
+    80004: "this ad-account", 80005: "this ad account (lead generation)", 80006: "this Page account (Messenger)",
+    80007: "this WhatsApp Business account", 80008: "this WhatsApp Business account (catalog)",
+    80009: "this catalog",
+}
+RATE_LIMIT_DOCS = "For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting."
 
 
 def rate_limited(code: int) -> GraphError:
-    """A throttling error (4 app, 17 user, 32 page, 613 API), transient."""
+    """A throttling error (4 app, 17 user, 32 page, 613 API, 80001–80009 business use
+    case), transient."""
+    if code in BUSINESS_USE_CASES:
+        return GraphError(f"(#{code}) There have been too many calls to {BUSINESS_USE_CASES[code]}. Wait a bit "
+                          f"and try again. {RATE_LIMIT_DOCS}", code, transient=True, status=400)
     message, status = RATE_LIMITS.get(code, (f"(#{code}) Too many calls, please wait and retry.", 400))
     return GraphError(message, code, transient=True, status=status)
+
+
+def reduce_data() -> GraphError:
+    """Code 1 for a request whose answer would be too big: the same request fails again."""
+    return GraphError("Please reduce the amount of data you're asking for, then retry your request", 1, status=500)
+
+
+def posting_too_fast() -> GraphError:
+    """368/1390008: the page posted or commented too fast and is blocked for a while."""
+    return GraphError("(#368) The action attempted has been deemed abusive or is otherwise disallowed", 368, 1390008,
+                      user_title="You Can't Use This Feature Right Now",
+                      user_msg="It looks like you were misusing this feature by going too fast. "
+                               "You\u2019ve been temporarily blocked from using it.")
 
 
 def transient(code: int) -> GraphError:

@@ -9,7 +9,7 @@ from functools import wraps
 
 from flask import Blueprint, current_app, jsonify, make_response, request
 
-from . import actions, errors
+from . import actions, errors, faults
 from .errors import GraphError
 from .fields import FieldSpec, parse
 from .model import Page, Person, Post
@@ -62,51 +62,38 @@ def _usage_headers(response, token) -> None:
             {k: usage[k] for k in ("call_count", "total_cputime", "total_time")}, separators=(",", ":"))
 
 
-def _fault_response(fault, token_hint: str | None):
-    st = state()
-    if fault.kind == "server":
-        response = make_response("<html><body><h1>Sorry, something went wrong.</h1></body></html>", fault.status)
-        response.headers["Content-Type"] = "text/html; charset=utf-8"
-        return response
-    if fault.kind == "transient":
-        return errors.transient(fault.code).response()
-    response = errors.rate_limited(fault.code).response()
-    token = st.tokens.get(token_hint or "")
-    full = {"call_count": 100, "total_cputime": 40, "total_time": 60,
-            "estimated_time_to_regain_access": fault.regain_minutes}
-    if token is not None and token.kind == "PAGE":
-        response.headers["x-business-use-case-usage"] = json.dumps(
-            {token.page_id: [{"type": "pages", **full}]}, separators=(",", ":"))
-    else:
-        response.headers["x-app-usage"] = json.dumps(
-            {k: full[k] for k in ("call_count", "total_cputime", "total_time")}, separators=(",", ":"))
-    return response
-
-
 def graph_endpoint(needs_token: bool = True):
-    """Wrap a Graph route: count it, serve a forced fault if one is queued, resolve the
-    token, turn GraphError into the envelope and add the headers Graph sends."""
+    """Wrap a Graph route: count and log it, serve a forced fault if one is queued,
+    resolve the token, turn GraphError into the envelope and add the headers Graph sends."""
     def decorate(fn):
         @wraps(fn)
         def wrapper(version, *args, **kwargs):
             st = state()
             with st.lock:
-                st.count(request.method, request.path, "access_token" in request.args)
+                entry = st.count(request.method, request.path, dict(request.args))
                 if not VERSION.match(version):
                     return GraphError(f"Unknown path components: /{version}", 2500).response()
                 merged = params()
-                fault = st.next_fault()
-                if fault is not None:
-                    return _fault_response(fault, token_value(merged))
+                fault = st.next_fault(request.path)
+                if fault is not None and fault.kind != "malformed":
+                    known = st.peek(token_value(merged))
+                    entry["token"] = known.kind if known else None
+                    st.use(st.bucket_of(known))
+                    return faults.respond(fault, known)
                 token = None
                 try:
                     if needs_token:
                         token = st.resolve(token_value(merged), merged.get("appsecret_proof"))
+                        entry["token"] = token.kind
                     ctx = Ctx(state=st, token=token, query_token=request.args.get("access_token"),
                               base=f"{current_app.config['FB_BASE_URL']}/{version}")
-                    response = make_response(jsonify(fn(ctx, merged, *args, **kwargs)))
+                    payload = fn(ctx, merged, *args, **kwargs)
+                    if fault is not None:
+                        payload = faults.malform(fault, payload)
+                    response = make_response(jsonify(payload))
                 except GraphError as exc:
                     response = exc.response()
+                st.use(st.bucket_of(token))
                 response.headers["facebook-api-version"] = version
                 response.headers["x-fb-trace-id"] = errors.fbtrace_id()
                 response.headers["x-fb-rev"] = "1029384756"

@@ -1,5 +1,5 @@
 """The emulator's mutable state: the seeded world, issued tokens, grants, forced faults,
-usage figures and the per-path call counter.
+usage figures, the per-path call counter and a log of recent requests.
 
 One :class:`State` per emulator app. Requests are served by threads, so every route runs
 under :attr:`State.lock`.
@@ -33,15 +33,39 @@ PERMISSIONS = (
 )
 
 
+#: A malformed fault without ``value`` deletes the field instead of setting it.
+DELETE = object()
+
+
 @dataclass
 class Fault:
-    """A forced failure for the next ``count`` Graph calls."""
+    """A forced failure for the next ``count`` Graph calls (of ``path`` only, when set).
 
-    kind: str  # "rate_limit", "transient", "server"
-    code: int
-    status: int
-    count: int
+    ``kind`` is one of :data:`FAULT_KINDS`. A ``malformed`` fault lets the call succeed
+    and damages its 200 body: ``field`` deleted (or set to ``value``) in every item of
+    the ``data`` list (of the ``within`` edge of a node, or in the body itself when it
+    has no list), ``next_drop`` removed from the ``paging.next`` link, or the whole
+    ``body`` replaced.
+    """
+
+    kind: str
+    code: int = 0
+    status: int = 503
+    count: int = 1
     regain_minutes: int = 0
+    path: str | None = None
+    field: str | None = None
+    value: object = DELETE
+    within: str | None = None
+    next_drop: tuple[str, ...] = ()
+    body: object = DELETE
+
+    def applies_to(self, path: str) -> bool:
+        """Whether this fault is for a call of ``path``."""
+        return self.path is None or self.path.rstrip("/") == path.rstrip("/")
+
+
+FAULT_KINDS = ("rate_limit", "transient", "reduce_data", "posting_too_fast", "server", "malformed")
 
 
 class State:
@@ -65,9 +89,17 @@ class State:
         self.faults: list[Fault] = []
         self.forced_usage: dict[str, dict] = {}
         self.calls: Counter = Counter()
-        #: Calls whose URL carried an access token (clients should prefer the header).
+        #: Calls whose URL carried a secret in any query parameter — an access token
+        #: (``access_token``, ``input_token``, ``fb_exchange_token``…) or the app secret.
+        #: Clients should send tokens in the Authorization header or a POST body.
         self.tokens_in_urls = 0
+        #: (time, bucket) of every call, for the usage headers of each bucket.
         self.history: deque[tuple[float, str]] = deque(maxlen=20000)
+        #: The latest calls as the control API shows them (secrets masked).
+        self.requests: deque[dict] = deque(maxlen=500)
+        #: How /feed and /posts page: "time" (since/until, as Graph does) or "cursor"
+        #: (after/before), to check that clients follow whatever link Graph gives.
+        self.feed_paging = "time"
 
     # --- clock ---------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -102,6 +134,12 @@ class State:
     def app_token(self) -> str:
         """The app token ``{app-id}|{app-secret}``."""
         return f"{APP_ID}|{APP_SECRET}"
+
+    def peek(self, value: str | None) -> Token | None:
+        """The token behind ``value`` without checking it (None when unknown)."""
+        if value and value == self.app_token():
+            return Token(value=value, kind="APP")
+        return self.tokens.get(value or "")
 
     def resolve(self, value: str | None, proof: str | None = None) -> Token:
         """The valid token behind ``value``, or the GraphError Graph would answer with."""
@@ -161,33 +199,49 @@ class State:
         return page.roles.get(token.user_id, ())
 
     # --- counting, usage and faults ---------------------------------------------------------
-    def count(self, method: str, path: str, token_in_url: bool = False) -> None:
-        """Count one Graph call (per ``METHOD /path``) and remember when it happened."""
+    def is_secret(self, value: str) -> bool:
+        """Whether ``value`` is a token the emulator issued, the app token or the secret."""
+        return bool(value) and (value in self.tokens or value == self.app_token() or APP_SECRET in value)
+
+    def count(self, method: str, path: str, query: dict[str, str]) -> dict:
+        """Count one Graph call (per ``METHOD /path``), note whether its URL carried a
+        secret, and log it; returns the log entry (its ``token`` is filled in later)."""
         self.calls[f"{method} {path}"] += 1
-        self.tokens_in_urls += token_in_url
-        self.history.append((time.monotonic(), path))
+        self.tokens_in_urls += any(self.is_secret(v) for v in query.values())
+        entry = {"method": method, "path": path,
+                 "query": {k: "<secret>" if self.is_secret(v) else v for k, v in query.items()}, "token": None}
+        self.requests.append(entry)
+        return entry
+
+    def bucket_of(self, token: Token | None) -> str:
+        """Whose quota a call uses: the page's for page tokens, else the app's."""
+        return token.page_id if token is not None and token.kind == "PAGE" else "app"
+
+    def use(self, bucket: str) -> None:
+        """Remember that one call used ``bucket``'s quota now."""
+        self.history.append((time.monotonic(), bucket))
 
     def usage(self, bucket: str) -> dict:
-        """Usage percentages for ``bucket`` ("app" or a page id) from the real call history,
-        unless the control API forced them."""
+        """Usage percentages for ``bucket`` ("app" or a page id) from the calls made on
+        that bucket alone, unless the control API forced them."""
         if bucket in self.forced_usage:
             return dict(self.forced_usage[bucket])
         horizon = 3600 if bucket == "app" else 86400
         limit = APP_CALLS_PER_HOUR if bucket == "app" else PAGE_CALLS_PER_DAY
         since = time.monotonic() - horizon
-        used = sum(1 for at, _ in self.history if at >= since)
+        used = sum(1 for at, owner in self.history if at >= since and owner == bucket)
         percent = min(100, used * 100 // limit)
         return {"call_count": percent, "total_cputime": percent // 2, "total_time": percent // 2,
                 "estimated_time_to_regain_access": 0}
 
-    def next_fault(self) -> Fault | None:
-        """Consume one forced fault for the current Graph call, if any is queued."""
-        if not self.faults:
+    def next_fault(self, path: str) -> Fault | None:
+        """Consume one forced fault for the current Graph call of ``path``, if one is queued."""
+        fault = next((f for f in self.faults if f.applies_to(path)), None)
+        if fault is None:
             return None
-        fault = self.faults[0]
         fault.count -= 1
         if fault.count <= 0:
-            self.faults.pop(0)
+            self.faults.remove(fault)
         return fault
 
     def new_code(self, client_id: str, redirect_uri: str, user_id: str) -> AuthCode:

@@ -6,7 +6,9 @@ pluggy's first-result dispatch reaches the right plugin) and builds every URL fr
 sandbox mode changes. The work is done in one module per job: :mod:`.link`,
 :mod:`.pages`, :mod:`.search` (with :mod:`.urls`), :mod:`.crawl` (with :mod:`.cursor`),
 :mod:`.metrics` and :mod:`.interact`, over :mod:`.client` (HTTP, usage headers, error
-mapping in :mod:`.graph_errors`).
+mapping in :mod:`.graph_errors`). Every hook goes through :func:`.guard.readable`, and the
+crawl's iterator through :func:`.guard.readable_pages`: an answer Facebook sent in a shape
+the plugin cannot read ends in ProviderUnavailable, never in a Python error.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from . import link as _link
 from . import metrics as _metrics
 from . import pages as _pages
 from . import search as _search
+from .guard import readable, readable_pages
 
 NAME = "facebook"
 
@@ -36,12 +39,14 @@ SERVICE = Service(
 
 
 @hookimpl
+@readable
 def streamdesk_services():
     """Declare the Facebook service."""
     return SERVICE
 
 
 @hookimpl
+@readable
 def streamdesk_link_details(service, config):
     """Facebook Login: the dialog at ``{auth_url}/dialog/oauth``, the token endpoint at
     ``{api_url}/oauth/access_token``, comma-separated page permissions, and
@@ -52,6 +57,7 @@ def streamdesk_link_details(service, config):
 
 
 @hookimpl
+@readable
 def streamdesk_link_profile(service, config, token):
     """Exchange the dialog's token for a long-lived one (~60 days) and return the person
     (id, name, picture), the token's expiry and the granted and declined permissions.
@@ -62,6 +68,7 @@ def streamdesk_link_profile(service, config, token):
 
 
 @hookimpl
+@readable
 def streamdesk_managed_pages(service, config, credentials):
     """The pages the person has a role on, each with its page token, whether the person
     is an Admin (MANAGE task), the missing permissions and, when it cannot be added, a
@@ -74,6 +81,7 @@ def streamdesk_managed_pages(service, config, credentials):
 
 
 @hookimpl
+@readable
 def streamdesk_search(service, config, query, credentials):
     """Public pages named by a page URL (any form people paste), an @handle or free text,
     most relevant first; never fetches the URL typed. Raises InvalidQuery ("not a
@@ -84,18 +92,22 @@ def streamdesk_search(service, config, query, credentials):
 
 
 @hookimpl
+@readable
 def streamdesk_crawl(service, config, stream, credentials, cursor):
     """A lazy iterator of CrawlPages: stories with comments and replies (and, for
     authorized streams, private messages) since ``cursor``. Unauthorized streams track
-    only the 100 most recent posts; an idle re-crawl costs one call (unauthorized) or
-    two (authorized). Raises TokenExpired, PermissionMissing, RateLimited, NotFound,
-    ProviderUnavailable (while iterating)."""
+    only the 100 most recent posts; authorized ones every post, sweeping one older feed
+    page per crawl for changed posts. An idle re-crawl costs one call (unauthorized) or
+    two (authorized: the newest page with the inbox, and the swept page). Raises
+    TokenExpired, PermissionMissing, RateLimited, NotFound, ProviderUnavailable (while
+    iterating)."""
     if service != NAME:
         return None
-    return _crawl.crawl(config, stream, credentials, cursor)
+    return readable_pages(_crawl.crawl(config, stream, credentials, cursor))
 
 
 @hookimpl
+@readable
 def streamdesk_metrics(service, config, stream, credentials, story_ids):
     """Impressions (views) and reach (unique viewers) per post, and per page both as
     Facebook reports them (28 days) and summed over the posts; each figure names its
@@ -107,6 +119,7 @@ def streamdesk_metrics(service, config, stream, credentials, story_ids):
 
 
 @hookimpl
+@readable
 def streamdesk_interact(service, config, stream, credentials, interaction):
     """Publish, comment, reply, like (undo: unlike), hide (undo: unhide), delete or send
     a private message as the page; refuses with PermissionMissing what the person's

@@ -20,7 +20,9 @@ from webapp.errors import ProviderUnavailable
 from webapp.values import ServiceConfig
 
 from . import usage
-from .graph_errors import from_envelope
+from .convert import items, next_link
+from .graph_errors import PostingTooFast, from_envelope
+from .guard import MALFORMED_MESSAGE
 
 #: (connect, read) seconds: Graph answers big feed pages in a few seconds.
 TIMEOUT = (5, 40)
@@ -75,8 +77,8 @@ class GraphClient:
         body = self.get(path, params, needs=needs)
         while True:
             yield body
-            link = (body.get("paging") or {}).get("next")
-            if not link or not body.get("data"):
+            link = next_link(body)
+            if not link or not items(body):
                 return
             body = self.follow(link, needs=needs)
 
@@ -109,10 +111,13 @@ class GraphClient:
             regain = max((r.regain_seconds for r in readings.values()), default=0.0)
             error = from_envelope(response.status_code, body["error"], needs, regain)
             retry_after = getattr(error, "retry_after", None)
-            if retry_after:
+            # A posting block stops posting only: reads on the same quota go on.
+            if retry_after and not isinstance(error, PostingTooFast):
                 usage.block(self.base, self.bucket, retry_after)
             raise error
-        if response.status_code >= 400 or not isinstance(body, (dict, list)):
+        if response.status_code >= 400:
             raise ProviderUnavailable(f"Facebook answered HTTP {response.status_code} without a usable body; "
                                       "retrying later.")
+        if not isinstance(body, (dict, list)):
+            raise ProviderUnavailable(MALFORMED_MESSAGE)
         return body

@@ -3,46 +3,63 @@ replies, and (authorized streams) the page's private messages.
 
 Cost model (what keeps an idle re-crawl at one or two calls):
 
-* One ``/feed`` call (100 stories, each with its newest 25 comments nested) shows the
-  100 most recent stories with their ``updated_time``, which Facebook moves on every
-  new comment or edit. Stories past the watermark are emitted with the comments newer
-  than it; only a story with more new comments than fit in the nested page costs extra
-  calls. Unauthorized streams stop there: Facebook lets us track only updates to a
-  public page's 100 most recent posts.
-* Authorized streams read older feed pages (time paging) while they hold stories newer
-  than the watermark: the whole history on the first crawl, a gap on later ones.
-* One ``/conversations`` call (sorted by last activity) shows whether any message came
-  in; conversations are read down to the messages watermark.
+* One feed call (100 stories, each with its newest 25 comments nested) shows the most
+  recent stories with their ``updated_time``, which Facebook moves on every new comment
+  or edit. Stories past the watermark are emitted with the comments newer than it; only
+  a story with more new comments than fit in the nested page costs extra calls.
+  Unauthorized streams stop there: Facebook lets us track only updates to a public
+  page's 100 most recent posts.
+* For authorized streams that first call is on the page node and also brings the
+  Messenger conversations (sorted by last activity), so an idle inbox costs no call.
+* Authorized streams read older feed pages (paging links replayed from the cursor)
+  while they hold stories newer than the watermark: the whole history on the first
+  crawl, a gap on later ones.
+* All posts of an owned page can be tracked, and Graph pages its feed by creation time:
+  a comment on an old post moves its ``updated_time`` but not its place. So every
+  authorized crawl also *sweeps* one older feed page, asking only ``id`` and the two
+  times, and reads in full (one batched lookup) just the posts that changed. The sweep
+  walks the feed page after page, one per crawl, and starts over from the second page
+  when it reaches the end: a change on an old post is found within as many crawls as
+  the feed has pages beyond the first (the next crawl for the second page).
 
 Only stories are tracked, never the objects they point to (photos, videos, links).
 Rows are yielded page by page with the cursor that covers them; when a page needs
 follow-up calls, its rows go out with the *previous* cursor and the new cursor comes
 once everything it covers has been yielded, so a crawl killed at any point resumes
-without losing anything.
+without losing anything. When Graph answers "Please reduce the amount of data", the feed
+page size is halved (down to 5) and kept in the cursor.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-from urllib.parse import parse_qs, urlsplit
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import replace
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from webapp.errors import TokenExpired
+from webapp.errors import NotFound, PermissionMissing, TokenExpired
 from webapp.values import CrawlPage, Credentials, ServiceConfig, StreamRef
 
 from . import convert
+from . import messages as _messages
 from .client import GraphClient
-from .convert import unix
-from .cursor import CrawlCursor, Gap, advance, is_new
+from .convert import items, next_link, node_id, unix, updated
+from .cursor import MIN_FEED_LIMIT, CrawlCursor, Gap, Sweep, advance, is_new
+from .graph_errors import ReduceData
+from .guard import Malformed
 
-FEED_LIMIT = 100
 NESTED_COMMENTS = 25
 MORE_LIMIT = 100
-CONVERSATIONS_LIMIT = 25
-NESTED_MESSAGES = 50
+UNAUTHORIZED_POSTS = 100
+DETAILS_BATCH = 50  # Graph's limit for ?ids= lookups
+#: Changes found by the sweep that are remembered so a later round does not read them again.
+KNOWN_MAX = 20
 COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id}"
 STORY_FIELDS = "id,message,story,created_time,updated_time,permalink_url,status_type,from{id,name}"
-CONVERSATION_FIELDS = f"id,updated_time,messages.limit({NESTED_MESSAGES}){{id,created_time,from,message}}"
+LIGHT_FIELDS = "id,created_time,updated_time"
 NEEDS_FEED = ("pages_read_engagement", "pages_read_user_content")
-NEEDS_MESSAGES = ("pages_messaging", "pages_manage_metadata", "pages_read_engagement")
+#: Paging parameters that place a ``next`` link; a link without one would repeat a page.
+POSITION = {"until", "after", "offset"}
+#: Not kept from a ``next`` link: secrets, and what the plugin sets itself on each call.
+NOT_KEPT = {"access_token", "appsecret_proof", "fields", "limit"}
 
 
 def story_fields(authorized: bool) -> str:
@@ -52,14 +69,45 @@ def story_fields(authorized: bool) -> str:
             f".limit({NESTED_COMMENTS}).summary(true){{{COMMENT_FIELDS}{hidden}}}")
 
 
-def _gap_from(link: str, floor: int | None) -> Gap:
-    query = parse_qs(urlsplit(link).query)
-    token = query.get("__paging_token", [None])[0]
-    return Gap(until=int(query["until"][0]), token=token, floor=floor)
+def paging_query(link: str) -> dict[str, str]:
+    """The query of Graph's ``next`` link to replay later, whatever its paging style."""
+    query = {k: v for k, v in parse_qsl(urlsplit(link).query, keep_blank_values=True) if k not in NOT_KEPT}
+    if not POSITION & set(query):
+        raise Malformed("a next link without its paging position (until or after)")
+    return query
 
 
-def _updated(story: dict) -> int:
-    return unix(story.get("updated_time") or story["created_time"])
+def new_round(sweep: Sweep, first: dict[str, str], stories_at: int, stories_ids: tuple[str, ...]) -> Sweep:
+    """The sweep's next round, from the page after the newest one.
+
+    A change is new for this round when it is after the newest change seen before the
+    *previous* round started: every page of that round was read later than that, so
+    nothing that happened after a page was read can be older. Changes already read are
+    remembered in ``known``.
+    """
+    marks = [(stories_at, stories_ids), (sweep.next_floor, sweep.next_ids),
+             *((at, (story_id,)) for story_id, at in sweep.known.items())]
+    top = max(at for at, _ in marks)
+    top_ids = tuple(sorted({i for at, ids in marks if at == top for i in ids}))
+    floor, floor_ids = sweep.next_floor, sweep.next_ids
+    known = {i: at for i, at in sweep.known.items() if is_new(at, i, floor, floor_ids)}
+    return Sweep(first, floor, floor_ids, top, top_ids, known)
+
+
+def remember(sweep: Sweep | None, stories: list[dict]) -> Sweep | None:
+    """``sweep`` knowing the changes of ``stories`` (read in full elsewhere), so that it
+    does not read them again; only the newest :data:`KNOWN_MAX` are kept."""
+    if sweep is None:
+        return None
+    changes = {}
+    for story in stories:
+        story_id, at = node_id(story), updated(story)
+        if at > unix(story.get("created_time")) and is_new(at, story_id, sweep.floor, sweep.floor_ids):
+            changes[story_id] = at
+    if not changes:
+        return sweep
+    known = sorted({**sweep.known, **changes}.items(), key=lambda kv: kv[1])[-KNOWN_MAX:]
+    return replace(sweep, known=dict(known))
 
 
 class Crawl:
@@ -76,62 +124,168 @@ class Crawl:
         self.client = GraphClient(config, token, bucket=self.page_id if stream.authorized else "app")
         self.fields = story_fields(stream.authorized)
         self.state = CrawlCursor.load(cursor)
+        self.head_next: dict[str, str] | None = None  # the page after the newest one
+        self.conversations: dict | None = None        # brought by the first call
+        self.read_all = False                         # this run reads the whole feed
+        self.emitted: set[str] = set()
 
     def pages(self) -> Iterator[CrawlPage]:
-        """The crawl's CrawlPages: pending older pages, the newest page, then messages."""
+        """The crawl's CrawlPages: pending older pages, the newest page, the sweep, then
+        messages."""
         if self.state.gap:
             yield from self._scan_gap()  # finish what an interrupted crawl left
         yield from self._head()
         if self.state.gap:
             yield from self._scan_gap()
         if self.authorized:
-            yield from self._messages()
+            yield from self._sweep()
+            self.state = yield from _messages.read(self.client, self.page_id, self.state, self.conversations)
+
+    # --- calls --------------------------------------------------------------------------
+    def _fetch(self, call: Callable[[int], dict]) -> Generator[CrawlPage, None, dict]:
+        """``call(limit)``, halving the feed page size while Graph asks for less data."""
+        while True:
+            try:
+                return call(self.state.limit)
+            except ReduceData:
+                if self.state.limit <= MIN_FEED_LIMIT:
+                    raise
+                self.state = self.state.with_(limit=max(MIN_FEED_LIMIT, self.state.limit // 2))
+                yield CrawlPage(cursor=self.state.dump())  # kept even if the crawl stops here
+
+    def _feed_url(self, query: dict[str, str]) -> str:
+        return f"{self.client.base}/{self.page_id}/feed?{urlencode(query)}"
+
+    def _replay(self, query: dict[str, str], fields: str) -> Callable[[int], dict]:
+        return lambda limit: self.client.follow(self._feed_url(query), {"fields": fields, "limit": limit},
+                                                needs=NEEDS_FEED)
+
+    def _read_head(self, limit: int) -> dict:
+        if self.authorized:
+            try:
+                fields = f"feed.limit({limit}){{{self.fields}}},{_messages.CONVERSATIONS_FIELD}"
+                node = self.client.get(f"/{self.page_id}", {"fields": fields},
+                                       needs=NEEDS_FEED + _messages.NEEDS_MESSAGES)
+            except PermissionMissing:
+                # Messages need permissions and tasks of their own: read the stories alone,
+                # and let the messages call name what is missing once they are stored.
+                node = None
+            if node is not None:
+                if not isinstance(node, dict):
+                    raise Malformed("a page node that is not an object")
+                self.conversations = node.get("conversations") or {}
+                return node.get("feed") or {}
+        return self.client.get(f"/{self.page_id}/feed", {"fields": self.fields, "limit": limit}, needs=NEEDS_FEED)
 
     # --- stories ------------------------------------------------------------------------
-    def _feed(self, extra: dict) -> dict:
-        return self.client.get(f"/{self.page_id}/feed", {"fields": self.fields, "limit": FEED_LIMIT, **extra},
-                               needs=NEEDS_FEED)
-
     def _head(self) -> Iterator[CrawlPage]:
+        body = yield from self._fetch(self._read_head)
+        stories, link = items(body), next_link(body)
+        while not self.authorized and link and stories and len(stories) < UNAUTHORIZED_POSTS:
+            # Smaller pages (see _fetch): public pages still track their 100 most recent posts.
+            body = yield from self._fetch(
+                lambda limit, link=link: self.client.follow(link, {"limit": limit}, needs=NEEDS_FEED))
+            more, link = items(body), next_link(body)
+            if not more:
+                break
+            stories += more
+        if not self.authorized:
+            stories = stories[:UNAUTHORIZED_POSTS]
         before = self.state
-        body = self._feed({})
-        data = body.get("data") or []
-        fresh = [s for s in data if is_new(_updated(s), s["id"], before.stories_at, before.stories_ids)]
-        at, ids = advance(before.stories_at, before.stories_ids, [(_updated(s), s["id"]) for s in data])
-        link = (body.get("paging") or {}).get("next")
+        seen = [(updated(s), node_id(s)) for s in stories]
+        fresh = [s for s, (at, i) in zip(stories, seen, strict=True) if is_new(at, i, before.stories_at,
+                                                                                before.stories_ids)]
+        at, ids = advance(before.stories_at, before.stories_ids, seen)
         floor = before.stories_at
-        gap = None
-        if self.authorized and link and data and (floor is None or unix(data[-1]["created_time"]) >= floor):
-            gap = _gap_from(link, floor)  # more new stories than one page holds
-        after = before.with_(stories_at=at, stories_ids=ids, gap=gap)
+        gap, sweep = None, before.sweep
+        if self.authorized:
+            self.head_next = paging_query(link) if link and stories else None
+            if self.head_next and (floor is None or unix(stories[-1].get("created_time")) >= floor):
+                gap = Gap(self.head_next, floor)  # more new stories than one page holds
+                self.read_all = floor is None
+            if floor is None and at is not None:
+                sweep = Sweep(None, at, ids, at, ids)  # this crawl reads every page: sweep from the next one
+        after = before.with_(stories_at=at, stories_ids=ids, gap=gap, sweep=sweep)
         yield from self._emit(fresh, floor, before, after)
         self.state = after
 
     def _scan_gap(self) -> Iterator[CrawlPage]:
         while self.state.gap:
-            before, gap = self.state, self.state.gap
-            extra = {"until": gap.until, **({"__paging_token": gap.token} if gap.token else {})}
-            body = self._feed(extra)
-            data = body.get("data") or []
-            keep = [s for s in data if gap.floor is None or unix(s["created_time"]) >= gap.floor]
-            link = (body.get("paging") or {}).get("next")
-            more = bool(link and data and len(keep) == len(data))
-            after = before.with_(gap=_gap_from(link, gap.floor) if more else None)
+            gap = self.state.gap
+            self.read_all = self.read_all or gap.floor is None
+            body = yield from self._fetch(self._replay(gap.query, self.fields))
+            before = self.state
+            data = items(body)
+            keep = [s for s in data if gap.floor is None or unix(s.get("created_time")) >= gap.floor]
+            link = next_link(body)
+            query = paging_query(link) if link and data and len(keep) == len(data) else None
+            if query == gap.query:
+                raise Malformed("a next link to the same feed page")
+            after = before.with_(gap=Gap(query, gap.floor) if query else None, sweep=remember(before.sweep, keep))
             yield from self._emit(keep, gap.floor, before, after)
             self.state = after
+
+    def _sweep(self) -> Iterator[CrawlPage]:
+        state = self.state
+        if self.read_all or state.gap or state.stories_at is None:
+            return
+        sweep = state.sweep or Sweep(None, state.stories_at, state.stories_ids, state.stories_at, state.stories_ids)
+        if sweep.query is None:
+            if self.head_next is None:
+                return  # one page holds the whole feed
+            sweep = new_round(sweep, self.head_next, state.stories_at, state.stories_ids)
+        body = yield from self._fetch(self._replay(sweep.query, LIGHT_FIELDS))
+        before = self.state
+        data = items(body)
+        changed = []
+        for story in data:
+            story_id, at = node_id(story), updated(story)
+            # Untouched since created (updated == created): its creation was read at the top.
+            if (is_new(at, story_id, sweep.floor, sweep.floor_ids) and at > unix(story.get("created_time"))
+                    and sweep.known.get(story_id) != at and story_id not in self.emitted):
+                changed.append(story)
+        link = next_link(body)
+        query = paging_query(link) if link and data else None
+        if query is not None and query == sweep.query:
+            raise Malformed("a next link to the same feed page")
+        after = before.with_(sweep=remember(replace(sweep, query=query), changed))
+        yield from self._emit(self._details([node_id(s) for s in changed]), sweep.floor, before, after)
+        self.state = after
+
+    def _details(self, story_ids: list[str]) -> list[dict]:
+        """The stories ``story_ids`` with their nested comments, in batched lookups."""
+        found: dict = {}
+        for start in range(0, len(story_ids), DETAILS_BATCH):
+            batch = story_ids[start:start + DETAILS_BATCH]
+            try:
+                nodes = self.client.get("/", {"ids": ",".join(batch), "fields": self.fields}, needs=NEEDS_FEED)
+            except NotFound:
+                # One deleted since the page was read fails the batch: ask one by one.
+                nodes = {}
+                for story_id in batch:
+                    try:
+                        nodes[story_id] = self.client.get(f"/{story_id}", {"fields": self.fields}, needs=NEEDS_FEED)
+                    except NotFound:
+                        continue
+            if not isinstance(nodes, dict) or not all(isinstance(n, dict) for n in nodes.values()):
+                raise Malformed("a lookup by ids that is not an object of nodes")
+            found.update(nodes)
+        return [found[i] for i in story_ids if i in found]
 
     def _emit(self, stories: list[dict], floor: int | None, before: CrawlCursor,
               after: CrawlCursor) -> Iterator[CrawlPage]:
         comments, overflow = [], []
         for story in stories:
+            story_id = node_id(story)
             block = story.get("comments") or {}
-            data = block.get("data") or []
-            keep = [c for c in data if floor is None or unix(c["created_time"]) >= floor]
-            comments.extend(convert.comment(c, story["id"]) for c in keep)
-            link = (block.get("paging") or {}).get("next")
+            data = items(block)
+            keep = [c for c in data if floor is None or unix(c.get("created_time")) >= floor]
+            comments.extend(convert.comment(c, story_id) for c in keep)
+            link = next_link(block)
             if link and data and len(keep) == len(data):
-                overflow.append((story["id"], link))
+                overflow.append((story_id, link))
         rows = tuple(convert.story(s) for s in stories)
+        self.emitted.update(s.external_id for s in rows)
         if not overflow:
             if rows or comments or after != before:
                 yield CrawlPage(cursor=after.dump(), stories=rows, comments=tuple(comments))
@@ -145,57 +299,11 @@ class Crawl:
                        before: CrawlCursor) -> Iterator[CrawlPage]:
         while link:
             body = self.client.follow(link, {"limit": MORE_LIMIT}, needs=NEEDS_FEED)
-            data = body.get("data") or []
-            keep = [c for c in data if floor is None or unix(c["created_time"]) >= floor]
+            data = items(body)
+            keep = [c for c in data if floor is None or unix(c.get("created_time")) >= floor]
             if keep:
                 yield CrawlPage(cursor=before.dump(), comments=tuple(convert.comment(c, story_id) for c in keep))
-            link = (body.get("paging") or {}).get("next") if data and len(keep) == len(data) else None
-
-    # --- messages ------------------------------------------------------------------------
-    def _messages(self) -> Iterator[CrawlPage]:
-        before = self.state
-        mark_at, mark_ids = before.messages_at, before.messages_ids
-        seen: list[tuple[int, str]] = []
-        body = self.client.get(f"/{self.page_id}/conversations",
-                               {"platform": "messenger", "fields": CONVERSATION_FIELDS, "limit": CONVERSATIONS_LIMIT},
-                               needs=NEEDS_MESSAGES)
-        while True:
-            stop = False
-            for convo in body.get("data") or []:
-                if mark_at is not None and unix(convo["updated_time"]) < mark_at:
-                    stop = True  # sorted by last activity: the rest is known
-                    break
-                for batch in self._conversation(convo, mark_at, mark_ids):
-                    seen.extend((unix(m["created_time"]), m["id"]) for m in batch)
-                    # Intermediate pages keep the old watermark: a killed crawl rereads them.
-                    yield CrawlPage(cursor=before.dump(),
-                                    messages=tuple(convert.message(m, convo["id"]) for m in batch))
-            link = (body.get("paging") or {}).get("next")
-            if stop or not link:
-                break
-            body = self.client.follow(link, needs=NEEDS_MESSAGES)
-        at, ids = advance(mark_at, mark_ids, seen)
-        after = before.with_(messages_at=at, messages_ids=ids)
-        if after != before:
-            yield CrawlPage(cursor=after.dump())
-        self.state = after
-
-    def _conversation(self, convo: dict, mark_at: int | None, mark_ids: tuple[str, ...]) -> Iterator[list[dict]]:
-        """The conversation's new messages, newest first, one Graph page at a time."""
-        block = convo.get("messages") or {}
-        while True:
-            data = block.get("data") or []
-            fresh = []
-            for message in data:
-                if not is_new(unix(message["created_time"]), message["id"], mark_at, mark_ids):
-                    break
-                fresh.append(message)
-            if fresh:
-                yield fresh
-            link = (block.get("paging") or {}).get("next")
-            if not link or len(fresh) < len(data) or not data:
-                return
-            block = self.client.follow(link, {"limit": MORE_LIMIT}, needs=NEEDS_MESSAGES)
+            link = next_link(body) if data and len(keep) == len(data) else None
 
 
 def crawl(config: ServiceConfig, stream: StreamRef, credentials: Credentials | None,

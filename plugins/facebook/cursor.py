@@ -1,13 +1,19 @@
 """The crawl cursor: a small JSON document the core stores opaquely with each page of rows.
 
-* ``s`` / ``si`` — the stories watermark: the newest ``updated_time`` seen (unix seconds)
-  and the ids seen at exactly that second. Facebook moves a post's ``updated_time`` when
-  it is edited or commented on, so one look at the newest feed page finds new stories
-  *and* new comments on recent ones.
+* ``s`` / ``si`` — the stories watermark: the newest ``updated_time`` the newest feed page
+  showed (unix seconds) and the ids seen at exactly that second. Facebook moves a post's
+  ``updated_time`` when it is edited or commented on, so one look at the newest feed page
+  finds new stories *and* new comments on recent ones.
 * ``g`` — a scan of older feed pages still to do (first crawl, or more new stories than
-  one page holds): Graph's time paging position (``u`` until, ``t`` paging token) and
-  ``f``, the oldest time still worth reading (None: to the beginning).
-* ``m`` / ``mi`` — the messages watermark, the same way.
+  one page holds): ``q``, the query of the next page as Graph's own ``next`` link gave it
+  (time paging ``until``/``__paging_token`` or cursor paging ``after``; never a token),
+  and ``f``, the oldest time still worth reading (None: to the beginning).
+* ``w`` — the sweep of older feed pages (authorized streams), one page per crawl, for
+  posts whose ``updated_time`` moved: ``q`` the next page to check (None: start a new
+  round after the newest page), ``f``/``fi`` the round's floor (a change after it is
+  new), ``n``/``ni`` the next round's floor and ``k`` the changes already read (id → time).
+* ``m`` / ``mi`` — the messages watermark, the same way as the stories one.
+* ``l`` — the feed page size: halved when Graph asks for less data at once.
 
 It holds no token and nothing secret. An unreadable cursor starts over (the core's
 writes are idempotent, so that costs calls, not data).
@@ -17,32 +23,56 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 
-VERSION = 1
+VERSION = 2
+FEED_LIMIT = 100
+MIN_FEED_LIMIT = 5
 
 
 @dataclass(frozen=True)
 class Gap:
-    """Older feed pages still to read."""
+    """Older feed pages still to read, from ``query`` down to ``floor``."""
 
-    until: int
-    token: str | None
+    query: dict[str, str]
     floor: int | None
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Where the round of checks over older feed pages stands (see the module docstring).
+
+    ``floor``/``floor_ids`` work like the stories watermark: a post changed after it (or
+    at that second, unless among the ids) is new for this round; ``next_floor`` and
+    ``next_ids`` become the next round's.
+    """
+
+    query: dict[str, str] | None
+    floor: int
+    floor_ids: tuple[str, ...] = ()
+    next_floor: int = 0
+    next_ids: tuple[str, ...] = ()
+    known: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class CrawlCursor:
     """Where a stream's crawl stands (see the module docstring)."""
+
     stories_at: int | None = None
     stories_ids: tuple[str, ...] = ()
     gap: Gap | None = None
+    sweep: Sweep | None = None
     messages_at: int | None = None
-    messages_ids: tuple[str, ...] = field(default_factory=tuple)
+    messages_ids: tuple[str, ...] = ()
+    limit: int = FEED_LIMIT
 
     def dump(self) -> str:
         """The cursor as the compact JSON string the core stores."""
         doc = {"v": VERSION, "s": self.stories_at, "si": list(self.stories_ids),
-               "g": {"u": self.gap.until, "t": self.gap.token, "f": self.gap.floor} if self.gap else None,
-               "m": self.messages_at, "mi": list(self.messages_ids)}
+               "g": {"q": self.gap.query, "f": self.gap.floor} if self.gap else None,
+               "w": {"q": self.sweep.query, "f": self.sweep.floor, "fi": list(self.sweep.floor_ids),
+                     "n": self.sweep.next_floor, "ni": list(self.sweep.next_ids),
+                     "k": self.sweep.known} if self.sweep else None,
+               "m": self.messages_at, "mi": list(self.messages_ids), "l": self.limit}
         return json.dumps(doc, separators=(",", ":"))
 
     @classmethod
@@ -52,18 +82,51 @@ class CrawlCursor:
             return cls()
         try:
             doc = json.loads(raw)
+            if doc.get("v") == 1:
+                return cls._load_v1(doc)
             if doc.get("v") != VERSION:
                 return cls()
-            gap = doc.get("g")
-            return cls(stories_at=doc.get("s"), stories_ids=tuple(doc.get("si") or ()),
-                       gap=Gap(int(gap["u"]), gap.get("t"), gap.get("f")) if gap else None,
-                       messages_at=doc.get("m"), messages_ids=tuple(doc.get("mi") or ()))
+            gap, sweep = doc.get("g"), doc.get("w")
+            return cls(stories_at=_time(doc.get("s")), stories_ids=_ids(doc.get("si")),
+                       gap=Gap(_query(gap["q"]), _time(gap.get("f"))) if gap else None,
+                       sweep=Sweep(_query(sweep["q"]) if sweep.get("q") is not None else None,
+                                   int(sweep["f"]), _ids(sweep.get("fi")), int(sweep["n"]), _ids(sweep.get("ni")),
+                                   {str(k): int(v) for k, v in (sweep.get("k") or {}).items()}) if sweep else None,
+                       messages_at=_time(doc.get("m")), messages_ids=_ids(doc.get("mi")),
+                       limit=min(FEED_LIMIT, max(MIN_FEED_LIMIT, int(doc.get("l") or FEED_LIMIT))))
         except (ValueError, TypeError, KeyError, AttributeError):
             return cls()
+
+    @classmethod
+    def _load_v1(cls, doc: dict) -> CrawlCursor:
+        # Version 1 kept Graph's time-paging position itself; no sweep yet.
+        gap = doc.get("g")
+        query = None
+        if gap:
+            query = {"until": str(int(gap["u"]))}
+            if gap.get("t"):
+                query["__paging_token"] = str(gap["t"])
+        return cls(stories_at=_time(doc.get("s")), stories_ids=_ids(doc.get("si")),
+                   gap=Gap(query, _time(gap.get("f"))) if gap else None,
+                   messages_at=_time(doc.get("m")), messages_ids=_ids(doc.get("mi")))
 
     def with_(self, **changes) -> CrawlCursor:
         """A copy with ``changes`` applied."""
         return replace(self, **changes)
+
+
+def _time(value) -> int | None:
+    return None if value is None else int(value)
+
+
+def _ids(value) -> tuple[str, ...]:
+    return tuple(str(v) for v in value or ())
+
+
+def _query(value) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise TypeError("a paging query must be an object")
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def is_new(at: int, item_id: str, mark_at: int | None, mark_ids: tuple[str, ...]) -> bool:
@@ -82,4 +145,3 @@ def advance(mark_at: int | None, mark_ids: tuple[str, ...], seen: list[tuple[int
     if mark_at == newest:
         ids |= set(mark_ids)
     return newest, tuple(sorted(ids))
-

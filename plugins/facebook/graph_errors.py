@@ -35,7 +35,13 @@ TOKEN_MESSAGES = {
 #: Seconds to wait when Graph gives no regain time: app and user quotas roll over an hour,
 #: page quotas over a day (Graph lifts them gradually).
 RATE_LIMIT_WAIT = {4: 600, 17: 600, 32: 900, 613: 60}
-RATE_LIMIT_CODES = set(RATE_LIMIT_WAIT) | set(range(80001, 80010))
+#: Business-use-case limits (80001 pages, 80002 Instagram, … 80006 Messenger, …): per
+#: page, with the regain time in the x-business-use-case-usage header.
+BUSINESS_USE_CASE_CODES = set(range(80001, 80010))
+RATE_LIMIT_CODES = set(RATE_LIMIT_WAIT) | BUSINESS_USE_CASE_CODES
+#: 368/1390008 "going too fast": Facebook blocks the action (not reading) for a while and
+#: says neither how long nor through a header.
+POSTING_BLOCK_WAIT = 3600
 
 
 class GraphRequestError(ProviderUnavailable):
@@ -45,6 +51,16 @@ class GraphRequestError(ProviderUnavailable):
     def __init__(self, message: str, code: int, subcode: int | None):
         super().__init__(message)
         self.code, self.subcode = code, subcode
+
+
+class ReduceData(ProviderUnavailable):
+    """Graph code 1 "Please reduce the amount of data you're asking for": the same request
+    would fail again; ask for smaller pages."""
+
+
+class PostingTooFast(RateLimited):
+    """368/1390008: the page may not post (or comment) for a while. Reading still works,
+    so the client does not hold other calls back for it."""
 
 
 def named_permission(message: str, needs: tuple[str, ...]) -> str:
@@ -70,7 +86,10 @@ def from_envelope(status: int, error: dict, needs: tuple[str, ...] = (),
     if code in (190, 102):
         text = TOKEN_MESSAGES.get(subcode, "The Facebook access token is no longer valid. Reconnect to continue.")
         return TokenExpired(text, revoked=subcode in REVOKED_SUBCODES)
-    if code in RATE_LIMIT_CODES or (code == 368 and subcode == 1390008) or status == 429:
+    if code == 368 and subcode == 1390008:
+        return PostingTooFast(POSTING_BLOCK_WAIT, "Facebook has temporarily blocked this page from posting because "
+                                                  "it posted too fast. Try again in about an hour.")
+    if code in RATE_LIMIT_CODES or status == 429:
         wait = regain_seconds or RATE_LIMIT_WAIT.get(code, 600)
         return RateLimited(wait, f"Facebook rate limit reached ({message}); retrying in {int(wait)} seconds.")
     if code == 10 and subcode == 2018278:
@@ -90,6 +109,8 @@ def from_envelope(status: int, error: dict, needs: tuple[str, ...] = (),
         return InvalidQuery("Facebook refused this post because it is identical to a recent one.")
     if code == 368:
         return InvalidQuery("Facebook blocked this action as going against its community standards.")
+    if code == 1 and "reduce the amount of data" in message.lower():
+        return ReduceData("Facebook asked Streamdesk to read less at once; it will retry with smaller pages.")
     if code in (1, 2) or status >= 500:
         return ProviderUnavailable(f"Facebook is having a temporary problem; retrying later. {detail}")
     return GraphRequestError(f"Facebook refused the request: {detail}", code, subcode)

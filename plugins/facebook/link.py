@@ -13,7 +13,12 @@ from webapp.errors import ProviderUnavailable
 from webapp.values import Credentials, LinkedProfile, OAuthDetails, ServiceConfig
 
 from .client import GraphClient, app_token
+from .convert import node_id, permissions
+from .guard import Malformed
 from .rules import SCOPES
+
+#: How long Graph's long-lived user tokens live (what it answers as ``expires_in``).
+LONG_LIVED = timedelta(seconds=5183944)
 
 
 def details(config: ServiceConfig) -> OAuthDetails:
@@ -29,13 +34,36 @@ def details(config: ServiceConfig) -> OAuthDetails:
     )
 
 
-def _expires_at(body: dict, client: GraphClient, token: str) -> datetime | None:
-    if body.get("expires_in"):
-        return datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=int(body["expires_in"]))
-    # Graph sometimes omits expires_in on exchanges; debug_token always knows.
-    data = client.get("/debug_token", {"input_token": token}).get("data", {})
-    expires = data.get("expires_at")
-    return datetime.fromtimestamp(expires, UTC) if expires else None
+def _seconds(value) -> int | None:
+    """A positive ``expires_in``; anything else counts as not given."""
+    if isinstance(value, bool):
+        return None
+    try:
+        seconds = int(value)
+    except (TypeError, ValueError):
+        return None
+    return seconds if seconds > 0 else None
+
+
+def _expires_at(exchanged: dict, token: dict, long_lived: bool) -> datetime | None:
+    """When the stored token expires. Graph sometimes leaves ``expires_in`` out of the
+    exchange; a long-lived user token then lives about 60 days. (Asking ``debug_token``
+    instead would put the token in a URL, where proxies and logs keep it.)"""
+    now = datetime.now(UTC).replace(microsecond=0)
+    seconds = _seconds(exchanged.get("expires_in"))
+    if seconds:
+        return now + timedelta(seconds=seconds)
+    if long_lived:
+        return now + LONG_LIVED
+    # No exchange: the dialog's own token, with the expiry the OAuth client read.
+    seconds = _seconds(token.get("expires_in"))
+    if seconds:
+        return now + timedelta(seconds=seconds)
+    at = _seconds(token.get("expires_at"))
+    try:
+        return datetime.fromtimestamp(at, UTC) if at else None
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def profile(config: ServiceConfig, token: dict) -> LinkedProfile:
@@ -48,14 +76,17 @@ def profile(config: ServiceConfig, token: dict) -> LinkedProfile:
     exchanged = app.post("/oauth/access_token", {
         "grant_type": "fb_exchange_token", "client_id": config.client_id,
         "client_secret": config.client_secret, "fb_exchange_token": short})
-    long_lived = exchanged.get("access_token") or short
-    expires_at = _expires_at(exchanged, app, long_lived)
+    long_lived = exchanged.get("access_token")
+    if long_lived is not None and not isinstance(long_lived, str):
+        raise Malformed("an exchanged token that is not a string")
+    expires_at = _expires_at(exchanged, token, bool(long_lived))
+    long_lived = long_lived or short
     user = GraphClient(config, long_lived)
     me = user.get("/me", {"fields": "id,name,picture"})
-    permissions = user.get("/me/permissions").get("data", [])
-    granted = tuple(p["permission"] for p in permissions if p.get("status") == "granted")
-    declined = tuple(p["permission"] for p in permissions if p.get("status") != "granted")
+    rows = permissions(user.get("/me/permissions"))
+    granted = tuple(name for name, status in rows if status == "granted")
+    declined = tuple(name for name, status in rows if status != "granted")
     picture = ((me.get("picture") or {}).get("data") or {}).get("url")
-    return LinkedProfile(external_id=str(me["id"]), name=me.get("name", ""),
+    return LinkedProfile(external_id=node_id(me), name=me.get("name", ""),
                          credentials=Credentials(access_token=long_lived, expires_at=expires_at, scopes=granted),
                          granted=granted, declined=declined, picture_url=picture)

@@ -11,7 +11,8 @@ from webapp.errors import PermissionMissing
 from webapp.values import Credentials, ManagedPage, ServiceConfig
 
 from .client import GraphClient
-from .convert import PAGE_FIELDS, page_info
+from .convert import PAGE_FIELDS, items, page_info, permissions
+from .guard import Malformed
 from .rules import ADMIN_TASK, REQUIRED, TASK_LABELS, TASK_PREFIX
 
 BUSINESS_INTEGRATIONS = ("In Facebook, open Settings → Business integrations, make sure Streamdesk appears "
@@ -34,8 +35,7 @@ def reason(name: str, is_admin: bool, tasks: list[str], missing: tuple[str, ...]
 def managed_pages(config: ServiceConfig, credentials: Credentials) -> list[ManagedPage]:
     """Every page the person has a role on, addable or with the reason it is not."""
     client = GraphClient(config, credentials.access_token)
-    permissions = client.get("/me/permissions").get("data", [])
-    granted = {p["permission"] for p in permissions if p.get("status") == "granted"}
+    granted = {name for name, status in permissions(client.get("/me/permissions")) if status == "granted"}
     if "pages_show_list" not in granted:
         # Facebook then lists no page at all: say so rather than showing an empty list.
         raise PermissionMissing("pages_show_list", "Streamdesk cannot see which pages you manage: the "
@@ -43,11 +43,15 @@ def managed_pages(config: ServiceConfig, credentials: Credentials) -> list[Manag
     missing = tuple(p for p in REQUIRED if p not in granted)
     result = []
     for body in client.pages("/me/accounts", {"fields": f"{PAGE_FIELDS},tasks,access_token", "limit": 100}):
-        for node in body.get("data", []):
-            tasks = list(node.get("tasks") or [])
+        for node in items(body):
+            tasks = node.get("tasks") or []
+            if not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks):
+                raise Malformed("a page's tasks that are not a list of names")
             is_admin = ADMIN_TASK in tasks
             page = page_info(node)
             token = node.get("access_token")
+            if token is not None and not isinstance(token, str):
+                raise Malformed("a page token that is not a string")
             # Page tokens from a long-lived user token do not expire (expires_at stays None).
             page_credentials = Credentials(
                 access_token=token, scopes=tuple(sorted(granted)) + tuple(TASK_PREFIX + t for t in tasks)

@@ -20,8 +20,9 @@ MAX_QUERY = 1000
 MAX_TEXT = 200
 #: Page usernames: letters, digits and periods (some old ones carry hyphens).
 USERNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.\-]{0,48}[A-Za-z0-9])?$")
-PAGE_ID = re.compile(r"^\d{5,20}$")
-TRAILING_ID = re.compile(r"(?:^|-)(\d{5,20})$")
+#: Page ids are ASCII digits: ``\d`` would also take Arabic-Indic, Devanagari… digits.
+PAGE_ID = re.compile(r"^[0-9]{5,20}$")
+TRAILING_ID = re.compile(r"(?:^|-)([0-9]{5,20})\Z")
 HOSTS = {"facebook.com", "fb.com"}
 SUBDOMAINS = {"www", "m", "mobile", "web", "touch", "mbasic", "business", "free", "d"}
 LANGUAGE_HOST = re.compile(r"^[a-z]{2}-[a-z]{2}$")
@@ -35,7 +36,7 @@ RESERVED = {
     "index.php", "recover", "checkpoint", "plugins", "tr", "v", "oauth", "me",
 }
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
-DOMAIN_LIKE = re.compile(r"^[^\s/@:]+\.[A-Za-z]{2,}(?::\d+)?(?:[/?#]|$)")
+DOMAIN_LIKE = re.compile(r"^[^\s/@:]+\.[A-Za-z]{2,}(?::[0-9]+)?(?:[/?#]|$)")
 
 COMMON_TLDS = {"com", "org", "net", "io", "co", "me", "info", "biz", "app", "dev", "uk", "de", "fr", "es",
                "it", "nl", "ru", "cn", "jp", "br", "in", "au", "ca", "us", "eu", "tv", "ly", "gl", "be"}
@@ -80,12 +81,14 @@ def parse_query(raw: str) -> PageQuery:
         return _parse_url("https://" + text)
     if text.startswith("@"):
         handle = text[1:]
-        if not USERNAME.match(handle):
+        if not USERNAME.fullmatch(handle):
             raise _invalid(f"{text[:60]!r} is not a Facebook handle: handles use only letters, digits and periods.")
         return PageQuery("username", handle)
-    if PAGE_ID.match(text):
+    if PAGE_ID.fullmatch(text):
         return PageQuery("id", text)
-    if USERNAME.match(text):
+    if not text.isascii() and all(ch.isdigit() or ch.isspace() for ch in text):
+        raise _invalid()  # digits of another script: neither a page id nor a page name
+    if USERNAME.fullmatch(text):
         return PageQuery("username", text, loose=True)
     if "/" in text or "@" in text:
         raise _invalid()
@@ -129,7 +132,7 @@ def _parse_url(text: str) -> PageQuery:
     first = segments[0].lower()
     if first == "profile.php":
         ids = parse_qs(parts.query).get("id", [])
-        if ids and PAGE_ID.match(ids[0]):
+        if ids and PAGE_ID.fullmatch(ids[0]):
             return PageQuery("id", ids[0])
         raise _invalid()
     if first in ("pages", "p", "people"):
@@ -143,8 +146,8 @@ def _parse_url(text: str) -> PageQuery:
         segments, first = segments[1:], segments[1].lower()
     if first in RESERVED or first.endswith(".php"):
         raise _invalid("That is a Facebook link, but not to a page: paste the address of the page itself.")
-    if PAGE_ID.match(segments[0]):
+    if PAGE_ID.fullmatch(segments[0]):
         return PageQuery("id", segments[0])
-    if USERNAME.match(segments[0]):
+    if USERNAME.fullmatch(segments[0]):
         return PageQuery("username", segments[0])
     raise _invalid()

@@ -1,7 +1,7 @@
 """Fixtures for the Facebook plugin and its Graph API emulator.
 
-One emulator per test module (real HTTP on a free local port), reset to its seed through
-the control API before every test, and the plugin's ServiceConfig pointing at it.
+One emulator for the whole session (real HTTP on a free local port), reset to its seed
+through the control API before every test, and the plugin's ServiceConfig pointing at it.
 """
 from __future__ import annotations
 
@@ -61,6 +61,16 @@ class Emulator:
     def clear_calls(self) -> None:
         self.control("calls", "DELETE")
 
+    def requests(self, path: str | None = None) -> list[dict]:
+        """The emulator's log of Graph calls (secrets masked), optionally of one path."""
+        log = self.control("requests", "GET")["requests"]
+        return [r for r in log if path is None or r["path"] == path]
+
+    def fault(self, kind: str, **body) -> None:
+        """Queue a forced fault (see the emulator's ``POST /_control/faults``)."""
+        response = self.http.post(f"{self.url}/_control/faults", json={"kind": kind, **body})
+        assert response.ok, response.text
+
     def user_token(self, user_id: str = ALEX, permissions=SCOPES, declined=None) -> str:
         """A token as if ``user_id`` went through the dialog ticking only ``permissions``."""
         if declined is None:
@@ -84,7 +94,7 @@ class Emulator:
         return self.http.post(f"{self.graph}/{path.lstrip('/')}", data=data)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def fb_emulator():
     # The werkzeug request log would print every URL (tokens included) into test output.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

@@ -7,6 +7,7 @@ import pytest
 from emulators.facebook import sandbox_config
 from plugins.facebook import usage
 from plugins.facebook.client import GraphClient
+from plugins.facebook.graph_errors import ReduceData
 from webapp.errors import NotFound, PermissionMissing, ProviderUnavailable, RateLimited, TokenExpired
 from webapp.values import Interaction
 
@@ -124,3 +125,55 @@ def test_paging_links_to_other_hosts_are_not_followed(fb, config):
     with pytest.raises(ProviderUnavailable):
         client.follow("https://attacker.example/v25.0/1/feed?after=x")
     assert client.calls == 0
+
+
+@pytest.mark.parametrize("code", range(80001, 80010))
+def test_business_use_case_limits_wait_for_the_regain_time_of_the_header(fb, fb_plugins, config, page_credentials,
+                                                                        code):
+    credentials = page_credentials()
+    fb.fault("rate_limit", code=code, regain_minutes=7, path=f"/v25.0/{BLUEBIRD}")
+    with pytest.raises(RateLimited) as caught:
+        crawl_all(fb_plugins, config, authorized(), credentials)
+    # x-business-use-case-usage: {"<page>": [{…, "estimated_time_to_regain_access": 7}]} (minutes)
+    assert caught.value.retry_after == 7 * 60 and "too many calls" in caught.value.message
+    fb.clear_calls()
+    with pytest.raises(RateLimited):  # the page's quota is remembered: no call until then
+        crawl_all(fb_plugins, config, authorized(), credentials)
+    assert fb.total_calls() == 0
+    assert crawl_all(fb_plugins, config, public(), None)  # the app's own quota is another bucket
+
+
+def test_business_use_case_limit_without_regain_time(fb, fb_plugins, config, page_credentials):
+    fb.fault("rate_limit", code=80001, path=f"/v25.0/{BLUEBIRD}")
+    with pytest.raises(RateLimited) as caught:
+        crawl_all(fb_plugins, config, authorized(), page_credentials())
+    assert caught.value.retry_after == 600
+
+
+def test_posting_too_fast_is_a_readable_wait_that_does_not_stop_reading(fb, fb_plugins, config, page_credentials):
+    credentials = page_credentials()
+    fb.fault("posting_too_fast", path=f"/v25.0/{BLUEBIRD}/feed")
+    with pytest.raises(RateLimited) as caught:
+        fb_plugins.call("streamdesk_interact", "facebook", config, stream=authorized(), credentials=credentials,
+                        interaction=Interaction("publish", text="Third post this minute"))
+    assert "posted too fast" in caught.value.message and caught.value.retry_after == 3600
+    assert "(#368)" not in caught.value.message  # words for the person, not Graph's code
+    assert crawl_all(fb_plugins, config, authorized(), credentials)  # reading the page goes on
+    result = fb_plugins.call("streamdesk_interact", "facebook", config, stream=authorized(), credentials=credentials,
+                             interaction=Interaction("publish", text="Later, once allowed"))
+    assert result.ok and result.external_id.startswith(f"{BLUEBIRD}_")
+
+
+def test_code_1_transient_and_reduce_data_are_told_apart(fb, fb_plugins, config, page_credentials):
+    credentials = page_credentials()
+    story = fb.state.world.posts(BLUEBIRD)[0].id
+    fb.fault("transient", code=1, path=f"/v25.0/{story}/comments")
+    with pytest.raises(ProviderUnavailable) as transient:
+        fb_plugins.call("streamdesk_interact", "facebook", config, stream=authorized(), credentials=credentials,
+                        interaction=Interaction("comment", story, "Thanks!"))
+    assert not isinstance(transient.value, ReduceData) and "temporary problem" in transient.value.message
+    fb.fault("reduce_data", path="/v25.0/")
+    with pytest.raises(ReduceData) as reduce:
+        fb_plugins.call("streamdesk_metrics", "facebook", config, stream=authorized(), credentials=credentials,
+                        story_ids=[story])
+    assert isinstance(reduce.value, ProviderUnavailable) and "smaller pages" in reduce.value.message

@@ -1,4 +1,5 @@
 """Linking a profile (OAuth through authlib) and listing the pages it manages."""
+import inspect
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -30,7 +31,7 @@ def test_link_details(fb_plugins, config):
     # Every hook leaves other services to their own plugins.
     for hook in ("streamdesk_link_details", "streamdesk_search", "streamdesk_crawl"):
         impl = getattr(facebook_plugin, hook)
-        kwargs = {name: None for name in impl.__code__.co_varnames[:impl.__code__.co_argcount]}
+        kwargs = dict.fromkeys(inspect.signature(impl).parameters)
         assert impl(**{**kwargs, "service": "twitter", "config": config}) is None
 
 
@@ -50,6 +51,32 @@ def test_full_oauth_flow_to_linked_profile(fb, fb_plugins, config):
     assert profile.credentials.expires_at - datetime.now(UTC) > timedelta(days=59)
     assert profile.picture_url and profile.credentials.scopes == profile.granted
     assert sum(fb.calls().values()) == 3  # exchange, /me, /me/permissions
+    # No secret in any query parameter of any call (tokens in headers and POST bodies).
+    assert fb.control("calls", "GET")["tokens_in_urls"] == 0
+    assert all("<secret>" not in r["query"].values() for r in fb.requests())
+
+
+def test_exchange_without_expires_in_keeps_tokens_out_of_urls(fb, fb_plugins, config):
+    # Graph sometimes leaves expires_in out of the long-lived exchange.
+    fb.fault("malformed", path="/v25.0/oauth/access_token", field="expires_in")
+    short = fb.user_token()
+    fb.clear_calls()
+    profile = fb_plugins.call("streamdesk_link_profile", "facebook", config, token={"access_token": short})
+    left = profile.credentials.expires_at - datetime.now(UTC)
+    assert timedelta(days=59) < left <= timedelta(days=60)  # a long-lived token's ~60 days
+    assert "GET /v25.0/debug_token" not in fb.calls() and fb.total_calls() == 3
+    assert fb.control("calls", "GET")["tokens_in_urls"] == 0
+    assert all("<secret>" not in r["query"].values() for r in fb.requests())
+
+
+def test_the_emulator_notices_a_token_in_any_query_parameter(fb):
+    token = fb.user_token()
+    fb.clear_calls()
+    app = "438291047563210|9d3f6c2a51b84e07a1c5e8f0b2d47a93"
+    fb.http.get(f"{fb.graph}/debug_token", params={"input_token": token}, headers={"Authorization": f"OAuth {app}"})
+    fb.get("me", token)
+    assert fb.control("calls", "GET")["tokens_in_urls"] == 2
+    assert [r["query"] for r in fb.requests()] == [{"input_token": "<secret>"}, {"access_token": "<secret>"}]
 
 
 def test_state_is_checked(fb, fb_plugins, config):

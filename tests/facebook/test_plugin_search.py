@@ -94,6 +94,12 @@ def test_unknown_handle_falls_back_to_text_but_explicit_ones_do_not(fb, fb_plugi
     ("https://www.facebook.com/profile.php", "not a Facebook page"),
     ("https://user:pw@facebook.com/acmeoutdoor", "not a Facebook page"),
     ("acme\x00outdoor", "not a Facebook page"),
+    ("١٢٣٤٥٦٧٨٩", "not a Facebook page"),  # Arabic-Indic digits are not a page id
+    ("१२३४५६७८९०", "not a Facebook page"),  # nor are Devanagari ones
+    ("https://www.facebook.com/profile.php?id=١٢٣٤٥٦٧٨٩", "not a Facebook page"),
+    ("https://www.facebook.com/١٢٣٤٥٦٧٨٩", "not a Facebook page"),
+    ("https://www.facebook.com/pages/Deli/١٢٣٤٥٦٧٨٩", "no page id"),
+    ("https://www.facebook.com/acmeoutdoor%0A", "not a Facebook page"),
 ])
 def test_bad_queries_get_a_clear_not_a_facebook_page_answer(fb, fb_plugins, config, query, words):
     with pytest.raises(InvalidQuery) as caught:
@@ -124,3 +130,19 @@ def test_search_with_a_user_token_and_provider_errors(fb, fb_plugins, config):
     fb.control("faults", kind="transient", code=2, count=1)
     with pytest.raises(ProviderUnavailable):
         search(fb_plugins, config, "coffee")
+
+
+def test_search_uses_the_persons_user_token_and_the_app_token_only_without_one(fb, fb_plugins, config):
+    user = Credentials(access_token=fb.user_token())
+    fb.clear_calls()
+    with_user = search(fb_plugins, config, "coffee", user)
+    calls = fb.requests()
+    assert [c["path"] for c in calls] == ["/v25.0/coffee", "/v25.0/pages/search", "/v25.0/"]
+    assert {c["token"] for c in calls} == {"USER"}  # the emulator accepts a user token…
+    fb.clear_calls()
+    without = search(fb_plugins, config, "coffee")
+    assert {c["token"] for c in fb.requests()} == {"APP"}  # …and the app token
+    assert [r.page_id for r in with_user] == [r.page_id for r in without]
+    fb.clear_calls()
+    assert search(fb_plugins, config, "coffee", Credentials(access_token=""))  # no token at all: the app's
+    assert {c["token"] for c in fb.requests()} == {"APP"}
