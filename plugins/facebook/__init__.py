@@ -6,8 +6,8 @@ pluggy's first-result dispatch reaches the right plugin) and builds every URL fr
 sandbox mode changes. The work is done in one module per job: :mod:`.link`,
 :mod:`.pages`, :mod:`.search` (with :mod:`.urls`), :mod:`.crawl` (with :mod:`.cursor`),
 :mod:`.metrics` and :mod:`.interact`, over :mod:`.client` (HTTP, usage headers, error
-mapping in :mod:`.graph_errors`). Every hook goes through :func:`.guard.readable`, and the
-crawl's iterator through :func:`.guard.readable_pages`: an answer Facebook sent in a shape
+mapping in :mod:`.graph_errors`). Every hook goes through :func:`.guard.readable`, which also
+guards the crawl's iterator while it runs: an answer Facebook sent in a shape
 the plugin cannot read ends in ProviderUnavailable, never in a Python error.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from . import link as _link
 from . import metrics as _metrics
 from . import pages as _pages
 from . import search as _search
-from .guard import readable, readable_pages
+from .guard import readable
 
 NAME = "facebook"
 
@@ -103,7 +103,7 @@ def streamdesk_crawl(service, config, stream, credentials, cursor):
     iterating)."""
     if service != NAME:
         return None
-    return readable_pages(_crawl.crawl(config, stream, credentials, cursor))
+    return _crawl.crawl(config, stream, credentials, cursor)  # @readable guards it as it runs
 
 
 @hookimpl

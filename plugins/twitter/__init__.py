@@ -18,15 +18,10 @@ core could only report as a plugin bug.
 """
 from __future__ import annotations
 
-import functools
-import logging
-from collections.abc import Iterable, Iterator
-
-from webapp.errors import ProviderUnavailable
 from webapp.hookspecs import hookimpl
-from webapp.values import CrawlPage, Service
+from webapp.pluginkit import readable_answers
+from webapp.values import Service
 
-from .client import UNREADABLE
 from .crawl import crawl
 from .interactions import interact
 from .link import link_details, link_profile, managed_pages, refresh
@@ -46,36 +41,10 @@ SERVICE = Service(
     handle_hint="Profile URL or @handle",
 )
 
-log = logging.getLogger(__name__)
 #: What reading a malformed answer raises (KeyError and IndexError are LookupErrors).
-MALFORMED = (LookupError, ValueError, AttributeError, TypeError)
-
-
-def _unreadable(where: str, exc: Exception) -> ProviderUnavailable:
-    # Logged with its traceback: a genuine plugin bug must stay visible to operators.
-    log.warning("X answer not understood in %s: %s: %s", where, type(exc).__name__, exc, exc_info=exc)
-    return ProviderUnavailable(UNREADABLE)
-
-
-def guarded(hook):
-    """Turn what reading a malformed answer of X raises into ProviderUnavailable."""
-
-    @functools.wraps(hook)
-    def wrapper(*args, **kwargs):
-        try:
-            return hook(*args, **kwargs)
-        except MALFORMED as exc:
-            raise _unreadable(hook.__name__, exc) from exc
-
-    return wrapper
-
-
-def guarded_pages(pages: Iterable[CrawlPage]) -> Iterator[CrawlPage]:
-    """The crawl's pages, with the same guard while the generator runs (still lazy)."""
-    try:
-        yield from pages
-    except MALFORMED as exc:
-        raise _unreadable("streamdesk_crawl", exc) from exc
+#: Decorates every hook: an answer of X that cannot be read (a missing ``data`` or ``id``)
+#: ends in ProviderUnavailable, and so does one met while the crawl's iterator runs.
+guarded = readable_answers("X")
 
 
 @hookimpl
@@ -171,7 +140,7 @@ def streamdesk_crawl(service, config, stream, credentials, cursor):
     if service != NAME:
         return None
 
-    return guarded_pages(crawl(config, stream, credentials, cursor))
+    return crawl(config, stream, credentials, cursor)  # @guarded guards it as it runs
 
 
 @hookimpl

@@ -27,6 +27,7 @@ from webapp.errors import (
     RateLimited,
     TokenExpired,
 )
+from webapp.pluginkit import unreadable_message
 from webapp.values import Credentials, ServiceConfig
 
 TIMEOUT = (5, 30)  # connect, read (seconds)
@@ -39,7 +40,7 @@ MAX_RETRY = 2 * 86400
 #: the token, and the daily caps of some POST endpoints, per user and per app.
 LIMIT_GROUPS = (("x-rate-limit", "token"), ("x-user-limit-24hour", "token"), ("x-app-limit-24hour", "app"))
 #: What every plugin hook says when an answer of X cannot be understood.
-UNREADABLE = "X sent an answer Streamdesk could not read; it will be retried."
+UNREADABLE = unreadable_message("X")
 #: ``PermissionMissing.permission`` of refusals that are about the app, not the person:
 #: its access level lacks the endpoint (client-forbidden), or the endpoint does not take
 #: this kind of token (unsupported-authentication). Reconnecting cannot fix them.
