@@ -10,10 +10,9 @@ import datetime
 import logging
 from functools import lru_cache
 
-from redis import Redis, RedisError
-from rq import Queue
-from rq.exceptions import DuplicateJobError
+from redis import Redis
 
+from . import queue
 from .config import load_settings
 from .db import database, upsert
 from .errors import ProviderError, RateLimited, TokenExpired
@@ -47,35 +46,18 @@ def job_id(stream_id: int) -> str:
 
 def enqueue_crawl(client: Redis, stream_id: int) -> bool:
     """Queue a crawl of one stream unless one is queued or running already."""
-    try:
-        Queue("crawl", connection=client).enqueue(
-            "webapp.crawl.crawl_stream", stream_id, job_id=job_id(stream_id), unique=True,
-            # The job key must go when the job ends, or `unique` would block the next crawl.
-            result_ttl=0, failure_ttl=300, job_timeout=1800)
-    except DuplicateJobError:
-        return False
-    return True
+    return queue.enqueue_once(client, "crawl", "webapp.crawl.crawl_stream", stream_id,
+                              job_id=job_id(stream_id), job_timeout=1800)
 
 
 def queue_crawl(settings, stream_id: int) -> bool:
-    """Queue a crawl from the web process; False when the queue cannot be reached (the
-    cron schedule then picks the stream up once it can)."""
-    from . import queue
-
-    if not settings.redis_url:
-        return False
-    try:
-        return enqueue_crawl(queue.connect(settings.redis_url), stream_id)
-    except (queue.QueueUnavailable, RedisError) as exc:
-        log.warning("could not queue a crawl of stream %s: %s", stream_id, exc)
-        return False
+    """Queue a crawl from the web process; False when the queue cannot be reached."""
+    return queue.enqueue_from(settings, enqueue_crawl, stream_id)
 
 
 @with_database
 def enqueue_due_crawls() -> int:
     """Cron: queue every stream whose next crawl is due. Returns how many were queued."""
-    from . import queue
-
     rt = runtime()
     client = queue.connect(rt.settings.redis_url)
     due = (Stream.select(Stream.id)

@@ -12,7 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 #: Seconds the server may take to start (it starts in well under one here).
 START_TIMEOUT = 30
 

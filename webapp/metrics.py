@@ -11,9 +11,8 @@ import datetime
 import logging
 
 from redis import Redis, RedisError
-from rq import Queue
-from rq.exceptions import DuplicateJobError
 
+from . import queue
 from .db import database, upsert
 from .errors import ProviderError, RateLimited, TokenExpired
 from .jobs import with_database
@@ -42,32 +41,18 @@ def job_id(stream_id: int) -> str:
 
 def enqueue_metrics(client: Redis, stream_id: int) -> bool:
     """Queue a refresh of one stream's figures unless one is queued or running."""
-    try:
-        Queue("default", connection=client).enqueue(
-            "webapp.metrics.refresh_job", stream_id, job_id=job_id(stream_id), unique=True,
-            result_ttl=0, failure_ttl=300, job_timeout=600)
-    except DuplicateJobError:
-        return False
-    return True
+    return queue.enqueue_once(client, "default", "webapp.metrics.refresh_job", stream_id,
+                              job_id=job_id(stream_id), job_timeout=600)
 
 
 def queue_metrics(settings, stream_id: int) -> bool:
     """Queue a refresh now (after a stream's first crawl); False without a queue."""
-    from . import queue
-
-    if not settings.redis_url:
-        return False
-    try:
-        return enqueue_metrics(queue.connect(settings.redis_url), stream_id)
-    except (queue.QueueUnavailable, RedisError) as exc:
-        log.warning("could not queue metrics of stream %s: %s", stream_id, exc)
-        return False
+    return queue.enqueue_from(settings, enqueue_metrics, stream_id)
 
 
 @with_database
 def enqueue_due_metrics() -> int:
     """Cron: queue a refresh for every crawled stream whose figures are due."""
-    from . import queue
     from .crawl import runtime
 
     rt = runtime()

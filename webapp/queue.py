@@ -1,11 +1,15 @@
 """The job queue (RQ on Redis or Valkey): connections, queues and their status."""
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
 import redis
 from rq import Queue, Worker
+from rq.exceptions import DuplicateJobError
+
+log = logging.getLogger(__name__)
 
 #: Crawls get their own queue so that a backlog never delays the scheduler's jobs.
 QUEUES = ("default", "crawl")
@@ -33,6 +37,35 @@ def connect(url: str) -> redis.Redis:
 
 def queue(client: redis.Redis, name: str = "default") -> Queue:
     return Queue(name, connection=client)
+
+
+def enqueue_once(client: redis.Redis, queue_name: str, func: str, *args, job_id: str, job_timeout: int) -> bool:
+    """Queue ``func(*args)`` unless a job with ``job_id`` is queued or running already.
+
+    One job per stream at a time: a duplicate is dropped, not queued twice.
+    """
+    try:
+        # The job key must go when the job ends, or `unique` would block the next one.
+        queue(client, queue_name).enqueue(func, *args, job_id=job_id, unique=True, result_ttl=0,
+                                          failure_ttl=300, job_timeout=job_timeout)
+    except DuplicateJobError:
+        return False
+    return True
+
+
+def enqueue_from(settings, enqueue, *args) -> bool:
+    """``enqueue(client, *args)`` against the configured queue, from a web request or a
+    job; False when there is no queue or it cannot be reached (the cron schedule then
+    picks the work up once it can)."""
+    from .config import mask_url
+
+    if not settings.redis_url:
+        return False
+    try:
+        return enqueue(connect(settings.redis_url), *args)
+    except (QueueUnavailable, redis.RedisError) as exc:
+        log.warning("could not queue %s%s at %s: %s", enqueue.__name__, args, mask_url(settings.redis_url), exc)
+        return False
 
 
 @dataclass(frozen=True)
