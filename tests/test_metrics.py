@@ -70,23 +70,25 @@ def test_members_see_metrics(client, admin, member, topic):
     assert "Ours" in html and "No figures yet" in html
 
 
-def test_an_expired_token_during_metrics_expires_the_stream(admin_client, emulator, topic, rt):
+@pytest.fixture
+def x_owner(admin_client, emulator, topic, rt):
+    """@acmecoffee connected, added as an authorized stream and crawled once."""
     connect(admin_client, "twitter")
     owner = emulator("twitter", "GET", "")["owner"]["id"]
     add(admin_client, topic, "twitter", "owned", owner)
     assert crawl(rt, Stream.get()) == "active"
-    emulator("twitter", "POST", "/tokens/revoke", user=owner)
+    return owner
+
+
+def test_an_expired_token_during_metrics_expires_the_stream(x_owner, emulator, rt):
+    emulator("twitter", "POST", "/tokens/revoke", user=x_owner)
     assert refresh(rt, Stream.get()) == "expired"
     assert Stream.get().status == "expired"
 
 
 
 
-def test_an_expired_access_token_is_refreshed_before_metrics(admin_client, emulator, topic, rt):
-    connect(admin_client, "twitter")
-    owner = emulator("twitter", "GET", "")["owner"]["id"]
-    add(admin_client, topic, "twitter", "owned", owner)
-    assert crawl(rt, Stream.get()) == "active"
-    emulator("twitter", "POST", "/tokens/expire", user=owner)
+def test_an_expired_access_token_is_refreshed_before_metrics(x_owner, emulator, rt):
+    emulator("twitter", "POST", "/tokens/expire", user=x_owner)
     assert refresh(rt, Stream.get()) == "refreshed"
     assert Stream.get().status == "active"
