@@ -211,3 +211,42 @@ def test_works_without_javascript(browser, stack, admin_page):
         expect(page.locator("#streams-list")).to_contain_text("Globex Coffee Company")
     finally:
         context.close()
+
+
+def test_expired_stream_red_banner_and_reconnect(admin_page, stack):
+    """Reconnecting Streams: the token is revoked, the next crawl expires the stream, the
+    Topics page shows the red banner, and its Reconnect button brings the stream back."""
+    from webapp.crawl import enqueue_crawl
+    from webapp.models import Stream
+    from webapp.queue import connect as redis_connect
+
+    page = admin_page
+    connect(page, "twitter")
+    open_topic(page, "Our X account")
+    add_button(page, "twitter", "owned").click()
+    page.locator("#owned-panel li.page").filter(has_text="acmecoffee").get_by_role("button", name=re.compile("^Add")).click()
+    stream_row = page.locator("#streams-list tr").filter(has_text="acmecoffee")
+    page_id = stream_row.get_attribute("data-stream")
+    expect_active(page, page_id, stack)
+
+    twitter = stack.emulators["twitter"]
+    requests.post(f"{twitter}/_control/tokens/revoke", json={"user": page_id}, timeout=10).raise_for_status()
+    valkey = re.search(r"Embedded Valkey server on (\S+)", "".join(stack.output)).group(1)
+    with open_database(stack.database_url).connection_context():
+        stream_id = Stream.get(Stream.page_id == page_id).id
+    assert enqueue_crawl(redis_connect(valkey), stream_id)
+
+    page.get_by_role("link", name="Topics").first.click()
+    banner = page.get_by_role("alert").filter(has_text="expired")
+    for _ in range(60):  # the worker crawls, meets the revoked token, expires the stream
+        if banner.count():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    expect(banner).to_contain_text("1 stream expired and no longer crawls new data.")
+    banner.get_by_role("button", name=re.compile("Reconnect")).click()
+    page.get_by_role("button", name="Authorize app").click()  # the consent page, in this window
+    expect(page.get_by_role("status").filter(has_text="Reconnected 1 expired stream.")).to_be_visible()
+    page.get_by_role("link", name="Topics").first.click()
+    expect(page.get_by_role("alert").filter(has_text="expired")).to_have_count(0)
+    expect(page.locator(".topic-card").filter(has_text="Our X account")).to_contain_text(re.compile("queued|crawling|active"))
