@@ -8,11 +8,11 @@ import re
 
 import pytest
 import requests
-from browser.conftest import log_in
 from conftest import PASSWORD, reset_postgres
 from playwright.sync_api import expect
 from stack import Run
 
+from browser.conftest import log_in
 from webapp.accounts import create_account, create_user
 from webapp.db import open_database
 
@@ -217,7 +217,7 @@ def test_expired_stream_red_banner_and_reconnect(admin_page, stack):
     """Reconnecting Streams: the token is revoked, the next crawl expires the stream, the
     Topics page shows the red banner, and its Reconnect button brings the stream back."""
     from webapp.crawl import enqueue_crawl
-    from webapp.models import Stream
+    from webapp.models import Stream, Topic
     from webapp.queue import connect as redis_connect
 
     page = admin_page
@@ -233,7 +233,7 @@ def test_expired_stream_red_banner_and_reconnect(admin_page, stack):
     requests.post(f"{twitter}/_control/tokens/revoke", json={"user": page_id}, timeout=10).raise_for_status()
     valkey = re.search(r"Embedded Valkey server on (\S+)", "".join(stack.output)).group(1)
     with open_database(stack.database_url).connection_context():
-        stream_id = Stream.get(Stream.page_id == page_id).id
+        stream_id = Stream.select().join(Topic).where(Stream.page_id == page_id, Topic.name == "Our X account").get().id
     assert enqueue_crawl(redis_connect(valkey), stream_id)
 
     page.get_by_role("link", name="Topics").first.click()
@@ -243,6 +243,9 @@ def test_expired_stream_red_banner_and_reconnect(admin_page, stack):
             break
         page.wait_for_timeout(500)
         page.reload()
+    with open_database(stack.database_url).connection_context():
+        state = Stream.get_by_id(stream_id)
+        assert banner.count(), (state.status, state.status_message, stack.log()[-3000:])
     expect(banner).to_contain_text("1 stream expired and no longer crawls new data.")
     banner.get_by_role("button", name=re.compile("Reconnect")).click()
     page.get_by_role("button", name="Authorize app").click()  # the consent page, in this window
