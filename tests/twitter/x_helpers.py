@@ -4,55 +4,17 @@ form, and the PKCE flow with authlib. (Fixtures live in ``conftest.py``.)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html.parser import HTMLParser
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
+from consent import press
 
 from webapp.values import ServiceConfig
 
 #: Where the core would receive the redirect; never contacted (redirects are not followed).
 REDIRECT_URI = "http://127.0.0.1:5999/personal/connected-profiles/twitter/callback"
-
-
-class FormParser(HTMLParser):
-    """The consent form as a browser sees it: action, fields, select options, buttons."""
-
-    def __init__(self):
-        super().__init__()
-        self.action = ""
-        self.fields: dict[str, str] = {}
-        self.options: list[tuple[str, bool]] = []
-        self.buttons: list[tuple[str, str]] = []
-        self._select = None
-        self._button = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.action = attrs.get("action", "")
-        elif tag == "input" and attrs.get("name"):
-            self.fields[attrs["name"]] = attrs.get("value", "")
-        elif tag == "select":
-            self._select = attrs["name"]
-        elif tag == "option" and self._select:
-            self.options.append((attrs["value"], "selected" in attrs))
-            if "selected" in attrs:
-                self.fields[self._select] = attrs["value"]
-        elif tag == "button":
-            self._button = (attrs.get("name"), attrs.get("value"))
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self._select = None
-        elif tag == "button":
-            self._button = None
-
-    def handle_data(self, data):
-        if self._button and data.strip():
-            self.buttons.append((data.strip(), *self._button))
 
 
 @dataclass
@@ -91,20 +53,13 @@ class Emulator:
 
 
 def consent(emulator_url: str, authorize_url: str, decision: str = "Authorize app",
-            username: str | None = None) -> requests.Response:
-    """Open the consent page and press a button, as a browser would (no redirect followed)."""
-    browser = requests.Session()
-    page = browser.get(authorize_url, timeout=10)
-    assert page.status_code == 200, page.text
-    form = FormParser()
-    form.feed(page.text)
-    data = dict(form.fields)
+            username: str | None = None) -> str:
+    """Open the consent page and press a button, as a browser would; returns the redirect."""
+    select = None
     if username:
         overview = requests.get(f"{emulator_url}/_control", timeout=10).json()
-        data["user_id"] = next(u["id"] for u in overview["users"] if u["username"] == username)
-    _label, name, value = next(b for b in form.buttons if b[0] == decision)
-    data[name] = value
-    return browser.post(urljoin(authorize_url, form.action), data=data, allow_redirects=False, timeout=10)
+        select = {"user_id": next(u["id"] for u in overview["users"] if u["username"] == username)}
+    return press(authorize_url, decision, select=select)
 
 
 def oauth_session(config: ServiceConfig, scopes) -> OAuth2Session:
@@ -124,9 +79,7 @@ def authorize(emulator: Emulator, config: ServiceConfig, scopes=None, username: 
     session = oauth_session(config, scopes or SCOPES)
     verifier = generate_token(48)
     uri, _state = session.create_authorization_url(details.authorize_url, code_verifier=verifier)
-    redirected = consent(emulator.url, uri, username=username)
-    assert redirected.status_code == 302, redirected.text
-    location = redirected.headers["Location"]
+    location = consent(emulator.url, uri, username=username)
     assert "code" in parse_qs(urlsplit(location).query)
     return dict(session.fetch_token(details.access_token_url, authorization_response=location,
                                     code_verifier=verifier))
