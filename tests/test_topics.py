@@ -67,6 +67,8 @@ def test_delete_asks_first_and_says_what_goes(admin_client, account):
     stream = Stream.create(topic=topic, service="facebook", page_id="1", name="A page")
     for i in range(3):
         Story.create(stream=stream, external_id=str(i), created_at=datetime.datetime(2026, 1, 1))
+    listing = " ".join(admin_client.get("/account/topics/").get_data(as_text=True).split())
+    assert f'Doomed</a></td> <td>1</td> <td>3</td>' in listing  # streams and stories per topic
     html = admin_client.get(f"/account/topics/{topic.id}/delete").get_data(as_text=True)
     assert "Deleting this topic also deletes its 1 stream and 3 stories." in html
     token = csrf_token(admin_client, f"/account/topics/{topic.id}/delete")

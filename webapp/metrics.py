@@ -132,20 +132,26 @@ def page_figures(account) -> dict[int, list[Figure]]:
     return figures
 
 
-def top_posts(stream: Stream, limit: int = 5) -> list[tuple[Story, dict[str, Figure]]]:
-    """The stream's stories with the most impressions, each with its post figures."""
-    figures: dict[str, dict[str, Figure]] = {}
-    for figure in Figure.select().where(Figure.stream == stream, Figure.level == "post"):
-        figures.setdefault(figure.object_id, {})[figure.name] = figure
-    stories = {s.external_id: s for s in Story.select().where(Story.stream == stream,
-                                                               Story.external_id.in_(list(figures)))}
+def top_posts(streams, limit: int = 5) -> dict[int, list[tuple[Story, dict[str, Figure]]]]:
+    """Per stream, the stories with the most impressions, each with its headline figures
+    (two queries for all the streams, not two per stream)."""
+    ids = [stream.id for stream in streams]
+    figures: dict[int, dict[str, dict[str, Figure]]] = {}
+    for figure in Figure.select().where(Figure.stream.in_(ids), Figure.level == "post", Figure.name.in_(HEADLINE)):
+        figures.setdefault(figure.stream_id, {}).setdefault(figure.object_id, {})[figure.name] = figure
 
-    def impressions(item):
-        value = figures[item].get("impressions")
+    def impressions(posts, story_id):
+        value = posts[story_id].get("impressions")
         return value.value if value is not None and value.value is not None else -1
 
-    ranked = sorted((sid for sid in figures if sid in stories), key=impressions, reverse=True)[:limit]
-    return [(stories[sid], figures[sid]) for sid in ranked]
+    chosen = {stream_id: sorted(posts, key=lambda sid: impressions(posts, sid), reverse=True)[:limit]
+              for stream_id, posts in figures.items()}
+    wanted = {sid for sids in chosen.values() for sid in sids}
+    stories = {(s.stream_id, s.external_id): s for s in Story.select().where(
+        Story.stream.in_(ids), Story.external_id.in_(list(wanted)))} if wanted else {}
+    return {stream_id: [(stories[(stream_id, sid)], figures[stream_id][sid]) for sid in sids
+                        if (stream_id, sid) in stories]
+            for stream_id, sids in chosen.items()}
 
 
 def _order(figure: Figure):

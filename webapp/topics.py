@@ -75,8 +75,18 @@ class TopicSize:
 
 
 def topic_size(topic: Topic) -> TopicSize:
-    streams = Stream.select().where(Stream.topic == topic)
-    return TopicSize(streams.count(), Story.select().where(Story.stream.in_(streams)).count())
+    """What one topic holds (the delete confirmation says it)."""
+    return sizes_of(Topic.select(Topic.id).where(Topic.id == topic.id)).get(topic.id, TopicSize(0, 0))
+
+
+def sizes_of(topics) -> dict[int, TopicSize]:
+    """Streams and stories per topic of the ``topics`` query, in two grouped queries
+    (not two per topic)."""
+    streams = dict(Stream.select(Stream.topic, fn.COUNT(Stream.id)).where(Stream.topic.in_(topics))
+                   .group_by(Stream.topic).tuples())
+    stories = dict(Stream.select(Stream.topic, fn.COUNT(Story.id)).join(Story).where(Stream.topic.in_(topics))
+                   .group_by(Stream.topic).tuples())
+    return {topic_id: TopicSize(count, stories.get(topic_id, 0)) for topic_id, count in streams.items()}
 
 
 def delete_topic(account: Account, topic_id) -> tuple[str, TopicSize]:

@@ -56,4 +56,4 @@ def metrics():
     streams = list(Stream.select(Stream, Topic).join(Topic).where(Topic.account == account)
                    .order_by(Topic.name, Stream.name))
     return render_template("main/metrics.html", streams=streams, pages=figures.page_figures(account),
-                           posts={s.id: figures.top_posts(s) for s in streams}, meanings=figures.MEANINGS)
+                           posts=figures.top_posts(streams), meanings=figures.MEANINGS)

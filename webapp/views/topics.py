@@ -12,7 +12,9 @@ bp = Blueprint("topics", __name__, url_prefix="/account/topics")
 
 
 def _list(status: int = 200, **context):
-    rows = [(topic, topics.topic_size(topic)) for topic in topics.topics_of(current_user.account)]
+    listed = topics.topics_of(current_user.account)
+    sizes = topics.sizes_of(listed)
+    rows = [(topic, sizes.get(topic.id, topics.TopicSize(0, 0))) for topic in listed]
     return render("topics/index.html", "topics/_list.html", status=status, rows=rows, **context)
 
 
