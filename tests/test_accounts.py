@@ -148,6 +148,9 @@ def test_change_own_password(client, member):
     response = client.post("/personal/password", data=data, headers={"HX-Request": "true"})
     assert response.status_code == 400 and "The current password is wrong." in response.get_data(as_text=True)
     data["current_password"] = PASSWORD
+    response = client.post("/personal/password", data={**data, "confirm_password": "something else"},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 400 and "The new passwords do not match." in response.get_data(as_text=True)
     response = client.post("/personal/password", data=data, headers={"HX-Request": "true"})
     assert "Your password has been changed." in response.get_data(as_text=True)
     client.post("/logout", data={"csrf_token": token})
