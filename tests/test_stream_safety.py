@@ -154,3 +154,34 @@ def test_people_of_other_accounts_never_see_a_profile(client, admin, emulator, d
     login(client, outsider.email)
     html = client.get("/personal/connected-profiles").get_data(as_text=True)
     assert ConnectedProfile.get().name not in html
+
+
+def test_a_member_cannot_take_over_an_expired_authorized_stream(client, admin, member, emulator, topic):
+    """Issue 8, item 6: the banner's Reconnect (and linking a profile, which revives the
+    account's expired streams) must not let a member relink the account's authorized
+    stream with their own profile."""
+    login(client, admin.email)
+    connect(client, "facebook")
+    add(client, topic, "facebook", "owned", FB_PAGE)
+    stream = Stream.get()
+    admins_profile = stream.connected_profile_id
+    Stream.update(status="expired", status_message="Token revoked.").where(Stream.id == stream.id).execute()
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/topics")})
+
+    login(client, member.email)
+    html = client.get("/topics").get_data(as_text=True)
+    assert f"/personal/reconnect/{stream.id}" not in html and "Ask an admin of your account" in html
+    response = client.post(f"/personal/reconnect/{stream.id}", data={"csrf_token": csrf_token(client, "/topics")})
+    assert response.status_code == 303 and response.headers["Location"] == "/topics"
+    assert "Only an admin of your account can reconnect" in client.get("/topics").get_data(as_text=True)
+    # The member links the very person who administers the page: still not theirs to revive.
+    html = connect(client, "facebook")
+    assert "Reconnected" not in html
+    fresh = Stream.get_by_id(stream.id)
+    assert fresh.status == "expired" and fresh.connected_profile_id == admins_profile
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/topics")})
+
+    login(client, admin.email)
+    assert f"/personal/reconnect/{stream.id}" in client.get("/topics").get_data(as_text=True)
+    html = connect(client, "facebook")
+    assert "Reconnected 1 expired stream." in html and Stream.get_by_id(stream.id).status == "queued"

@@ -17,7 +17,8 @@ from .config import load_settings
 from .db import database, upsert
 from .errors import ProviderError, RateLimited, TokenExpired
 from .jobs import with_database
-from .models import Comment, ConnectedProfile, Message, Story, Stream, naive_utc, token_columns, utcnow
+from .models import (Comment, ConnectedProfile, Message, Story, Stream, StreamGone, naive_utc, token_columns,
+                     utcnow)
 from .plugins import Plugins
 from .streams import Runtime
 from .values import CrawlPage, Credentials, StreamRef
@@ -40,19 +41,20 @@ def runtime() -> Runtime:
     return Runtime(load_settings(), Plugins())
 
 
-def job_id(stream_id: int) -> str:
-    return f"crawl-{stream_id}"
+def job_id(stream_id: int, key: str) -> str:
+    """One crawl job per stream at a time; the key keeps two streams' jobs apart."""
+    return f"crawl-{stream_id}-{key}"
 
 
-def enqueue_crawl(client: Redis, stream_id: int) -> bool:
+def enqueue_crawl(client: Redis, stream_id: int, key: str) -> bool:
     """Queue a crawl of one stream unless one is queued or running already."""
-    return queue.enqueue_once(client, "crawl", "webapp.crawl.crawl_stream", stream_id,
-                              job_id=job_id(stream_id), job_timeout=1800)
+    return queue.enqueue_once(client, "crawl", "webapp.crawl.crawl_stream", stream_id, key,
+                              job_id=job_id(stream_id, key), job_timeout=1800)
 
 
-def queue_crawl(settings, stream_id: int) -> bool:
+def queue_crawl(settings, stream: Stream) -> bool:
     """Queue a crawl from the web process; False when the queue cannot be reached."""
-    return queue.enqueue_from(settings, enqueue_crawl, stream_id)
+    return queue.enqueue_from(settings, enqueue_crawl, stream.id, stream.job_key)
 
 
 @with_database
@@ -60,17 +62,22 @@ def enqueue_due_crawls() -> int:
     """Cron: queue every stream whose next crawl is due. Returns how many were queued."""
     rt = runtime()
     client = queue.connect(rt.settings.redis_url)
-    due = (Stream.select(Stream.id)
+    due = (Stream.select(Stream.id, Stream.job_key)
            .where(Stream.status != "expired",
                   (Stream.next_crawl_at.is_null()) | (Stream.next_crawl_at <= utcnow())))
-    return sum(enqueue_crawl(client, stream.id) for stream in due)
+    return sum(enqueue_crawl(client, stream.id, stream.job_key) for stream in due)
 
 
 @with_database
-def crawl_stream(stream_id: int) -> str:
-    """The crawl job: returns the stream's status afterwards."""
-    stream = Stream.get_or_none(Stream.id == stream_id)
+def crawl_stream(stream_id: int, key: str | None = None) -> str:
+    """The crawl job: returns the stream's status afterwards.
+
+    A job whose stream is gone, or whose key is not the stream's (a job queued before
+    keys existed, or for a removed stream), does nothing: the schedule queues a new one.
+    """
+    stream = Stream.get_or_none((Stream.id == stream_id) & (Stream.job_key == key)) if key else None
     if stream is None:
+        log.info("crawl job for stream %s: the stream is gone", stream_id)
         return "gone"
     return crawl(runtime(), stream)
 
@@ -87,6 +94,9 @@ def crawl(rt: Runtime, stream: Stream) -> str:
     _set(stream, status="crawling")
     try:
         with_fresh_credentials(rt, stream, lambda credentials: _pull(rt, stream, credentials))
+    except StreamGone:
+        log.info("stream %s was removed during its crawl; nothing more is written", stream.id)
+        return "gone"
     except TokenExpired as exc:
         from .expiry import expire_stream
 
@@ -111,7 +121,7 @@ def crawl(rt: Runtime, stream: Stream) -> str:
     if stream.next_metrics_at is None:  # first crawl done: its figures need not wait an hour
         from .metrics import queue_metrics
 
-        queue_metrics(rt.settings, stream.id)
+        queue_metrics(rt.settings, stream)
     return "active"
 
 
@@ -151,8 +161,9 @@ def _pull(rt: Runtime, stream: Stream, credentials: Credentials | None) -> None:
                     credentials=credentials, cursor=stream.cursor)
     for page in pages:
         with database.atomic():
+            stream.hold()  # removed while the provider answered: write nothing
             ingest(stream, page)
-            Stream.update(cursor=page.cursor).where(Stream.id == stream.id).execute()
+            Stream.update(cursor=page.cursor).where(stream.this()).execute()
         stream.cursor = page.cursor
 
 
@@ -161,7 +172,7 @@ def _later(seconds: float) -> datetime.datetime:
 
 
 def _set(stream: Stream, **fields) -> None:
-    Stream.update(**fields).where(Stream.id == stream.id).execute()
+    Stream.update(**fields).where(stream.this()).execute()
     for name, value in fields.items():
         setattr(stream, name, value)
 

@@ -17,6 +17,22 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_PRAGMAS = {"journal_mode": "wal", "busy_timeout": 10000, "foreign_keys": 1, "synchronous": "normal"}
 
 
+class IdField(peewee.AutoField):
+    """A row id that is never given to another row, even after its row is removed.
+
+    SQLite hands out the highest id + 1, so removing the newest row frees its id for the
+    next one: a job still holding the old id would then write into a stranger's row.
+    ``AUTOINCREMENT`` forbids that; PostgreSQL's serial sequences never go back anyway.
+    """
+
+    def ddl(self, ctx):
+        node = super().ddl(ctx)
+        engine = self.model._meta.database
+        if isinstance(getattr(engine, "obj", engine), peewee.SqliteDatabase):
+            return peewee.NodeList((node, peewee.SQL("AUTOINCREMENT")))
+        return node
+
+
 class DatabaseError(Exception):
     """The database cannot be reached or opened; the message says why."""
 

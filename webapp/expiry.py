@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 
+from peewee import JOIN
+
 from .db import database
 from .mail import MailError, send
 from .models import ConnectedProfile, Stream, Topic, User
@@ -14,7 +16,7 @@ def expire_stream(rt, stream: Stream, reason: str) -> bool:
     """Mark ``stream`` expired and tell the admins once; False when it already was."""
     with database.atomic():
         changed = (Stream.update(status="expired", status_message=reason, next_crawl_at=None)
-                   .where(Stream.id == stream.id, Stream.status != "expired").execute())
+                   .where(stream.this(), Stream.status != "expired").execute())
         if stream.connected_profile_id and not stream.access_token:
             # The stream crawled with the person's own token: that token is what expired.
             ConnectedProfile.update(status="expired").where(
@@ -57,6 +59,7 @@ def notify_admins(rt, stream: Stream, reason: str) -> None:
 
 def expired_streams(account):
     """The account's expired streams, for the red banner on the topics page."""
-    return (Stream.select(Stream, Topic).join(Topic)
+    return (Stream.select(Stream, Topic, ConnectedProfile).join(Topic).switch(Stream)
+            .join(ConnectedProfile, JOIN.LEFT_OUTER)
             .where(Topic.account == account, Stream.status == "expired")
             .order_by(Topic.name, Stream.name))

@@ -7,7 +7,7 @@ checks ``state`` (and PKCE where asked); the plugin turns the token into a
 from __future__ import annotations
 
 from authlib.integrations.flask_client import OAuth
-from peewee import IntegrityError
+from peewee import JOIN, IntegrityError
 
 from . import services
 from .db import database
@@ -83,6 +83,16 @@ def disconnect(rt: Runtime, user: User, service: str) -> str | None:
     return profile.name
 
 
+def may_reconnect(user: User, stream: Stream) -> bool:
+    """Whether ``user`` may bring ``stream`` back. An authorized stream carries the
+    account's connection: only admins, or the person whose profile it used, may relink
+    it (a member must not take it over with a profile of their own)."""
+    if not stream.authorized or user.is_admin:
+        return True
+    profile = stream.connected_profile
+    return profile is not None and profile.user_id == user.id
+
+
 def reconnect_streams(rt: Runtime, user: User, service: str) -> list[Stream]:
     """After a (re)link: give the account's expired streams of ``service`` fresh tokens.
 
@@ -92,8 +102,10 @@ def reconnect_streams(rt: Runtime, user: User, service: str) -> list[Stream]:
     """
     from .streams import managed_pages
 
-    expired = list(Stream.select().join(Topic).where(
-        Topic.account == user.account_id, Stream.service == service, Stream.status == "expired"))
+    expired = [s for s in Stream.select(Stream, ConnectedProfile).join(Topic).switch(Stream)
+               .join(ConnectedProfile, JOIN.LEFT_OUTER)
+               .where(Topic.account == user.account_id, Stream.service == service, Stream.status == "expired")
+               if may_reconnect(user, s)]
     if not expired:
         return []
     pages = {}
@@ -109,6 +121,6 @@ def reconnect_streams(rt: Runtime, user: User, service: str) -> list[Stream]:
                 if page is None:
                     continue
                 fields.update(connected_profile=profile.id, **token_columns(page.credentials))
-            Stream.update(**fields).where(Stream.id == stream.id).execute()
+            Stream.update(**fields).where(stream.this()).execute()
             revived.append(stream)
     return revived

@@ -16,7 +16,7 @@ from . import queue
 from .db import database, upsert
 from .errors import ProviderError, RateLimited, TokenExpired
 from .jobs import with_database
-from .models import Figure, Story, Stream, Topic, utcnow
+from .models import Figure, Story, Stream, StreamGone, Topic, utcnow
 from .streams import Runtime
 from .values import StreamRef
 
@@ -35,19 +35,20 @@ MEANINGS = {
 }
 
 
-def job_id(stream_id: int) -> str:
-    return f"metrics-{stream_id}"
+def job_id(stream_id: int, key: str) -> str:
+    """One refresh per stream at a time; the key keeps two streams' jobs apart."""
+    return f"metrics-{stream_id}-{key}"
 
 
-def enqueue_metrics(client: Redis, stream_id: int) -> bool:
+def enqueue_metrics(client: Redis, stream_id: int, key: str) -> bool:
     """Queue a refresh of one stream's figures unless one is queued or running."""
-    return queue.enqueue_once(client, "default", "webapp.metrics.refresh_job", stream_id,
-                              job_id=job_id(stream_id), job_timeout=600)
+    return queue.enqueue_once(client, "default", "webapp.metrics.refresh_job", stream_id, key,
+                              job_id=job_id(stream_id, key), job_timeout=600)
 
 
-def queue_metrics(settings, stream_id: int) -> bool:
+def queue_metrics(settings, stream: Stream) -> bool:
     """Queue a refresh now (after a stream's first crawl); False without a queue."""
-    return queue.enqueue_from(settings, enqueue_metrics, stream_id)
+    return queue.enqueue_from(settings, enqueue_metrics, stream.id, stream.job_key)
 
 
 @with_database
@@ -58,22 +59,23 @@ def enqueue_due_metrics() -> int:
     rt = runtime()
     client = queue.connect(rt.settings.redis_url)
     services = [s for s in rt.plugins.services if rt.plugins.supports(s, "streamdesk_metrics")]
-    due = (Stream.select(Stream.id)
+    due = (Stream.select(Stream.id, Stream.job_key)
            .where(Stream.status == "active", Stream.service.in_(services),
                   (Stream.next_metrics_at.is_null()) | (Stream.next_metrics_at <= utcnow())))
     try:
-        return sum(enqueue_metrics(client, stream.id) for stream in due)
+        return sum(enqueue_metrics(client, stream.id, stream.job_key) for stream in due)
     except RedisError as exc:
         log.warning("could not queue metrics: %s", exc)
         return 0
 
 
 @with_database
-def refresh_job(stream_id: int) -> str:
-    """The metrics job: returns what happened."""
+def refresh_job(stream_id: int, key: str | None = None) -> str:
+    """The metrics job: returns what happened (``gone`` when the stream with this id
+    and key no longer exists)."""
     from .crawl import runtime
 
-    stream = Stream.get_or_none(Stream.id == stream_id)
+    stream = Stream.get_or_none((Stream.id == stream_id) & (Stream.job_key == key)) if key else None
     if stream is None:
         return "gone"
     return refresh(runtime(), stream)
@@ -109,6 +111,11 @@ def refresh(rt: Runtime, stream: Stream) -> str:
     rows = [dict(stream=stream.id, level=f.level, object_id=f.object_id, name=f.name, value=f.value,
                  provider_metric=f.provider_metric, note=f.note, updated_at=now) for f in figures]
     with database.atomic():
+        try:
+            stream.hold()
+        except StreamGone:
+            log.info("stream %s was removed during its metrics refresh; nothing is written", stream.id)
+            return "gone"
         upsert(Figure, ("stream_id", "level", "object_id", "name"), rows,
                ("value", "provider_metric", "note", "updated_at"))
         _plan(stream, METRICS_INTERVAL)
@@ -117,7 +124,7 @@ def refresh(rt: Runtime, stream: Stream) -> str:
 
 def _plan(stream: Stream, seconds: float) -> None:
     later = utcnow() + datetime.timedelta(seconds=max(60, seconds))
-    Stream.update(next_metrics_at=later).where(Stream.id == stream.id).execute()
+    Stream.update(next_metrics_at=later).where(stream.this()).execute()
 
 
 def page_figures(account) -> dict[int, list[Figure]]:

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import datetime
+import secrets
 
 from flask_login import UserMixin
-from peewee import BigIntegerField, BooleanField, CharField, DateTimeField, ForeignKeyField, Model, TextField
+from peewee import (BigIntegerField, BooleanField, CharField, DateTimeField, ForeignKeyField, Model, SqliteDatabase,
+                    TextField)
 
 from .crypto import EncryptedTextField
-from .db import database
+from .db import IdField, database
 from .values import Credentials
 
 ROLES = ("admin", "member")
@@ -29,6 +31,8 @@ def naive_utc(value: datetime.datetime | None) -> datetime.datetime | None:
 
 
 class BaseModel(Model):
+    id = IdField()
+
     class Meta:
         database = database
         # snake_case table names (login_attempt), as the migrations create them.
@@ -125,6 +129,15 @@ class Topic(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
 
+def new_job_key() -> str:
+    """A stream's random key: a job names its stream by id *and* key."""
+    return secrets.token_hex(16)
+
+
+class StreamGone(Exception):
+    """The stream a job works for was removed (or is not the one the job was queued for)."""
+
+
 class Stream(BaseModel):
     """One page or account tracked inside a topic, authorized or not."""
 
@@ -151,6 +164,24 @@ class Stream(BaseModel):
     next_crawl_at = DateTimeField(null=True, index=True)
     next_metrics_at = DateTimeField(null=True, index=True)
     created_at = DateTimeField(default=utcnow)
+    # Jobs carry it beside the id: a job can only ever write to the stream it was queued
+    # for, whatever happens to ids (a restored backup, a reused id).
+    job_key = CharField(max_length=32, default=new_job_key)
+
+    def this(self):
+        """The condition that selects this very stream (its id and its job key)."""
+        return (Stream.id == self.id) & (Stream.job_key == self.job_key)
+
+    def hold(self) -> None:
+        """Inside a transaction, before writing anything of this stream's: raise
+        StreamGone when it was removed meanwhile. On PostgreSQL the row is locked until
+        the transaction ends, so a removal waits for the write (and then takes it
+        along); SQLite's write transactions are serialised already."""
+        query = Stream.select(Stream.id).where(self.this())
+        if not isinstance(getattr(database, "obj", database), SqliteDatabase):
+            query = query.for_update()
+        if query.first() is None:
+            raise StreamGone(f"stream {self.id} was removed")
 
     @property
     def credentials(self) -> Credentials | None:

@@ -233,8 +233,8 @@ def test_expired_stream_red_banner_and_reconnect(admin_page, stack):
     requests.post(f"{twitter}/_control/tokens/revoke", json={"user": page_id}, timeout=10).raise_for_status()
     valkey = re.search(r"Embedded Valkey server on (\S+)", "".join(stack.output)).group(1)
     with open_database(stack.database_url).connection_context():
-        stream_id = Stream.select().join(Topic).where(Stream.page_id == page_id, Topic.name == "Our X account").get().id
-    assert enqueue_crawl(redis_connect(valkey), stream_id)
+        stream = Stream.select().join(Topic).where(Stream.page_id == page_id, Topic.name == "Our X account").get()
+    assert enqueue_crawl(redis_connect(valkey), stream.id, stream.job_key)
 
     page.get_by_role("link", name="Topics").first.click()
     banner = page.get_by_role("alert").filter(has_text="expired")

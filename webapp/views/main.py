@@ -5,6 +5,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..expiry import expired_streams
+from ..linking import may_reconnect
 from ..models import Comment, Message, Stream, Topic
 
 bp = Blueprint("main", __name__)
@@ -26,7 +27,8 @@ def topics():
                    .order_by(Stream.service, Stream.name)):
         streams.setdefault(stream.topic_id, []).append(stream)
     return render_template("main/topics.html", topics=topics, streams=streams,
-                           expired=list(expired_streams(account)))
+                           expired=list(expired_streams(account)),
+                           may_reconnect=lambda stream: may_reconnect(current_user, stream))
 
 
 #: How many of the newest comments and messages the inbox shows.

@@ -118,7 +118,7 @@ def _revive(rt, service: str) -> str:
     except (ProviderError, streams.StreamError) as exc:
         return f" Expired streams could not be reconnected yet: {exc.message}"
     for stream in revived:
-        queue_crawl(settings(), stream.id)
+        queue_crawl(settings(), stream)
     return f" Reconnected {len(revived)} expired stream{'s' if len(revived) > 1 else ''}." if revived else ""
 
 
@@ -144,12 +144,15 @@ def reconnect(stream_id: int):
     unauthorized stream needs no person's token: it is simply queued again)."""
     try:
         stream = streams.get_stream(current_user.account, stream_id)
+        if not linking.may_reconnect(current_user, stream):
+            raise streams.StreamError(f"Only an admin of your account can reconnect “{stream.name}”: it uses "
+                                      "the account's connection, not yours.")
         if stream.authorized:
             return redirect(url_for("personal.connect", service=stream.service), code=303)
         streams.requeue_expired(current_user.account, stream_id)
     except streams.StreamError as exc:
         flash(exc.message, "error")
     else:
-        queue_crawl(settings(), stream.id)
+        queue_crawl(settings(), stream)
         flash(f"“{stream.name}” is queued for crawling again.", "success")
     return redirect(url_for("main.topics"), code=303)

@@ -91,7 +91,7 @@ def add(topic_id: int):
             return render("streams/add.html", "streams/_add_result.html", status=400, error=message)
         flash(message, "error")
         return redirect(url_for("topics.manage", topic_id=topic.id), code=303)
-    queued = queue_crawl(settings(), stream.id)
+    queued = queue_crawl(settings(), stream)
     if request.htmx:
         return render("streams/add.html", "streams/_add_result.html", stream=stream, topic=topic,
                       streams=list(streams.streams_of(topic)), queued=queued)
