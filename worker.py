@@ -8,10 +8,13 @@ from __future__ import annotations
 import argparse
 import logging
 import multiprocessing
+import os
 import sys
+import threading
+import time
 
-#: Seconds between scheduler heartbeats (shown on Account settings → Status).
-HEARTBEAT_INTERVAL = 60
+from webapp.jobs import HEARTBEAT_INTERVAL
+
 #: Seconds between two looks for streams whose next crawl (or metrics refresh) is due.
 DUE_INTERVAL = 30
 
@@ -22,11 +25,25 @@ def run_cron(redis_url: str, heartbeat_interval: int = HEARTBEAT_INTERVAL, due_i
 
     from webapp import crawl, jobs, metrics, queue
 
+    _exit_with(os.getppid())
+
     scheduler = CronScheduler(connection=queue.connect(redis_url), logging_level=logging.WARNING)
     scheduler.register(jobs.heartbeat, queue_name="default", interval=heartbeat_interval)
     scheduler.register(crawl.enqueue_due_crawls, queue_name="default", interval=due_interval)
     scheduler.register(metrics.enqueue_due_metrics, queue_name="default", interval=due_interval)
     scheduler.start()
+
+
+def _exit_with(parent: int) -> None:
+    """End this process when ``parent`` ends, however it ends: a worker killed with
+    SIGKILL must not leave its cron schedule behind, queueing beside its successor's."""
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,9 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heartbeat-interval", type=int, default=HEARTBEAT_INTERVAL)
     parser.add_argument("--due-interval", type=int, default=DUE_INTERVAL,
                         help="Seconds between looks for streams whose next crawl is due.")
+    parser.add_argument("--worker-ttl", type=int, default=None,
+                        help="Seconds between the worker's heartbeats to the queue when idle (default 60).")
     args = parser.parse_args(argv)
-
-    from rq import Worker
 
     from webapp import queue
     from webapp.config import ConfigError, load_settings
@@ -67,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             target=run_cron, args=(settings.redis_url, args.heartbeat_interval, args.due_interval), daemon=True)
         cron.start()
     try:
-        worker = Worker([queue.queue(client, name) for name in queue.QUEUES], connection=client)
+        worker = queue.StreamdeskWorker([queue.queue(client, name) for name in queue.QUEUES], connection=client,
+                                        worker_ttl=args.worker_ttl)
         worker.work(with_scheduler=True, burst=args.burst, logging_level="WARNING")
     finally:
         if cron is not None:

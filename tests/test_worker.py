@@ -56,7 +56,7 @@ def test_cron_heartbeat_and_status_page(app, db, clean_redis, environ, tmp_path)
         login(client, "ops@acme.test")
         html = client.get("/account/status").get_data(as_text=True)
         assert "Last heartbeat:" in html and "The scheduler has not run yet" not in html
-        assert "No worker is running" not in html and "<td>default</td>" in html
+        assert "No worker has been seen" not in html and "<td>default</td>" in html
         partial = client.get("/account/status", headers={"HX-Request": "true"}).get_data(as_text=True)
         assert partial.lstrip().startswith('<section id="status-section"')
     finally:

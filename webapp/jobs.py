@@ -11,6 +11,11 @@ from .models import Heartbeat, utcnow
 
 log = logging.getLogger(__name__)
 
+#: Seconds between scheduler heartbeats (shown on Account settings → Status).
+HEARTBEAT_INTERVAL = 60
+#: A heartbeat older than this means no worker has run the scheduler's jobs lately.
+HEARTBEAT_STALE = 3 * HEARTBEAT_INTERVAL
+
 
 def with_database(func):
     """Run ``func`` inside a fresh connection to the configured database, with the
@@ -35,3 +40,12 @@ def heartbeat(name: str = "scheduler") -> str:
         conflict_target=[Heartbeat.name], update={Heartbeat.ran_at: now}
     ).execute()
     return now.isoformat()
+
+
+def last_seen(name: str = "scheduler"):
+    """When a worker last ran the ``name`` heartbeat job (None: never), and whether
+    that is recent enough to call the workers alive."""
+    beat = Heartbeat.get_or_none(Heartbeat.name == name)
+    if beat is None:
+        return None, False
+    return beat.ran_at, (utcnow() - beat.ran_at).total_seconds() <= HEARTBEAT_STALE

@@ -7,12 +7,20 @@ from dataclasses import dataclass
 
 import redis
 from rq import Queue, Worker
-from rq.exceptions import DuplicateJobError
+from rq.exceptions import DuplicateJobError, InvalidJobOperation
+from rq.job import JobStatus
+from rq.worker_registration import register
 
 log = logging.getLogger(__name__)
 
 #: Crawls get their own queue so that a backlog never delays the scheduler's jobs.
 QUEUES = ("default", "crawl")
+#: Seconds a job may wait in its queue before its record expires. A record left behind
+#: by a worker that died must not block its stream's next job forever; the schedule
+#: queues a new one on its next pass.
+QUEUED_TTL = 3600
+#: Seconds between a worker's heartbeats when idle (RQ waits for work this long at a time).
+WORKER_TTL = 60
 
 
 class QueueUnavailable(Exception):
@@ -42,15 +50,88 @@ def queue(client: redis.Redis, name: str = "default") -> Queue:
 def enqueue_once(client: redis.Redis, queue_name: str, func: str, *args, job_id: str, job_timeout: int) -> bool:
     """Queue ``func(*args)`` unless a job with ``job_id`` is queued or running already.
 
-    One job per stream at a time: a duplicate is dropped, not queued twice.
+    One job per stream at a time: a duplicate is dropped, not queued twice. A job record
+    that only claims to be queued or running (its worker died with it) is released
+    first, so it cannot block its stream forever.
     """
-    try:
-        # The job key must go when the job ends, or `unique` would block the next one.
-        queue(client, queue_name).enqueue(func, *args, job_id=job_id, unique=True, result_ttl=0,
-                                          failure_ttl=300, job_timeout=job_timeout)
-    except DuplicateJobError:
+    q = queue(client, queue_name)
+    for _ in range(2):
+        try:
+            # The job key must go when the job ends, or `unique` would block the next one.
+            q.enqueue(func, *args, job_id=job_id, unique=True, result_ttl=0, failure_ttl=300, ttl=QUEUED_TTL,
+                      job_timeout=job_timeout)
+        except DuplicateJobError:
+            if not release_if_stuck(q, job_id):
+                return False
+        else:
+            return True
+    return False
+
+
+def release_if_stuck(q: Queue, job_id: str) -> bool:
+    """Delete the record of job ``job_id`` when no worker has it or will take it.
+
+    Read from RQ's own registries: a queued job must be in its queue (or in the
+    intermediate list a worker moves it to while taking it); a started one must be in
+    the started registry with a live heartbeat (the registry's cleanup fails the ones
+    whose worker died); a failed or stopped one is over. Returns True when released.
+    """
+    job = q.fetch_job(job_id)
+    if job is None:
+        return True  # gone meanwhile: the next try may queue it
+    status = job.get_status(refresh=False)
+    if status == JobStatus.QUEUED:
+        if q.connection.lpos(q.key, job_id) is not None:
+            return False
+        if q.connection.lpos(q.intermediate_queue_key, job_id) is not None:
+            # A worker moves a job from there to the started registry at once; one that
+            # stays over a minute was taken by a worker that died (RQ's own test).
+            intermediate = q.intermediate_queue
+            if intermediate.set_first_seen(job_id) or not intermediate.should_be_cleaned_up(job_id):
+                return False
+            intermediate.remove(job_id)
+        why = "it was taken by a worker that stopped before running it"
+    elif status == JobStatus.STARTED:
+        q.started_job_registry.cleanup()  # fails the jobs whose worker stopped heart-beating
+        if job.get_status(refresh=True) == JobStatus.STARTED and job_id in q.started_job_registry:
+            return False
+        why = "its worker stopped while running it"
+    elif status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+        why = f"it ended as {status.value}"
+    else:  # scheduled, deferred, finished: not ours to touch
         return False
+    log.warning("job %s is released and queued again: %s", job_id, why)
+    job.delete(remove_from_queue=True)
     return True
+
+
+class StreamdeskWorker(Worker):
+    """RQ's worker, made to survive a Redis or Valkey that restarted without its data.
+
+    It registers itself again when its registration is gone (else the Status page says
+    no worker runs while crawls go on), and a job that finished after its record was
+    lost is logged in one line, not as a failure with a traceback.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs["worker_ttl"] = kwargs.get("worker_ttl") or WORKER_TTL
+        super().__init__(*args, **kwargs)
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None):
+        super().heartbeat(timeout, pipeline=pipeline)
+        if pipeline is None and not self.connection.sismember(self.redis_workers_keys, self.key):
+            log.warning("worker %s was not registered (did Redis restart?): registering again", self.name)
+            with self.connection.pipeline() as again:
+                again.hset(self.key, mapping=self.serialize())
+                register(self, again)
+                again.expire(self.key, (timeout or self.worker_ttl + 60))
+                again.execute()
+
+    def handle_job_success(self, job, queue, started_job_registry, execution):
+        try:
+            return super().handle_job_success(job, queue, started_job_registry, execution)
+        except InvalidJobOperation:
+            log.warning("job %s finished, but its record was lost (did Redis restart?)", job.id)
 
 
 def enqueue_from(settings, enqueue, *args) -> bool:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 
 import click
@@ -20,6 +19,7 @@ from .db import DatabaseError, check_connection, migrate, open_database
 from .embedded import EmbeddedValkey, EmbeddedValkeyError
 from .plugins import PluginError, Plugins
 from .sandbox import start_emulators
+from .supervisor import WorkerSupervisor
 
 
 def run(settings: Settings) -> int:
@@ -77,10 +77,10 @@ def run(settings: Settings) -> int:
             click.echo(f"Error: cannot listen on {settings.host}:{settings.port}. "
                        "Set PORT to use another port.", err=True)
             return 1
-        # The worker starts once the port is ours, so a failed start leaves nothing behind.
-        # Its own session: its cron child is stopped with it, and a terminal's Ctrl-C
-        # reaches it only through us, in the order below.
-        worker = subprocess.Popen([sys.executable, "-m", "worker"], env=dict(os.environ), start_new_session=True)
+        # The worker starts once the port is ours, so a failed start leaves nothing behind;
+        # it is restarted whenever it dies, and each restart says why.
+        worker = WorkerSupervisor([sys.executable, "-m", "worker"], dict(os.environ),
+                                  on_event=lambda message: click.echo(message, err=True)).start()
         click.echo(f"Streamdesk is running on http://{settings.host}:{settings.port}"
                    f"{' (sandbox mode)' if app.config['SANDBOX'] else ''} — press Ctrl-C to stop.")
         click.echo(f"Database: {mask_url(settings.database_url)}")
@@ -96,7 +96,8 @@ def run(settings: Settings) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if worker is not None:
             click.echo("\nStopping…")
-        _stop(worker)
+        if worker is not None:
+            worker.stop()
         if valkey is not None:
             valkey.stop()
     return 0
@@ -114,26 +115,3 @@ def _first_admin(settings: Settings) -> None:
         if generated:
             # Printed once, never stored in clear: the hash is all the database keeps.
             click.echo(f"  password: {generated}   (shown only now; change it in Personal settings)")
-
-
-def _stop(process: subprocess.Popen | None) -> None:
-    """Stop the worker's process group: a warm shutdown first (the job at hand
-    finishes), then a cold one, then SIGKILL."""
-    if process is None:
-        return
-    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGTERM, 5), (signal.SIGKILL, 5)):
-        if process.poll() is not None:
-            break
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            process.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            continue
-    # The cron child may outlive the worker by a moment: the group goes as a whole.
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass

@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 
 from .. import accounts, queue
-from ..models import Heartbeat
+from ..jobs import last_seen
 from . import admin_required, render, settings
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -89,7 +89,7 @@ def _done(message: str):
 @admin_required
 def status():
     """Scheduler heartbeat, queue lengths and live workers."""
-    beat = Heartbeat.get_or_none(Heartbeat.name == "scheduler")
+    beat, recent = last_seen("scheduler")
     queue_status, queue_error = None, None
     try:
         client = queue.connect(settings().redis_url) if settings().redis_url else None
@@ -100,4 +100,4 @@ def status():
     except queue.QueueUnavailable as exc:
         queue_error = str(exc)
     return render("account/status.html", "account/_status.html",
-                  beat=beat, queue_status=queue_status, queue_error=queue_error)
+                  beat=beat, recent=recent, queue_status=queue_status, queue_error=queue_error)
