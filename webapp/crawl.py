@@ -17,6 +17,8 @@ from .config import load_settings
 from .db import database, upsert
 from .errors import ProviderError, RateLimited, TokenExpired
 from .jobs import with_database
+from .pauses import Pauses
+from .pauses import scopes as pause_scopes
 from .models import (Comment, ConnectedProfile, Message, Story, Stream, StreamGone, naive_utc, token_columns,
                      utcnow)
 from .plugins import Plugins
@@ -126,17 +128,40 @@ def crawl(rt: Runtime, stream: Stream) -> str:
 
 
 def with_fresh_credentials(rt: Runtime, stream: Stream, call):
-    """``call(credentials)`` with the stream's token, refreshed when due.
+    """``call(credentials)`` with the stream's token, refreshed when due — every
+    provider call of a crawl or metrics job goes through here.
 
-    A rotating-token service may refuse an access token before its stated expiry: then
-    one forced refresh and one more try; TokenExpired escapes only if that fails too.
+    While the service or this token is paused by a rate limit (told to any job, in any
+    worker), nothing is called: RateLimited is raised at once. A rate limit met here
+    pauses the others in turn. A rotating-token service may refuse an access token
+    before its stated expiry: then one forced refresh and one more try; TokenExpired
+    escapes only if that fails too.
     """
+    pauses = shared_pauses(rt.settings.redis_url)
+    keys = pause_scopes(stream.service, stream.credentials)
+    pauses.check(keys, rt.label(stream.service))
     try:
-        return call(_fresh_credentials(rt, stream))
-    except TokenExpired:
-        if not _refreshable(rt, stream):
-            raise
-        return call(_fresh_credentials(rt, stream, force=True))
+        try:
+            return call(_fresh_credentials(rt, stream))
+        except TokenExpired:
+            if not _refreshable(rt, stream):
+                raise
+            return call(_fresh_credentials(rt, stream, force=True))
+    except RateLimited as exc:
+        pauses.record(keys, exc)
+        raise
+
+
+@lru_cache(maxsize=4)
+def shared_pauses(redis_url: str | None) -> Pauses:
+    """The rate-limit pauses of this process's queue server (none without one)."""
+    if not redis_url:
+        return Pauses(None)
+    try:
+        return Pauses(queue.connect(redis_url))
+    except queue.QueueUnavailable as exc:
+        log.warning("rate-limit pauses are not shared: %s", exc)
+        return Pauses(None)
 
 
 def _without_token(rt: Runtime, stream: Stream) -> str:

@@ -38,12 +38,17 @@ class PermissionMissing(ProviderError):
 class RateLimited(ProviderError):
     """The provider asks us to slow down; retry after ``retry_after`` seconds.
 
-    Not a failure: the core reschedules the job for when the provider allows it.
+    Not a failure: the core reschedules the job for when the provider allows it, and
+    no other job calls the service with the same token until then. ``scope`` is
+    ``"token"`` (the limit of one token, the default) or ``"service"`` (a limit on the
+    whole app: every call to the service waits); any other scope (e.g. a limit on
+    posting only) is not shared.
     """
 
-    def __init__(self, retry_after: float, message: str | None = None):
+    def __init__(self, retry_after: float, message: str | None = None, scope: str = "token"):
         super().__init__(message or f"Rate limited; retry in {int(retry_after)} seconds.")
         self.retry_after = retry_after
+        self.scope = scope
 
 
 class NotFound(ProviderError):

@@ -88,10 +88,12 @@ def from_envelope(status: int, error: dict, needs: tuple[str, ...] = (),
         return TokenExpired(text, revoked=subcode in REVOKED_SUBCODES)
     if code == 368 and subcode == 1390008:
         return PostingTooFast(POSTING_BLOCK_WAIT, "Facebook has temporarily blocked this page from posting because "
-                                                  "it posted too fast. Try again in about an hour.")
+                                                  "it posted too fast. Try again in about an hour.", scope="posting")
     if code in RATE_LIMIT_CODES or status == 429:
         wait = regain_seconds or RATE_LIMIT_WAIT.get(code, 600)
-        return RateLimited(wait, f"Facebook rate limit reached ({message}); retrying in {int(wait)} seconds.")
+        # Code 4 is the app's own limit: every call of the app waits, whatever its token.
+        return RateLimited(wait, f"Facebook rate limit reached ({message}); retrying in {int(wait)} seconds.",
+                           scope="service" if code == 4 else "token")
     if code == 10 and subcode == 2018278:
         return InvalidQuery("Facebook only allows a page to answer a private message within 24 hours of "
                             "the person's last message.")
