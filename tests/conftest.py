@@ -212,6 +212,14 @@ def subprocess_env(environ: dict, **extra) -> dict:
     return env
 
 
+def mail_part(message, subtype: str = "plain") -> str:
+    """The text (or ``html``) part of an e-mail the SMTP server received, decoded."""
+    for part in message.walk():
+        if part.get_content_type() == f"text/{subtype}":
+            return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+    raise AssertionError(f"no text/{subtype} part in {message['Subject']!r}")
+
+
 @pytest.fixture
 def smtp_server():
     """A real SMTP server (aiosmtpd) on a free port; ``.messages`` holds what it received."""

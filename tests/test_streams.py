@@ -8,7 +8,7 @@ import sys
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import csrf_token, login, subprocess_env
+from conftest import csrf_token, login, mail_part, subprocess_env
 from consent import press
 
 from webapp.config import load_settings
@@ -216,7 +216,7 @@ def test_crawl_authorized_stream_and_expiry(admin_client, admin, emulator, topic
     assert len(smtp_server.messages) == 1
     mail = smtp_server.messages[0]
     assert mail.recipients == [admin.email] and "expired" in mail["Subject"]
-    assert "Click Reconnect in the red banner on the Topics page." in mail.get_payload()
+    assert "Click Reconnect in the red banner on the Topics page." in mail_part(mail)
     html = admin_client.get("/topics").get_data(as_text=True)
     assert 'class="expired-banner"' in html and "Reconnect" in html
     # Reconnect: the banner's button links the profile again and revives the stream.

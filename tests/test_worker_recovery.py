@@ -134,9 +134,13 @@ def test_run_restarts_a_killed_worker(environ, tmp_path):
                          if _parent(pid) == run.proc.pid and b"worker" in _cmdline(pid)), None)
 
         first = wait_for(worker)
-        time.sleep(2)  # its cron child and RQ's scheduler are up too
-        group = [pid for pid in processes_with(marker) if _group(pid) == first]
-        assert len(group) >= 3, group
+
+        def group():
+            """the worker with its cron child and RQ's scheduler"""
+            found = [pid for pid in processes_with(marker) if _group(pid) == first]
+            return found if len(found) >= 3 else None
+
+        group = wait_for(group, timeout=60)
         os.kill(first, signal.SIGKILL)
         run.wait_for(r"The worker stopped \(killed by SIGKILL\); restarting it in 1 s\.")
         second = wait_for(lambda: (pid := worker()) not in (None, first) and pid)

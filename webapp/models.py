@@ -249,3 +249,17 @@ class Figure(BaseModel):
     provider_metric = CharField(max_length=128, null=True)
     note = TextField(null=True)
     updated_at = DateTimeField(default=utcnow)
+
+
+class OutboxEmail(BaseModel):
+    """One e-mail to one person, kept whether or not it could be delivered: admins read
+    them under Account settings → Outbox (in sandbox mode, instead of a mailbox)."""
+
+    account = ForeignKeyField(Account, null=True, backref="emails", on_delete="CASCADE")
+    recipient = CharField(max_length=254)
+    subject = TextField()
+    text = TextField()
+    html = TextField(null=True)
+    delivered = BooleanField(default=False)
+    error = TextField(null=True)
+    created_at = DateTimeField(default=utcnow, index=True)

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from .. import accounts, queue
 from ..jobs import last_seen
+from ..models import OutboxEmail
 from . import admin_required, render, settings
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -83,6 +84,21 @@ def _done(message: str):
         return _users_view(message=message)
     flash(message, "success")
     return redirect(url_for("account.users"), code=303)
+
+
+#: How many of the newest e-mails the outbox shows.
+OUTBOX_SIZE = 100
+
+
+@bp.route("/outbox")
+@admin_required
+def outbox():
+    """The e-mails Streamdesk sent to the account's people, newest first (without
+    SMTP_URL: the ones it would have sent)."""
+    emails = (OutboxEmail.select().where(OutboxEmail.account == current_user.account)
+              .order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc()).limit(OUTBOX_SIZE))
+    return render("account/outbox.html", "account/_outbox.html", emails=list(emails),
+                  smtp=bool(settings().smtp_url))
 
 
 @bp.route("/status")

@@ -1,0 +1,32 @@
+"""The outbox: every e-mail Streamdesk sends (or, without SMTP_URL, would send), kept so
+admins can read what was sent and a sandbox install shows what admins would receive."""
+import datetime
+
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, Model, TextField
+
+from webapp.db import IdField
+
+
+def up(migrator, db):
+    class Account(Model):
+        class Meta:
+            database = db
+            table_name = "account"
+
+    class OutboxEmail(Model):
+        id = IdField()
+        account = ForeignKeyField(Account, null=True, on_delete="CASCADE")
+        recipient = CharField(max_length=254)
+        subject = TextField()
+        text = TextField()
+        html = TextField(null=True)
+        delivered = BooleanField(default=False)
+        error = TextField(null=True)
+        created_at = DateTimeField(default=datetime.datetime.utcnow, index=True)
+
+        class Meta:
+            database = db
+            table_name = "outbox_email"
+            indexes = ((("account", "created_at"), False),)
+
+    db.create_tables([OutboxEmail])
