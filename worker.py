@@ -15,6 +15,8 @@ import time
 
 from webapp.jobs import HEARTBEAT_INTERVAL
 
+#: Seconds between two looks for tokens that expire soon (their owners are warned).
+RENEWAL_INTERVAL = 3600
 #: Seconds between two looks for streams whose next crawl (or metrics refresh) is due.
 DUE_INTERVAL = 30
 
@@ -23,7 +25,7 @@ def run_cron(redis_url: str, heartbeat_interval: int = HEARTBEAT_INTERVAL, due_i
     """The cron schedule: enqueues jobs when they are due (RQ's CronScheduler)."""
     from rq.cron import CronScheduler
 
-    from webapp import crawl, jobs, metrics, queue
+    from webapp import crawl, jobs, metrics, queue, renewal
 
     _exit_with(os.getppid())
 
@@ -31,6 +33,7 @@ def run_cron(redis_url: str, heartbeat_interval: int = HEARTBEAT_INTERVAL, due_i
     scheduler.register(jobs.heartbeat, queue_name="default", interval=heartbeat_interval)
     scheduler.register(crawl.enqueue_due_crawls, queue_name="default", interval=due_interval)
     scheduler.register(metrics.enqueue_due_metrics, queue_name="default", interval=due_interval)
+    scheduler.register(renewal.warn_expiring_profiles, queue_name="default", interval=RENEWAL_INTERVAL)
     scheduler.start()
 
 

@@ -5,8 +5,8 @@ import datetime
 import secrets
 
 from flask_login import UserMixin
-from peewee import (BigIntegerField, BooleanField, CharField, DateTimeField, ForeignKeyField, Model, SqliteDatabase,
-                    TextField)
+from peewee import (BigIntegerField, BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, Model,
+                    SqliteDatabase, TextField)
 
 from .crypto import EncryptedTextField
 from .db import IdField, database
@@ -104,6 +104,9 @@ class ConnectedProfile(BaseModel):
     status = CharField(max_length=16, default="connected")
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+    # The expiry date the owner was warned about, and how many warnings they got for it.
+    warned_for = DateTimeField(null=True)
+    warnings_sent = IntegerField(default=0)
 
     @property
     def credentials(self) -> Credentials | None:

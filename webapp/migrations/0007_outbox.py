@@ -1,8 +1,10 @@
 """The outbox: every e-mail Streamdesk sends (or, without SMTP_URL, would send), kept so
-admins can read what was sent and a sandbox install shows what admins would receive."""
+admins can read what was sent and a sandbox install shows what admins would receive.
+Connected profiles remember which expiry warnings their owner got (and for which expiry
+date, so a renewed token starts afresh)."""
 import datetime
 
-from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, Model, TextField
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, Model, TextField
 
 from webapp.db import IdField
 
@@ -30,3 +32,7 @@ def up(migrator, db):
             indexes = ((("account", "created_at"), False),)
 
     db.create_tables([OutboxEmail])
+    migrator.migrate(
+        migrator.add_column("connected_profile", "warned_for", DateTimeField(null=True)),
+        migrator.add_column("connected_profile", "warnings_sent", IntegerField(default=0)),
+    )

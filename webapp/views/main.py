@@ -7,6 +7,8 @@ from flask_login import current_user, login_required
 from ..expiry import expired_streams
 from ..linking import may_reconnect
 from ..models import Comment, Message, Stream, Topic
+from ..renewal import expiring_soon
+from . import plugins
 
 bp = Blueprint("main", __name__)
 
@@ -27,7 +29,7 @@ def topics():
                    .order_by(Stream.service, Stream.name)):
         streams.setdefault(stream.topic_id, []).append(stream)
     return render_template("main/topics.html", topics=topics, streams=streams,
-                           expired=list(expired_streams(account)),
+                           expired=list(expired_streams(account)), expiring=expiring_soon(plugins(), current_user),
                            may_reconnect=lambda stream: may_reconnect(current_user, stream))
 
 
