@@ -59,6 +59,9 @@ class Scripted:
         for step in self.script:
             if isinstance(step, Exception):
                 raise step
+            if callable(step):  # something that happens meanwhile, as the next page is fetched
+                step()
+                continue
             yield step
 
 

@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 from conftest import login
+from test_crawl import Scripted
 
 from webapp.accounts import create_account, create_user
 from webapp.config import load_settings
@@ -16,7 +17,8 @@ from webapp.models import Account, Comment, Figure, Message, Story, Stream, Topi
 from webapp.plugins import Plugins
 from webapp.streams import Runtime
 from webapp.values import Comment as CommentValue
-from webapp.values import CrawlPage, Figure as FigureValue, Service
+from webapp.values import CrawlPage
+from webapp.values import Figure as FigureValue
 from webapp.values import Message as MessageValue
 from webapp.values import Story as StoryValue
 
@@ -29,26 +31,11 @@ def page(cursor: str, secret: str) -> CrawlPage:
                      messages=(MessageValue(f"m-{cursor}", "t1", T, text=secret),))
 
 
-class Interleaved:
-    """A provider plugin whose crawl and metrics run ``between`` in the middle, as
-    another request would while the job waits on the provider."""
+class Interleaved(Scripted):
+    """The scripted provider, with metrics that run ``between`` first, as another
+    request would while the job waits on the provider."""
 
     between = staticmethod(lambda: None)
-
-    @hookimpl
-    def streamdesk_services(self):
-        return Service(name="scripted", label="Scripted")
-
-    @hookimpl
-    def streamdesk_crawl(self, service, config, stream, credentials, cursor):
-        if service != "scripted":
-            return None
-        return self._pages()
-
-    def _pages(self):
-        yield page("1", "A's first secret")
-        self.between()
-        yield page("2", "A's second secret")
 
     @hookimpl
     def streamdesk_metrics(self, service, config, stream, credentials, story_ids):
@@ -81,9 +68,10 @@ def test_ids_of_removed_rows_are_never_given_again(db, account):
         assert make().id > first.id, f"{model.__name__} reused the id of a removed row"
 
 
-def test_a_crawl_of_a_removed_stream_never_writes_into_a_new_one(db, client, runtime):
-    """Account A removes its stream during its first crawl; account B adds a stream at once.
-    None of A's stories, comments or messages may land in B's stream or Inbox."""
+@pytest.fixture
+def meanwhile(db):
+    """Account A's newest stream, and what happens during its job: A removes it and
+    account B adds a stream at once (on SQLite it used to get the same id)."""
     a, b = create_account("A"), create_account("B")
     theirs = _newest_stream(a, "A's page")
     created = {}
@@ -93,6 +81,13 @@ def test_a_crawl_of_a_removed_stream_never_writes_into_a_new_one(db, client, run
         created["b"] = _newest_stream(b, "B's page")
 
     Interleaved.between = staticmethod(a_removes_b_adds)
+    Interleaved.script = [page("1", "A's first secret"), a_removes_b_adds, page("2", "A's second secret")]
+    return theirs, b, created
+
+
+def test_a_crawl_of_a_removed_stream_never_writes_into_a_new_one(client, runtime, meanwhile):
+    """None of A's stories, comments or messages may land in B's stream or Inbox."""
+    theirs, b, created = meanwhile
     assert crawl(runtime, Stream.get_by_id(theirs.id)) == "gone"
     mine = created["b"]
     assert mine.id != theirs.id
@@ -106,17 +101,9 @@ def test_a_crawl_of_a_removed_stream_never_writes_into_a_new_one(db, client, run
     assert "secret" not in client.get("/inbox").get_data(as_text=True)
 
 
-def test_a_metrics_refresh_of_a_removed_stream_writes_nothing(db, runtime):
-    a, b = create_account("A"), create_account("B")
-    theirs = _newest_stream(a, "A's page")
+def test_a_metrics_refresh_of_a_removed_stream_writes_nothing(runtime, meanwhile):
+    theirs, _, created = meanwhile
     Stream.update(status="active").where(Stream.id == theirs.id).execute()
-    created = {}
-
-    def a_removes_b_adds():
-        Stream.get_by_id(theirs.id).delete_instance(recursive=True)
-        created["b"] = _newest_stream(b, "B's page")
-
-    Interleaved.between = staticmethod(a_removes_b_adds)
     assert refresh(runtime, Stream.get_by_id(theirs.id)) == "gone"
     assert Figure.select().count() == 0
     assert Stream.get_by_id(created["b"].id).next_metrics_at is None

@@ -10,7 +10,6 @@ import datetime
 import logging
 from functools import lru_cache
 
-from redis import Redis
 
 from . import queue
 from .config import load_settings
@@ -43,20 +42,9 @@ def runtime() -> Runtime:
     return Runtime(load_settings(), Plugins())
 
 
-def job_id(stream_id: int, key: str) -> str:
-    """One crawl job per stream at a time; the key keeps two streams' jobs apart."""
-    return f"crawl-{stream_id}-{key}"
-
-
-def enqueue_crawl(client: Redis, stream_id: int, key: str) -> bool:
-    """Queue a crawl of one stream unless one is queued or running already."""
-    return queue.enqueue_once(client, "crawl", "webapp.crawl.crawl_stream", stream_id, key,
-                              job_id=job_id(stream_id, key), job_timeout=1800)
-
-
-def queue_crawl(settings, stream: Stream) -> bool:
-    """Queue a crawl from the web process; False when the queue cannot be reached."""
-    return queue.enqueue_from(settings, enqueue_crawl, stream.id, stream.job_key)
+#: One crawl per stream at a time, on the crawl queue (a backlog never delays the schedule).
+CRAWL_JOB = queue.StreamJob("crawl", "webapp.crawl.crawl_stream", "crawl", timeout=1800)
+job_id, enqueue_crawl, queue_crawl = CRAWL_JOB.job_id, CRAWL_JOB.enqueue, CRAWL_JOB.queue_from
 
 
 @with_database

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import logging
 
-from redis import Redis, RedisError
+from redis import RedisError
 
 from . import queue
 from .db import database, upsert
@@ -35,20 +35,9 @@ MEANINGS = {
 }
 
 
-def job_id(stream_id: int, key: str) -> str:
-    """One refresh per stream at a time; the key keeps two streams' jobs apart."""
-    return f"metrics-{stream_id}-{key}"
-
-
-def enqueue_metrics(client: Redis, stream_id: int, key: str) -> bool:
-    """Queue a refresh of one stream's figures unless one is queued or running."""
-    return queue.enqueue_once(client, "default", "webapp.metrics.refresh_job", stream_id, key,
-                              job_id=job_id(stream_id, key), job_timeout=600)
-
-
-def queue_metrics(settings, stream: Stream) -> bool:
-    """Queue a refresh now (after a stream's first crawl); False without a queue."""
-    return queue.enqueue_from(settings, enqueue_metrics, stream.id, stream.job_key)
+#: One refresh per stream at a time.
+METRICS_JOB = queue.StreamJob("metrics", "webapp.metrics.refresh_job", "default", timeout=600)
+job_id, enqueue_metrics, queue_metrics = METRICS_JOB.job_id, METRICS_JOB.enqueue, METRICS_JOB.queue_from
 
 
 @with_database

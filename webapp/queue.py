@@ -134,6 +134,32 @@ class StreamdeskWorker(Worker):
             log.warning("job %s finished, but its record was lost (did Redis restart?)", job.id)
 
 
+@dataclass(frozen=True)
+class StreamJob:
+    """A kind of job run for one stream at a time (a crawl, a metrics refresh).
+
+    Its id names the stream by id *and* job key, so the job of a removed stream can
+    never be taken for the job of a stream that came later.
+    """
+
+    kind: str
+    func: str
+    queue_name: str
+    timeout: int
+
+    def job_id(self, stream_id: int, key: str) -> str:
+        return f"{self.kind}-{stream_id}-{key}"
+
+    def enqueue(self, client: redis.Redis, stream_id: int, key: str) -> bool:
+        """Queue the job for a stream unless one is queued or running already."""
+        return enqueue_once(client, self.queue_name, self.func, stream_id, key,
+                            job_id=self.job_id(stream_id, key), job_timeout=self.timeout)
+
+    def queue_from(self, settings, stream) -> bool:
+        """Queue it from the web process or another job; False without a reachable queue."""
+        return enqueue_from(settings, self.enqueue, stream.id, stream.job_key)
+
+
 def enqueue_from(settings, enqueue, *args) -> bool:
     """``enqueue(client, *args)`` against the configured queue, from a web request or a
     job; False when there is no queue or it cannot be reached (the cron schedule then
