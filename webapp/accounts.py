@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime
+import itertools
+import math
 import re
 import secrets
 
@@ -13,9 +15,17 @@ from .models import ROLES, Account, LoginAttempt, User, utcnow
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
-#: Failed attempts per e-mail (or per address) within the window before logins pause.
-MAX_FAILURES = 5
-FAILURE_WINDOW = datetime.timedelta(minutes=15)
+#: Failed password checks of one e-mail from one address that cost nothing; after
+#: them each failure doubles the wait, from FIRST_DELAY up to MAX_DELAY.
+FREE_FAILURES = 3
+FIRST_DELAY = datetime.timedelta(seconds=15)
+MAX_DELAY = datetime.timedelta(minutes=15)
+#: Failures of a pair count this long (or until its next success).
+PAIR_WINDOW = datetime.timedelta(hours=1)
+#: Failures per address (any e-mail) within ADDRESS_WINDOW before that address pauses.
+#: High, because a whole team behind one reverse proxy shares an address.
+ADDRESS_LIMIT = 300
+ADDRESS_WINDOW = datetime.timedelta(minutes=15)
 # The hash of a random password: verified against when the e-mail is unknown, so an
 # unknown address costs the same time as a known one and cannot be told apart.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
@@ -29,8 +39,12 @@ class TooManyAttempts(AccountError):
     """Logins for this e-mail or address are paused for ``retry_in`` seconds."""
 
     def __init__(self, retry_in: int):
-        minutes = max(1, round(retry_in / 60))
-        super().__init__(f"Too many failed attempts. Try again in {minutes} minute{'s' * (minutes > 1)}.")
+        if retry_in < 60:
+            wait = f"{retry_in} second{'s' * (retry_in != 1)}"
+        else:
+            minutes = round(retry_in / 60)
+            wait = f"{minutes} minute{'s' * (minutes > 1)}"
+        super().__init__(f"Too many failed attempts. Try again in {wait}.")
         self.retry_in = retry_in
 
 
@@ -117,30 +131,56 @@ def authenticate(email: str, password: str, ip: str) -> User:
     email = normalize_email(email)
     if not email or not password:
         raise AccountError("Enter your e-mail address and password.")
-    _check_rate(email, ip)
     user = User.get_or_none(User.email == email)
-    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password[:1024])
-    LoginAttempt.create(email=email, ip=ip, succeeded=bool(user and valid))
-    if not (user and valid):
+    if not verify_password(email, user, password, ip):
         # One message for both cases, so the form does not reveal which e-mails exist.
         raise AccountError("Wrong e-mail address or password.")
     User.update(last_login_at=utcnow()).where(User.id == user.id).execute()
     return user
 
 
-def _check_rate(email: str, ip: str) -> None:
-    # Per e-mail *and* address: someone guessing from elsewhere cannot lock the real
-    # person out; one address trying many e-mails is stopped by the address limit.
-    since = utcnow() - FAILURE_WINDOW
-    for condition, limit in (((LoginAttempt.email == email) & (LoginAttempt.ip == ip), MAX_FAILURES),
-                             (LoginAttempt.ip == ip, MAX_FAILURES * 4)):
-        failures = (LoginAttempt.select(LoginAttempt.created_at)
-                    .where(condition, LoginAttempt.succeeded == False,  # noqa: E712
-                           LoginAttempt.created_at > since)
-                    .order_by(LoginAttempt.created_at))
-        if failures.count() >= limit:
-            oldest = failures.first().created_at
-            raise TooManyAttempts(int((oldest + FAILURE_WINDOW - utcnow()).total_seconds()))
+def verify_password(email: str, user: User | None, password: str, ip: str) -> bool:
+    """Check ``password`` of ``user`` (None: ``email`` is unknown) and record the attempt.
+
+    Every password check goes through here, so logins and password changes share one
+    throttle; raises TooManyAttempts (before checking anything) while it applies.
+    """
+    check_throttle(email, ip)
+    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, (password or "")[:1024])
+    succeeded = bool(user and valid)
+    LoginAttempt.create(email=email, ip=ip, succeeded=succeeded)
+    return succeeded
+
+
+def check_throttle(email: str, ip: str) -> None:
+    """Raise TooManyAttempts while password checks of ``email`` from ``ip`` must wait.
+
+    Per e-mail *and* address, with a delay that grows with each failure: someone
+    guessing elsewhere cannot lock the real person out, and people behind one reverse
+    proxy do not share a penalty. An address trying many e-mails meets ADDRESS_LIMIT.
+    """
+    now = utcnow()
+    recent = (LoginAttempt.select(LoginAttempt.created_at, LoginAttempt.succeeded)
+              .where(LoginAttempt.email == email, LoginAttempt.ip == ip, LoginAttempt.created_at > now - PAIR_WINDOW)
+              .order_by(LoginAttempt.created_at.desc(), LoginAttempt.id.desc())
+              .limit(FREE_FAILURES + 10))  # enough failures to reach MAX_DELAY
+    failures = list(itertools.takewhile(lambda attempt: not attempt.succeeded, recent))
+    if len(failures) >= FREE_FAILURES:
+        delay = min(FIRST_DELAY * 2 ** (len(failures) - FREE_FAILURES), MAX_DELAY)
+        _refuse_until(failures[0].created_at + delay, now)
+    by_address = LoginAttempt.select(LoginAttempt.created_at).where(
+        LoginAttempt.ip == ip, LoginAttempt.succeeded == False,  # noqa: E712
+        LoginAttempt.created_at > now - ADDRESS_WINDOW)
+    excess = by_address.count() - ADDRESS_LIMIT
+    if excess >= 0:
+        # The address may try again once enough of its failures have left the window.
+        freed = by_address.order_by(LoginAttempt.created_at).offset(excess).limit(1).get()
+        _refuse_until(freed.created_at + ADDRESS_WINDOW, now)
+
+
+def _refuse_until(moment: datetime.datetime, now: datetime.datetime) -> None:
+    if moment > now:
+        raise TooManyAttempts(math.ceil((moment - now).total_seconds()))
 
 
 def users_of(account: Account):

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..accounts import AccountError, authenticate
+from ..accounts import AccountError, TooManyAttempts, authenticate
 
 bp = Blueprint("auth", __name__)
 
@@ -23,17 +23,16 @@ def login():
     """The login form; failed attempts are rate limited per e-mail and address."""
     if current_user.is_authenticated:
         return redirect(url_for("main.topics"))
-    error, email = None, ""
+    error, email, status = None, "", 200
     if request.method == "POST":
         email = request.form.get("email", "")
         try:
             user = authenticate(email, request.form.get("password", ""), request.remote_addr or "?")
         except AccountError as exc:
-            error = str(exc)
+            error, status = str(exc), 429 if isinstance(exc, TooManyAttempts) else 400
         else:
             login_user(user, remember=bool(request.form.get("remember")))
             return redirect(_safe_next(request.args.get("next")))
-    status = 200 if error is None else (429 if "Too many" in error else 400)
     return render_template("auth/login.html", error=error, email=email), status
 
 
