@@ -105,3 +105,31 @@ def test_behind_a_trusted_proxy_the_forwarded_address_counts(proxied_client, mem
     assert LoginAttempt.select().where(LoginAttempt.ip == "203.0.113.5").count() == 3
     # The same person at another desk, through the same proxy, gets in.
     assert login_from(proxied_client, "10.0.0.1", member.email, **{"X-Forwarded-For": "203.0.113.6"}).status_code == 302
+
+
+def test_wrong_current_passwords_are_throttled_like_logins(client, member):
+    # Someone holding a stolen session must not be able to guess the password here.
+    from werkzeug.security import check_password_hash
+
+    from webapp.models import User
+
+    assert login_from(client, "10.0.0.9", member.email).status_code == 302
+    token = csrf_token(client, "/personal/")
+    data = {"current_password": "wrong one!!", "new_password": "new password 1",
+            "confirm_password": "new password 1", "csrf_token": token}
+    for _ in range(3):
+        response = client.post("/personal/password", data=data, headers={"HX-Request": "true"})
+        assert response.status_code == 400 and "The current password is wrong." in response.get_data(as_text=True)
+    response = client.post("/personal/password", data={**data, "current_password": PASSWORD},
+                           headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert html.lstrip().startswith('<section id="password-section">')
+    assert "Too many failed attempts. Try again in 15 seconds." in html
+    response = client.post("/personal/password", data=data)  # without htmx: the whole page
+    assert response.status_code == 429 and "<html" in response.get_data(as_text=True)
+    assert check_password_hash(User.get_by_id(member.id).password_hash, PASSWORD)
+    wait(16)
+    response = client.post("/personal/password", data={**data, "current_password": PASSWORD},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "Your password has been changed." in response.get_data(as_text=True)

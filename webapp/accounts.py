@@ -222,9 +222,10 @@ def remove_user(account: Account, user_id) -> str:
     return user.email
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    """Change a user's own password after checking the current one."""
-    if not check_password_hash(user.password_hash, current or ""):
+def change_password(user: User, current: str, new: str, ip: str) -> None:
+    """Change a user's own password after checking the current one (throttled like
+    logins: a stolen session must not become a way to guess the password)."""
+    if not verify_password(user.email, user, current, ip):
         raise AccountError("The current password is wrong.")
     check_password(new, user.email)
     user.password_hash = generate_password_hash(new)

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_required
 
 from .. import linking, streams
-from ..accounts import AccountError, change_password
+from ..accounts import AccountError, TooManyAttempts, change_password
 from ..crawl import queue_crawl
 from ..errors import ProviderError
 from ..models import ConnectedProfile
@@ -36,9 +36,10 @@ def password():
         if request.form.get("new_password") != request.form.get("confirm_password"):
             raise AccountError("The new passwords do not match.")
         change_password(current_user, request.form.get("current_password", ""),
-                        request.form.get("new_password", ""))
+                        request.form.get("new_password", ""), request.remote_addr or "?")
     except AccountError as exc:
-        return render("personal/index.html", "personal/_password.html", status=400, error=str(exc))
+        status = 429 if isinstance(exc, TooManyAttempts) else 400
+        return render("personal/index.html", "personal/_password.html", status=status, error=str(exc))
     flash("Your password has been changed.", "success")
     if request.htmx:
         return render("personal/index.html", "personal/_password.html", message="Your password has been changed.")
