@@ -9,9 +9,9 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
 from . import assets, crypto
+from .accounts import LOGIN_LIFETIME, user_of_login
 from .config import Settings, is_sandbox, load_settings
 from .db import database, open_database
-from .models import User
 from .plugins import Plugins
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,8 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
         SESSION_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,
+        # Each "Keep me logged in" cookie carries its own login, which ends with it.
+        REMEMBER_COOKIE_DURATION=LOGIN_LIFETIME,
         # Tokens live as long as the session: a page left open for hours still works.
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_HEADERS=["X-CSRFToken"],
@@ -107,10 +109,10 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def _load(user_id: str):
-        if not str(user_id).isdigit():
-            return None
-        return User.get_or_none(User.id == int(user_id))
+    def _load(login_id: str):
+        # Every request checks that its login still exists: logging out, "Log out
+        # everywhere" and a password change end logins, whichever cookie carries them.
+        return user_of_login(login_id)
 
     @login_manager.unauthorized_handler
     def _unauthorized():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import itertools
 import math
 import re
@@ -11,7 +12,7 @@ from peewee import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import database
-from .models import ROLES, Account, LoginAttempt, User, utcnow
+from .models import ROLES, Account, LoginAttempt, LoginSession, User, utcnow
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
@@ -26,6 +27,8 @@ PAIR_WINDOW = datetime.timedelta(hours=1)
 #: High, because a whole team behind one reverse proxy shares an address.
 ADDRESS_LIMIT = 300
 ADDRESS_WINDOW = datetime.timedelta(minutes=15)
+#: How long a login lasts at most; its remember-me cookie lasts as long.
+LOGIN_LIFETIME = datetime.timedelta(days=30)
 # The hash of a random password: verified against when the e-mail is unknown, so an
 # unknown address costs the same time as a known one and cannot be told apart.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
@@ -228,5 +231,59 @@ def change_password(user: User, current: str, new: str, ip: str) -> None:
     if not verify_password(user.email, user, current, ip):
         raise AccountError("The current password is wrong.")
     check_password(new, user.email)
-    user.password_hash = generate_password_hash(new)
-    user.save()
+    with database.atomic():
+        user.password_hash = generate_password_hash(new)
+        user.save()
+        # Whoever knew the old password may hold a session: only this one stays.
+        end_logins(user, keep_current=True)
+
+
+def start_login(user: User) -> User:
+    """Open a new login of ``user`` and return the user carrying its token, for
+    flask-login's login_user (the token ends up in the session and remember-me cookies)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    with database.atomic():
+        # Expired logins are of no use to anyone: tidy them while we are here.
+        LoginSession.delete().where(LoginSession.user == user, LoginSession.expires_at <= now).execute()
+        LoginSession.create(user=user, token_hash=_token_hash(token), created_at=now, expires_at=now + LOGIN_LIFETIME)
+    user.login_token = token
+    return user
+
+
+def user_of_login(login_id: str) -> User | None:
+    """The user of a live login, from flask-login's ``"<user id>:<token>"``; None for a
+    login that was ended or expired, an id of the old form (just the user id) or a forged one."""
+    user_id, _, token = (login_id or "").partition(":")
+    if not token or not user_id.isdigit():
+        return None
+    login = (LoginSession.select(LoginSession, User).join(User)
+             .where(LoginSession.token_hash == _token_hash(token), LoginSession.expires_at > utcnow())
+             .first())
+    # Compared here, not in SQL: an over-long id would overflow PostgreSQL's integer.
+    if login is None or str(login.user.id) != user_id:
+        return None
+    login.user.login_token = token
+    return login.user
+
+
+def end_login(user: User) -> None:
+    """End the login ``user`` was loaded for: its session cookie and remember-me cookie
+    stop working, wherever they were copied to."""
+    if user.login_token:
+        LoginSession.delete().where(LoginSession.token_hash == _token_hash(user.login_token)).execute()
+
+
+def end_logins(user: User, keep_current: bool = False) -> int:
+    """End every login of ``user`` ("log out everywhere"), but the one it was loaded
+    for when ``keep_current``; returns how many were ended."""
+    query = LoginSession.delete().where(LoginSession.user == user.id)
+    if keep_current and user.login_token:
+        query = query.where(LoginSession.token_hash != _token_hash(user.login_token))
+    return query.execute()
+
+
+def _token_hash(token: str) -> str:
+    # A random 256-bit token needs no salt or slow hash; looking it up by its SHA-256
+    # reveals nothing through timing either, as nobody can choose a hash's prefix.
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..accounts import AccountError, TooManyAttempts, authenticate
+from ..accounts import AccountError, TooManyAttempts, authenticate, end_login, start_login
 
 bp = Blueprint("auth", __name__)
 
@@ -31,7 +31,7 @@ def login():
         except AccountError as exc:
             error, status = str(exc), 429 if isinstance(exc, TooManyAttempts) else 400
         else:
-            login_user(user, remember=bool(request.form.get("remember")))
+            login_user(start_login(user), remember=bool(request.form.get("remember")))
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", error=error, email=email), status
 
@@ -39,7 +39,12 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Log out (POST only, with CSRF, so a link elsewhere cannot log people out)."""
+    """Log out (POST only, with CSRF, so a link elsewhere cannot log people out).
+
+    Ends the login itself, not just this browser's cookies: a copy of the session or
+    remember-me cookie stops working too.
+    """
+    end_login(current_user)
     logout_user()
     flash("You have been logged out.", "info")
     return redirect(url_for("auth.login"), code=303)
