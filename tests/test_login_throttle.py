@@ -87,6 +87,21 @@ def test_one_address_trying_many_accounts_hits_the_address_cap(client, admin, db
     assert login_from(client, "10.0.0.8", admin.email).status_code == 302
 
 
+def test_the_address_waits_until_enough_failures_have_left_the_window(client, admin, db):
+    from webapp.accounts import ADDRESS_LIMIT
+    from webapp.models import utcnow
+
+    # Five failures of 14 minutes ago leave the window soon, but the address is still
+    # over its limit without them: it must wait for the recent ones.
+    old = utcnow() - datetime.timedelta(minutes=14)
+    LoginAttempt.insert_many([{"email": f"old{n}@acme.test", "ip": "10.0.0.7", "succeeded": False, "created_at": old}
+                              for n in range(5)]).execute()
+    LoginAttempt.insert_many([{"email": f"guess{n}@acme.test", "ip": "10.0.0.7", "succeeded": False}
+                              for n in range(ADDRESS_LIMIT)]).execute()
+    response = login_from(client, "10.0.0.7", admin.email)
+    assert "Too many failed attempts. Try again in 15 minutes." in response.get_data(as_text=True)
+
+
 @pytest.fixture
 def proxied_client(environ, plugins):
     """A client of an app behind one trusted reverse proxy (TRUSTED_PROXIES=1)."""

@@ -43,14 +43,14 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     # People reach Streamdesk over HTTPS: cookies never travel over plain http.
     https_only = settings.public_url.lower().startswith("https://")
     app.config.update(
-        SESSION_COOKIE_SECURE=https_only,
-        REMEMBER_COOKIE_SECURE=https_only,
         SECRET_KEY=settings.secret_key,
         # Lax keeps the session (and the OAuth state in it) across a provider's redirect back.
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=https_only,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=https_only,
         # Each "Keep me logged in" cookie carries its own login, which ends with it.
         REMEMBER_COOKIE_DURATION=LOGIN_LIFETIME,
         # Tokens live as long as the session: a page left open for hours still works.

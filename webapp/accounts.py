@@ -177,7 +177,7 @@ def check_throttle(email: str, ip: str) -> None:
     excess = by_address.count() - ADDRESS_LIMIT
     if excess >= 0:
         # The address may try again once enough of its failures have left the window.
-        freed = by_address.order_by(LoginAttempt.created_at).offset(excess).limit(1).get()
+        freed = by_address.order_by(LoginAttempt.created_at).offset(excess).first()  # get() drops offsets
         _refuse_until(freed.created_at + ADDRESS_WINDOW, now)
 
 
