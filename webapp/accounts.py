@@ -39,7 +39,8 @@ class AccountError(ValueError):
 
 
 class TooManyAttempts(AccountError):
-    """Logins for this e-mail or address are paused for ``retry_in`` seconds."""
+    """Password checks (logins, password changes) of this e-mail from this address, or
+    from this address at all, are paused for ``retry_in`` seconds."""
 
     def __init__(self, retry_in: int):
         if retry_in < 60:
