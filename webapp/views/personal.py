@@ -1,4 +1,4 @@
-"""Personal settings: the user's own profile, password and connected profiles."""
+"""Personal settings: the user's own profile, password, sessions and connected profiles."""
 from __future__ import annotations
 
 from authlib.integrations.base_client import OAuthError
