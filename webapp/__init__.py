@@ -3,20 +3,35 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, flash, g, redirect, request, url_for
+from flask import Flask, flash, g, has_request_context, redirect, request, url_for
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
 from . import assets, crypto
+from .accounts import LOGIN_LIFETIME, user_of_login
 from .config import Settings, is_sandbox, load_settings
 from .db import database, open_database
-from .models import User
 from .plugins import Plugins
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 login_manager = LoginManager()
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+class Response(Flask.response_class):
+    """Cookies set in answer to an HTTPS request are Secure.
+
+    Behind a proxy that terminates TLS only the request knows the scheme (its trusted
+    X-Forwarded-Proto), so the session and remember-me cookies cannot take it from
+    static configuration alone.
+    """
+
+    def set_cookie(self, key: str, value: str = "", **options) -> None:
+        """Set a cookie as werkzeug does, made Secure when the request came over HTTPS."""
+        options["secure"] = options.get("secure") or (has_request_context() and request.is_secure)
+        super().set_cookie(key, value, **options)
 
 
 def create_app(settings: Settings | None = None, plugins: Plugins | None = None) -> Flask:
@@ -24,13 +39,20 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     settings = settings or load_settings()
     plugins = plugins or Plugins()
     app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.response_class = Response
+    # People reach Streamdesk over HTTPS: cookies never travel over plain http.
+    https_only = settings.public_url.lower().startswith("https://")
     app.config.update(
         SECRET_KEY=settings.secret_key,
         # Lax keeps the session (and the OAuth state in it) across a provider's redirect back.
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=https_only,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=https_only,
+        # Each "Keep me logged in" cookie carries its own login, which ends with it.
+        REMEMBER_COOKIE_DURATION=LOGIN_LIFETIME,
         # Tokens live as long as the session: a page left open for hours still works.
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_HEADERS=["X-CSRFToken"],
@@ -82,6 +104,8 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if https_only or request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
@@ -107,10 +131,10 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def _load(user_id: str):
-        if not str(user_id).isdigit():
-            return None
-        return User.get_or_none(User.id == int(user_id))
+    def _load(login_id: str):
+        # Every request checks that its login still exists: logging out, "Log out
+        # everywhere" and a password change end logins, whichever cookie carries them.
+        return user_of_login(login_id)
 
     @login_manager.unauthorized_handler
     def _unauthorized():

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import itertools
+import math
 import re
 import secrets
 
@@ -9,13 +12,23 @@ from peewee import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import database
-from .models import ROLES, Account, LoginAttempt, User, utcnow
+from .models import ROLES, Account, LoginAttempt, LoginSession, User, utcnow
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
-#: Failed attempts per e-mail (or per address) within the window before logins pause.
-MAX_FAILURES = 5
-FAILURE_WINDOW = datetime.timedelta(minutes=15)
+#: Failed password checks of one e-mail from one address that cost nothing; after
+#: them each failure doubles the wait, from FIRST_DELAY up to MAX_DELAY.
+FREE_FAILURES = 3
+FIRST_DELAY = datetime.timedelta(seconds=15)
+MAX_DELAY = datetime.timedelta(minutes=15)
+#: Failures of a pair count this long (or until its next success).
+PAIR_WINDOW = datetime.timedelta(hours=1)
+#: Failures per address (any e-mail) within ADDRESS_WINDOW before that address pauses.
+#: High, because a whole team behind one reverse proxy shares an address.
+ADDRESS_LIMIT = 300
+ADDRESS_WINDOW = datetime.timedelta(minutes=15)
+#: How long a login lasts at most; its remember-me cookie lasts as long.
+LOGIN_LIFETIME = datetime.timedelta(days=30)
 # The hash of a random password: verified against when the e-mail is unknown, so an
 # unknown address costs the same time as a known one and cannot be told apart.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
@@ -26,11 +39,16 @@ class AccountError(ValueError):
 
 
 class TooManyAttempts(AccountError):
-    """Logins for this e-mail or address are paused for ``retry_in`` seconds."""
+    """Password checks (logins, password changes) of this e-mail from this address, or
+    from this address at all, are paused for ``retry_in`` seconds."""
 
     def __init__(self, retry_in: int):
-        minutes = max(1, round(retry_in / 60))
-        super().__init__(f"Too many failed attempts. Try again in {minutes} minute{'s' * (minutes > 1)}.")
+        if retry_in < 60:
+            wait = f"{retry_in} second{'s' * (retry_in != 1)}"
+        else:
+            minutes = round(retry_in / 60)
+            wait = f"{minutes} minute{'s' * (minutes > 1)}"
+        super().__init__(f"Too many failed attempts. Try again in {wait}.")
         self.retry_in = retry_in
 
 
@@ -117,30 +135,56 @@ def authenticate(email: str, password: str, ip: str) -> User:
     email = normalize_email(email)
     if not email or not password:
         raise AccountError("Enter your e-mail address and password.")
-    _check_rate(email, ip)
     user = User.get_or_none(User.email == email)
-    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password[:1024])
-    LoginAttempt.create(email=email, ip=ip, succeeded=bool(user and valid))
-    if not (user and valid):
+    if not verify_password(email, user, password, ip):
         # One message for both cases, so the form does not reveal which e-mails exist.
         raise AccountError("Wrong e-mail address or password.")
     User.update(last_login_at=utcnow()).where(User.id == user.id).execute()
     return user
 
 
-def _check_rate(email: str, ip: str) -> None:
-    # Per e-mail *and* address: someone guessing from elsewhere cannot lock the real
-    # person out; one address trying many e-mails is stopped by the address limit.
-    since = utcnow() - FAILURE_WINDOW
-    for condition, limit in (((LoginAttempt.email == email) & (LoginAttempt.ip == ip), MAX_FAILURES),
-                             (LoginAttempt.ip == ip, MAX_FAILURES * 4)):
-        failures = (LoginAttempt.select(LoginAttempt.created_at)
-                    .where(condition, LoginAttempt.succeeded == False,  # noqa: E712
-                           LoginAttempt.created_at > since)
-                    .order_by(LoginAttempt.created_at))
-        if failures.count() >= limit:
-            oldest = failures.first().created_at
-            raise TooManyAttempts(int((oldest + FAILURE_WINDOW - utcnow()).total_seconds()))
+def verify_password(email: str, user: User | None, password: str, ip: str) -> bool:
+    """Check ``password`` of ``user`` (None: ``email`` is unknown) and record the attempt.
+
+    Every password check goes through here, so logins and password changes share one
+    throttle; raises TooManyAttempts (before checking anything) while it applies.
+    """
+    check_throttle(email, ip)
+    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, (password or "")[:1024])
+    succeeded = bool(user and valid)
+    LoginAttempt.create(email=email, ip=ip, succeeded=succeeded)
+    return succeeded
+
+
+def check_throttle(email: str, ip: str) -> None:
+    """Raise TooManyAttempts while password checks of ``email`` from ``ip`` must wait.
+
+    Per e-mail *and* address, with a delay that grows with each failure: someone
+    guessing elsewhere cannot lock the real person out, and people behind one reverse
+    proxy do not share a penalty. An address trying many e-mails meets ADDRESS_LIMIT.
+    """
+    now = utcnow()
+    recent = (LoginAttempt.select(LoginAttempt.created_at, LoginAttempt.succeeded)
+              .where(LoginAttempt.email == email, LoginAttempt.ip == ip, LoginAttempt.created_at > now - PAIR_WINDOW)
+              .order_by(LoginAttempt.created_at.desc(), LoginAttempt.id.desc())
+              .limit(FREE_FAILURES + 10))  # enough failures to reach MAX_DELAY
+    failures = list(itertools.takewhile(lambda attempt: not attempt.succeeded, recent))
+    if len(failures) >= FREE_FAILURES:
+        delay = min(FIRST_DELAY * 2 ** (len(failures) - FREE_FAILURES), MAX_DELAY)
+        _refuse_until(failures[0].created_at + delay, now)
+    by_address = LoginAttempt.select(LoginAttempt.created_at).where(
+        LoginAttempt.ip == ip, LoginAttempt.succeeded == False,  # noqa: E712
+        LoginAttempt.created_at > now - ADDRESS_WINDOW)
+    excess = by_address.count() - ADDRESS_LIMIT
+    if excess >= 0:
+        # The address may try again once enough of its failures have left the window.
+        freed = by_address.order_by(LoginAttempt.created_at).offset(excess).first()  # get() drops offsets
+        _refuse_until(freed.created_at + ADDRESS_WINDOW, now)
+
+
+def _refuse_until(moment: datetime.datetime, now: datetime.datetime) -> None:
+    if moment > now:
+        raise TooManyAttempts(math.ceil((moment - now).total_seconds()))
 
 
 def users_of(account: Account):
@@ -182,10 +226,65 @@ def remove_user(account: Account, user_id) -> str:
     return user.email
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    """Change a user's own password after checking the current one."""
-    if not check_password_hash(user.password_hash, current or ""):
+def change_password(user: User, current: str, new: str, ip: str) -> None:
+    """Change a user's own password after checking the current one (throttled like
+    logins: a stolen session must not become a way to guess the password)."""
+    if not verify_password(user.email, user, current, ip):
         raise AccountError("The current password is wrong.")
     check_password(new, user.email)
-    user.password_hash = generate_password_hash(new)
-    user.save()
+    with database.atomic():
+        user.password_hash = generate_password_hash(new)
+        user.save()
+        # Whoever knew the old password may hold a session: only this one stays.
+        end_logins(user, keep_current=True)
+
+
+def start_login(user: User) -> User:
+    """Open a new login of ``user`` and return the user carrying its token, for
+    flask-login's login_user (the token ends up in the session and remember-me cookies)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    with database.atomic():
+        # Expired logins are of no use to anyone: tidy them while we are here.
+        LoginSession.delete().where(LoginSession.user == user, LoginSession.expires_at <= now).execute()
+        LoginSession.create(user=user, token_hash=_token_hash(token), created_at=now, expires_at=now + LOGIN_LIFETIME)
+    user.login_token = token
+    return user
+
+
+def user_of_login(login_id: str) -> User | None:
+    """The user of a live login, from flask-login's ``"<user id>:<token>"``; None for a
+    login that was ended or expired, an id of the old form (just the user id) or a forged one."""
+    user_id, _, token = (login_id or "").partition(":")
+    if not token or not user_id.isdigit():
+        return None
+    login = (LoginSession.select(LoginSession, User).join(User)
+             .where(LoginSession.token_hash == _token_hash(token), LoginSession.expires_at > utcnow())
+             .first())
+    # Compared here, not in SQL: an over-long id would overflow PostgreSQL's integer.
+    if login is None or str(login.user.id) != user_id:
+        return None
+    login.user.login_token = token
+    return login.user
+
+
+def end_login(user: User) -> None:
+    """End the login ``user`` was loaded for: its session cookie and remember-me cookie
+    stop working, wherever they were copied to."""
+    if user.login_token:
+        LoginSession.delete().where(LoginSession.token_hash == _token_hash(user.login_token)).execute()
+
+
+def end_logins(user: User, keep_current: bool = False) -> int:
+    """End every login of ``user`` ("log out everywhere"), but the one it was loaded
+    for when ``keep_current``; returns how many were ended."""
+    query = LoginSession.delete().where(LoginSession.user == user.id)
+    if keep_current and user.login_token:
+        query = query.where(LoginSession.token_hash != _token_hash(user.login_token))
+    return query.execute()
+
+
+def _token_hash(token: str) -> str:
+    # A random 256-bit token needs no salt or slow hash; looking it up by its SHA-256
+    # reveals nothing through timing either, as nobody can choose a hash's prefix.
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -60,6 +60,16 @@ class User(UserMixin, BaseModel):
     def is_admin(self) -> bool:
         return self.role == "admin"
 
+    #: The token of the login this instance was loaded for (see accounts.start_login).
+    login_token: str | None = None
+
+    def get_id(self) -> str:
+        """Flask-Login's id: the user *and* the login, checked on every request, so
+        ending the login ends every cookie that carries it."""
+        if not self.login_token:
+            raise RuntimeError("log users in with accounts.start_login, which gives the login its token")
+        return f"{self.id}:{self.login_token}"
+
 
 class LoginAttempt(BaseModel):
     """One login attempt, kept for rate limiting."""
@@ -252,6 +262,19 @@ class Figure(BaseModel):
     provider_metric = CharField(max_length=128, null=True)
     note = TextField(null=True)
     updated_at = DateTimeField(default=utcnow)
+
+
+class LoginSession(BaseModel):
+    """One login of a user in one browser, until it logs out, is ended or expires.
+
+    Its token travels in the session cookie and, with "Keep me logged in", in the
+    remember-me cookie; only a hash is stored, so reading the database logs nobody in.
+    """
+
+    user = ForeignKeyField(User, backref="login_sessions", on_delete="CASCADE")
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField(index=True)
 
 
 class OutboxEmail(BaseModel):

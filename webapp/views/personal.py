@@ -1,12 +1,12 @@
-"""Personal settings: the user's own profile, password and connected profiles."""
+"""Personal settings: the user's own profile, password, sessions and connected profiles."""
 from __future__ import annotations
 
 from authlib.integrations.base_client import OAuthError
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, logout_user
 
 from .. import linking, streams
-from ..accounts import AccountError, change_password
+from ..accounts import AccountError, TooManyAttempts, change_password, end_logins
 from ..crawl import queue_crawl
 from ..errors import ProviderError
 from ..models import ConnectedProfile
@@ -36,13 +36,27 @@ def password():
         if request.form.get("new_password") != request.form.get("confirm_password"):
             raise AccountError("The new passwords do not match.")
         change_password(current_user, request.form.get("current_password", ""),
-                        request.form.get("new_password", ""))
+                        request.form.get("new_password", ""), request.remote_addr or "?")
     except AccountError as exc:
-        return render("personal/index.html", "personal/_password.html", status=400, error=str(exc))
+        status = 429 if isinstance(exc, TooManyAttempts) else 400
+        return render("personal/index.html", "personal/_password.html", status=status, error=str(exc))
     flash("Your password has been changed.", "success")
     if request.htmx:
         return render("personal/index.html", "personal/_password.html", message="Your password has been changed.")
     return redirect(url_for("personal.index"), code=303)
+
+
+@bp.route("/logout-everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    """End every login of the user, this one included (a lost laptop, a shared computer)."""
+    end_logins(current_user)
+    logout_user()
+    flash("You have been logged out everywhere.", "info")
+    if request.htmx:
+        # The page this came from is gone with the session: move the whole browser.
+        return "", 204, {"HX-Redirect": url_for("auth.login")}
+    return redirect(url_for("auth.login"), code=303)
 
 
 def _profiles_view(status: int = 200, **context):
