@@ -5,6 +5,8 @@ import time
 from conftest import STREAMDESK, subprocess_env
 from stack import Run, free_port, log_in, processes_with, wait_until_gone
 
+from webapp.config import load_settings
+
 
 def test_run_starts_everything_and_ctrl_c_stops_it(environ, tmp_path):
     run = Run(environ, tmp_path)
@@ -94,3 +96,23 @@ def test_users_create_command(environ, tmp_path):
     assert out.returncode == 1 and "A user with the e-mail ann@team.test already exists." in out.stderr
     out = create("--email", "bob@team.test", "--password", "short")
     assert out.returncode == 1 and "at least 10 characters" in out.stderr
+
+
+def test_users_reset_password_command(environ, tmp_path):
+    def cli(*args):
+        return subprocess.run([STREAMDESK, "users", *args], cwd=tmp_path, capture_output=True,
+                              text=True, env=subprocess_env(environ), timeout=60)
+
+    assert cli("create", "--email", "ann@team.test", "--password", "a long password", "--admin").returncode == 0
+    out = cli("reset-password", "Ann@Team.test")
+    assert out.returncode == 0 and "Every session of this user has been ended." in out.stdout
+    new = out.stdout.split("new password for ann@team.test: ")[1].split()[0]
+    from webapp.accounts import authenticate
+    from webapp.db import open_database
+
+    with open_database(load_settings(environ).database_url).connection_context():
+        assert authenticate("ann@team.test", new, "127.0.0.1").email == "ann@team.test"
+    out = cli("reset-password", "nobody@team.test")
+    assert out.returncode == 1 and "There is no user with the e-mail nobody@team.test." in out.stderr
+    out = cli("reset-password", "ann@team.test", "--password", "short")
+    assert out.returncode == 1 and "at least 10 characters" in out.stderr and "Traceback" not in out.stderr

@@ -145,3 +145,19 @@ def users_create(email, password, admin, account_name):
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {user.role} {user.email} in account {account.name!r}")
+
+
+@users.command("reset-password")
+@click.argument("email")
+@click.option("--password", default=None, help="The new password (default: a generated one, printed once).")
+def users_reset_password(email, password):
+    """Give EMAIL a new password and end all its sessions (for a lost admin password)."""
+    from .accounts import AccountError, reset_password
+
+    _database(_settings())
+    try:
+        user, new = reset_password(email, password)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"new password for {user.email}: {new}" if password is None else f"password of {user.email} changed")
+    click.echo("Every session of this user has been ended.")
