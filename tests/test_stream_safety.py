@@ -1,9 +1,11 @@
 """Streams stay inside their account and their person's token: scoping, disconnects,
 re-links, unreadable tokens, failing mail."""
 import dataclasses
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import PASSWORD, csrf_token, login
+from consent import press
 from test_streams import add, connect
 
 from webapp.accounts import create_account, create_user
@@ -185,3 +187,40 @@ def test_a_member_cannot_take_over_an_expired_authorized_stream(client, admin, m
     assert f"/personal/reconnect/{stream.id}" in client.get("/topics").get_data(as_text=True)
     html = connect(client, "facebook")
     assert "Reconnected 1 expired stream." in html and Stream.get_by_id(stream.id).status == "queued"
+
+
+def test_the_banner_shows_on_account_topics_and_the_nav_and_reconnect_comes_back(admin_client, topic, emulator):
+    """Issue 14: the red banner on Account settings → Topics too, a badge on the Topics
+    link, and Reconnect returns to the page it was pressed on."""
+    public = Stream.create(topic=topic, service="facebook", page_id="9", name="Public", status="expired",
+                           status_message="(#190) Error validating access token")
+    html = admin_client.get("/account/topics/").get_data(as_text=True)
+    assert 'class="expired-banner"' in html and 'class="badge expired-count"' in html
+    assert "Streamdesk can no longer use its connection to Facebook." in html
+    assert "<summary>What Facebook said</summary>(#190) Error validating access token" in html
+    token = csrf_token(admin_client, "/account/topics/")
+    response = admin_client.post(f"/personal/reconnect/{public.id}",
+                                 data={"csrf_token": token, "next": "/account/topics/"})
+    assert response.status_code == 303 and response.headers["Location"] == "/account/topics/"
+    html = admin_client.get("/account/topics/").get_data(as_text=True)
+    assert 'class="expired-banner"' not in html and "expired-count" not in html
+    for elsewhere in ("https://evil.example/", "//evil.example/"):  # never an open redirect
+        Stream.update(status="expired").where(Stream.id == public.id).execute()
+        response = admin_client.post(f"/personal/reconnect/{public.id}", data={"csrf_token": token, "next": elsewhere})
+        assert response.headers["Location"] == "/topics"
+
+
+def test_reconnecting_an_authorized_stream_comes_back_to_the_banner_page(admin_client, emulator, topic):
+    connect(admin_client, "twitter")
+    add(admin_client, topic, "twitter", "owned", emulator("twitter", "GET", "")["owner"]["id"])
+    stream = Stream.get()
+    Stream.update(status="expired").where(Stream.id == stream.id).execute()
+    token = csrf_token(admin_client, "/account/topics/")
+    response = admin_client.post(f"/personal/reconnect/{stream.id}", data={"csrf_token": token,
+                                                                          "next": "/account/topics/"})
+    assert response.headers["Location"] == "/personal/connected-profiles/twitter/connect?next=/account/topics/"
+    response = admin_client.get(response.headers["Location"])
+    callback = urlsplit(press(response.headers["Location"], "Authorize app"))
+    response = admin_client.get(f"{callback.path}?{callback.query}")
+    assert response.status_code == 302 and response.headers["Location"] == "/account/topics/"
+    assert Stream.get().status == "queued"

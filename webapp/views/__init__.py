@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import functools
 
-from flask import abort, current_app, render_template, request
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
 
@@ -14,6 +16,15 @@ def is_partial_request() -> bool:
     """
     htmx = getattr(request, "htmx", None)
     return bool(htmx) and request.headers.get("HX-History-Restore-Request") != "true"
+
+
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """``target`` when it is a path of this site, else ``default`` (the Topics page):
+    an open redirect would let a link send people anywhere."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and not urlsplit(target).netloc:
+        return target
+    return default or url_for("main.topics")
 
 
 def render(page: str, partial: str, status: int = 200, **context):

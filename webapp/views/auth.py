@@ -1,21 +1,13 @@
 """Logging in and out."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..accounts import AccountError, TooManyAttempts, authenticate, end_login, start_login
+from . import safe_next
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    # Only local paths: an open redirect would let a link send people anywhere.
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("main.topics")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -32,7 +24,7 @@ def login():
             error, status = str(exc), 429 if isinstance(exc, TooManyAttempts) else 400
         else:
             login_user(start_login(user), remember=bool(request.form.get("remember")))
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     return render_template("auth/login.html", error=error, email=email), status
 
 

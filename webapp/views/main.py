@@ -1,7 +1,7 @@
 """The main navigation: Topics, Inbox, Metrics."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..expiry import expired_streams
@@ -29,8 +29,22 @@ def topics():
                    .order_by(Stream.service, Stream.name)):
         streams.setdefault(stream.topic_id, []).append(stream)
     return render_template("main/topics.html", topics=topics, streams=streams,
-                           expired=list(expired_streams(account)), expiring=expiring_soon(plugins(), current_user),
-                           may_reconnect=lambda stream: may_reconnect(current_user, stream))
+                           expiring=expiring_soon(plugins(), current_user))
+
+
+@bp.app_context_processor
+def _expired_banner():
+    """The red banner's streams (and the nav's badge), read once per request and only
+    by the pages that show them."""
+
+    def expired_banner() -> list:
+        if not current_user.is_authenticated:
+            return []
+        if "expired_streams" not in g:
+            g.expired_streams = list(expired_streams(current_user.account))
+        return g.expired_streams
+
+    return {"expired_banner": expired_banner, "may_reconnect": lambda stream: may_reconnect(current_user, stream)}
 
 
 #: How many of the newest comments and messages the inbox shows.

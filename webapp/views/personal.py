@@ -10,7 +10,7 @@ from ..accounts import AccountError, TooManyAttempts, change_password, end_login
 from ..crawl import queue_crawl
 from ..errors import ProviderError
 from ..models import ConnectedProfile
-from . import plugins, render, settings
+from . import plugins, render, safe_next, settings
 
 bp = Blueprint("personal", __name__, url_prefix="/personal")
 
@@ -86,6 +86,8 @@ def connect(service: str):
     if _service_or_404(service) is None:
         return _profiles_view(404, error=f"There is no service called “{service[:40]}” to connect.")
     session["link_popup"] = request.args.get("popup") == "1"
+    # Where to come back to: the page whose Reconnect button started this, if any.
+    session["link_next"] = safe_next(request.args.get("next"), url_for("personal.connected_profiles"))
     redirect_uri = url_for("personal.callback", service=service, _external=True)
     return linking.client(service).authorize_redirect(redirect_uri)
 
@@ -119,7 +121,7 @@ def callback(service: str):
     if popup:
         # The popup tells the page that opened it to refresh, then closes itself.
         return render_template("personal/linked_popup.html", ok=ok, message=message)
-    return redirect(url_for("personal.connected_profiles"))
+    return redirect(session.pop("link_next", None) or url_for("personal.connected_profiles"))
 
 
 def _revive(rt, service: str) -> str:
@@ -155,18 +157,20 @@ def disconnect(service: str):
 @login_required
 def reconnect(stream_id: int):
     """The Reconnect button of the red banner: link the stream's profile again (an
-    unauthorized stream needs no person's token: it is simply queued again)."""
+    unauthorized stream needs no person's token: it is simply queued again). Ends on
+    the page the button was on."""
+    back = safe_next(request.form.get("next"))
     try:
         stream = streams.get_stream(current_user.account, stream_id)
         if not linking.may_reconnect(current_user, stream):
             raise streams.StreamError(f"Only an admin of your account can reconnect “{stream.name}”: it uses "
                                       "the account's connection, not yours.")
         if stream.authorized:
-            return redirect(url_for("personal.connect", service=stream.service), code=303)
+            return redirect(url_for("personal.connect", service=stream.service, next=back), code=303)
         streams.requeue_expired(current_user.account, stream_id)
     except streams.StreamError as exc:
         flash(exc.message, "error")
     else:
         queue_crawl(settings(), stream)
         flash(f"“{stream.name}” is queued for crawling again.", "success")
-    return redirect(url_for("main.topics"), code=303)
+    return redirect(back, code=303)
