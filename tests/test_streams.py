@@ -223,7 +223,7 @@ def test_crawl_authorized_stream_and_expiry(admin_client, admin, emulator, topic
     stream = Stream.get()
     assert admin_client.get(f"/personal/reconnect/{stream.id}").status_code == 405  # no state change by GET
     response = admin_client.post(f"/personal/reconnect/{stream.id}", data={"csrf_token": csrf_token(admin_client, "/topics")})
-    assert response.headers["Location"] == "/personal/connected-profiles/twitter/connect"
+    assert response.headers["Location"] == "/personal/connected-profiles/twitter/connect?next=/topics"
     html = connect(admin_client, "twitter")
     assert "Reconnected 1 expired stream." in html
     assert Stream.get().status == "queued"
