@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut 
 .PHONY: run test setup assets bench clean
 
 run: setup
-	$(BIN)/streamdesk run
+	@$(BIN)/streamdesk run
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -20,14 +20,16 @@ setup: $(STAMP) assets
 # Reinstalled whenever setup.cfg or pyproject.toml change (entry points are read at install time).
 $(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
-	rm -f $(VENV)/.installed-*
-	touch $@
+	@echo "Installing Streamdesk into $(VENV) (once; a minute or two)…"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,postgres]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
 
+# Quiet when all is well: errors still reach the terminal (stderr).
 assets: $(STAMP)
-	$(BIN)/streamdesk install-assets
+	@$(BIN)/streamdesk install-assets > /dev/null
 
 clean:
 	rm -rf $(VENV) webapp/static/vendor *.egg-info

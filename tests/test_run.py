@@ -11,8 +11,8 @@ from webapp.config import load_settings
 def test_run_starts_everything_and_ctrl_c_stops_it(environ, tmp_path):
     run = Run(environ, tmp_path)
     try:
-        password = run.wait_for(r"password: (\S+)").group(1)
         run.wait_for(r"Streamdesk is running on http://127\.0\.0\.1:\d+ \(sandbox mode\)")
+        password = run.wait_for(r"password: (\S+)").group(1)
         session = log_in(run.url, "admin@example.com", password)
 
         def status():
@@ -116,3 +116,17 @@ def test_users_reset_password_command(environ, tmp_path):
     assert out.returncode == 1 and "There is no user with the e-mail nobody@team.test." in out.stderr
     out = cli("reset-password", "ann@team.test", "--password", "short")
     assert out.returncode == 1 and "at least 10 characters" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_first_run_ends_with_the_url_and_credentials_in_a_box(environ, tmp_path):
+    run = Run(environ, tmp_path)
+    try:
+        run.wait_for("└")
+        output = "".join(run.output)
+    finally:
+        run.interrupt()
+    box = output[output.index("┌"):output.index("┘") + 1].splitlines()
+    assert box[0].startswith("┌─") and box[-1].startswith("└─") and all(line.startswith("│ ") for line in box[1:-1])
+    assert "Streamdesk is running on http://127.0.0.1:" in box[1] and "(sandbox mode)" in box[1]
+    assert "Log in as admin@example.com" in box[2] and "password: " in box[3]
+    assert len({len(line) for line in box}) == 1  # a closed frame

@@ -124,8 +124,8 @@ def test_a_worker_survives_a_queue_server_that_lost_its_data(app, db, clean_redi
 def test_run_restarts_a_killed_worker(environ, tmp_path):
     run = Run(environ, tmp_path)
     try:
-        password = run.wait_for(r"password: (\S+)").group(1)
         run.wait_for("Streamdesk is running on")
+        password = run.wait_for(r"password: (\S+)").group(1)
         marker = f"STREAMDESK_INSTANCE={environ['STREAMDESK_INSTANCE']}"
 
         def worker():

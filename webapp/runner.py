@@ -35,7 +35,7 @@ def run(settings: Settings) -> int:
     if applied:
         click.echo(f"Applied migrations: {', '.join(applied)}")
     try:
-        _first_admin(settings)
+        first_admin = _first_admin(settings)
     except AccountError as exc:
         click.echo(f"Error: cannot create the first admin: {exc}", err=True)
         return 1
@@ -81,12 +81,18 @@ def run(settings: Settings) -> int:
         # it is restarted whenever it dies, and each restart says why.
         worker = WorkerSupervisor([sys.executable, "-m", "worker"], dict(os.environ),
                                   on_event=lambda message: click.echo(message, err=True)).start()
-        click.echo(f"Streamdesk is running on http://{settings.host}:{settings.port}"
-                   f"{' (sandbox mode)' if app.config['SANDBOX'] else ''} — press Ctrl-C to stop.")
         click.echo(f"Database: {mask_url(settings.database_url)}")
         if not settings.database_url.startswith("sqlite:") and not settings.environ.get("TOKEN_KEY"):
             click.echo("Note: TOKEN_KEY and SECRET_KEY come from the instance folder here. Workers on other "
                        "machines need the same values: set both in their environment.")
+        lines = [f"Streamdesk is running on http://{settings.host}:{settings.port}"
+                 f"{' (sandbox mode)' if app.config['SANDBOX'] else ''}"]
+        if first_admin:
+            lines += [f"Log in as {first_admin[0]}"]
+            if first_admin[1]:
+                # Printed once, never stored in clear: the hash is all the database keeps.
+                lines += [f"password: {first_admin[1]}   (shown only now; change it in Personal settings)"]
+        click.echo(boxed(lines + ["Press Ctrl-C to stop."]))
         server.serve_forever()  # returns on Ctrl-C: werkzeug swallows KeyboardInterrupt
     except KeyboardInterrupt:
         pass
@@ -107,11 +113,19 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt
 
 
-def _first_admin(settings: Settings) -> None:
+def _first_admin(settings: Settings) -> tuple[str, str | None] | None:
+    """Create the first account and admin on an empty database: its e-mail and the
+    generated password (None when ADMIN_PASSWORD gave one), or None when users exist."""
     created = ensure_first_admin(settings.environ.get("ADMIN_EMAIL"), settings.environ.get("ADMIN_PASSWORD"))
-    if created:
-        user, generated = created
-        click.echo(f"Created the first account and its admin: {user.email}")
-        if generated:
-            # Printed once, never stored in clear: the hash is all the database keeps.
-            click.echo(f"  password: {generated}   (shown only now; change it in Personal settings)")
+    if not created:
+        return None
+    user, generated = created
+    click.echo(f"Created the first account and its admin: {user.email}")
+    return user.email, generated
+
+
+def boxed(lines: list[str]) -> str:
+    """``lines`` in a frame, so what a newcomer needs stands out from the start-up output."""
+    width = max(len(line) for line in lines)
+    rule = "─" * (width + 2)
+    return "\n".join([f"┌{rule}┐", *(f"│ {line.ljust(width)} │" for line in lines), f"└{rule}┘"])
