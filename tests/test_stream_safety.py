@@ -35,7 +35,7 @@ def test_remove_stream_takes_its_stories(admin_client, topic):
     Story.create(stream=stream, external_id="s", created_at="2026-01-01 00:00:00")
     token = csrf_token(admin_client, f"/account/topics/{topic.id}")
     response = admin_client.post(f"/account/topics/{topic.id}/streams/{stream.id}/delete",
-                                 data={"csrf_token": token}, headers={"HX-Request": "true"})
+                                 data={"csrf_token": token, "confirmed": "1"}, headers={"HX-Request": "true"})
     assert response.status_code == 204 and response.headers["HX-Redirect"] == f"/account/topics/{topic.id}"
     assert Stream.select().count() == 0 and Story.select().count() == 0
     assert "“Ours” removed from Brand." in admin_client.get(f"/account/topics/{topic.id}").get_data(as_text=True)
@@ -47,7 +47,7 @@ def test_streams_of_other_topics_and_accounts_are_out_of_reach(admin_client, top
     token = csrf_token(admin_client, f"/account/topics/{topic.id}")
     for stream in (foreign, mine_elsewhere):
         response = admin_client.post(f"/account/topics/{topic.id}/streams/{stream.id}/delete",
-                                     data={"csrf_token": token})
+                                     data={"csrf_token": token, "confirmed": "1"})
         assert response.status_code == 303
         assert Stream.get_or_none(Stream.id == stream.id) is not None
     html = admin_client.get(f"/account/topics/{topic.id}").get_data(as_text=True)
@@ -104,7 +104,8 @@ def test_disconnect_expires_streams_on_its_token_and_tells_admins(admin_client, 
     add(admin_client, topic, "facebook", "owned", FB_PAGE)
     token = csrf_token(admin_client, "/personal/connected-profiles")
     for service in ("twitter", "facebook"):
-        admin_client.post(f"/personal/connected-profiles/{service}/disconnect", data={"csrf_token": token})
+        admin_client.post(f"/personal/connected-profiles/{service}/disconnect",
+                          data={"csrf_token": token, "confirmed": "1"})
     x_stream = Stream.get(Stream.service == "twitter")
     fb_stream = Stream.get(Stream.service == "facebook")
     assert x_stream.status == "expired" and "was disconnected in Connected profiles" in x_stream.status_message
@@ -224,3 +225,24 @@ def test_reconnecting_an_authorized_stream_comes_back_to_the_banner_page(admin_c
     response = admin_client.get(f"{callback.path}?{callback.query}")
     assert response.status_code == 302 and response.headers["Location"] == "/account/topics/"
     assert Stream.get().status == "queued"
+
+
+def test_without_javascript_remove_and_disconnect_ask_first(admin_client, emulator, topic):
+    """Issue 14: a plain form post (no htmx, so no hx-confirm dialog) gets a confirmation
+    page; only its own form, which says so, removes or disconnects."""
+    stream = Stream.create(topic=topic, service="facebook", page_id="1", name="Ours <b>")
+    token = csrf_token(admin_client, f"/account/topics/{topic.id}")
+    remove = f"/account/topics/{topic.id}/streams/{stream.id}/delete"
+    html = admin_client.post(remove, data={"csrf_token": token}).get_data(as_text=True)
+    assert "Remove “Ours &lt;b&gt;” from Brand?" in html and 'name="confirmed" value="1"' in html
+    assert f'action="{remove}"' in html and f'href="/account/topics/{topic.id}"' in html
+    assert Stream.get_or_none(Stream.id == stream.id) is not None
+    response = admin_client.post(remove, data={"csrf_token": token, "confirmed": "1"})
+    assert response.status_code == 303 and Stream.get_or_none(Stream.id == stream.id) is None
+
+    connect(admin_client, "twitter")
+    disconnect = "/personal/connected-profiles/twitter/disconnect"
+    html = admin_client.post(disconnect, data={"csrf_token": token}).get_data(as_text=True)
+    assert "Disconnect your X (Twitter) profile" in html and ConnectedProfile.select().count() == 1
+    admin_client.post(disconnect, data={"csrf_token": token, "confirmed": "1"})
+    assert ConnectedProfile.select().count() == 0

@@ -86,7 +86,8 @@ def test_connected_profiles_are_private(client, admin, member, emulator, topic):
     assert "Permissions granted" not in html and "Not connected" in html
     # A member cannot disconnect someone else's profile either: only their own exists for them.
     token = csrf_token(client, "/personal/connected-profiles")
-    response = client.post("/personal/connected-profiles/twitter/disconnect", data={"csrf_token": token})
+    response = client.post("/personal/connected-profiles/twitter/disconnect",
+                           data={"csrf_token": token, "confirmed": "1"})
     assert response.status_code == 404 and ConnectedProfile.select().count() == 1
 
 
@@ -244,7 +245,8 @@ def test_expiry_mail_goes_to_admins_only(client, admin, member, emulator, topic,
 def test_disconnect(admin_client, emulator):
     connect(admin_client, "twitter")
     token = csrf_token(admin_client, "/personal/connected-profiles")
-    response = admin_client.post("/personal/connected-profiles/twitter/disconnect", data={"csrf_token": token},
+    response = admin_client.post("/personal/connected-profiles/twitter/disconnect",
+                                 data={"csrf_token": token, "confirmed": "1"},
                                  headers={"HX-Request": "true"})
     assert "is disconnected." in response.get_data(as_text=True)
     assert ConnectedProfile.select().count() == 0

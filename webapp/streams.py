@@ -149,10 +149,15 @@ def get_stream(account, stream_id) -> Stream:
     return stream
 
 
+def stream_of(topic: Topic, stream_id) -> Stream | None:
+    """The stream ``stream_id`` of ``topic`` (None for any other id)."""
+    return Stream.get_or_none((Stream.id == stream_id) & (Stream.topic == topic))
+
+
 def remove_stream(topic: Topic, stream_id) -> str:
     """Remove a stream of ``topic`` with everything crawled from it; returns its name."""
     with database.atomic():
-        stream = Stream.get_or_none((Stream.id == stream_id) & (Stream.topic == topic))
+        stream = stream_of(topic, stream_id)
         if stream is None:
             raise StreamError("There is no such stream in this topic.")
         stream.delete_instance(recursive=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 from urllib.parse import urlsplit
 
@@ -34,6 +35,27 @@ def render(page: str, partial: str, status: int = 200, **context):
     so both answers stay identical.
     """
     return render_template(partial if is_partial_request() else page, partial=partial, **context), status
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What a destructive form asks before it acts, when JavaScript (htmx's hx-confirm)
+    did not ask already: such forms send ``confirmed`` only from the dialog."""
+
+    question: str
+    consequence: str
+    button: str
+    cancel: str
+
+
+def confirmed(confirmation: Confirmation):
+    """None when the request carries the person's confirmation; else the page (or, for
+    htmx, the partial) that asks for it, posting back to the same URL."""
+    if request.form.get("confirmed") == "1":
+        return None
+    return render("confirm.html", "_confirm.html", confirm=dict(
+        question=confirmation.question, consequence=confirmation.consequence, button=confirmation.button,
+        cancel=confirmation.cancel, action=request.path))
 
 
 def admin_required(view):

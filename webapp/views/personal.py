@@ -10,7 +10,7 @@ from ..accounts import AccountError, TooManyAttempts, change_password, end_login
 from ..crawl import queue_crawl
 from ..errors import ProviderError
 from ..models import ConnectedProfile
-from . import plugins, render, safe_next, settings
+from . import Confirmation, confirmed, plugins, render, safe_next, settings
 
 bp = Blueprint("personal", __name__, url_prefix="/personal")
 
@@ -141,8 +141,17 @@ def _revive(rt, service: str) -> str:
 @bp.route("/connected-profiles/<service>/disconnect", methods=["POST"])
 @login_required
 def disconnect(service: str):
-    """Forget the user's connected profile for ``service`` (after a confirmation)."""
+    """Forget the user's connected profile for ``service`` (asked first: in a dialog
+    with JavaScript, on a page of its own without)."""
     loaded = plugins().get(service)
+    profile = streams.connected_profile(current_user, service) if loaded else None
+    if profile is not None:
+        ask = confirmed(Confirmation(
+            f"Disconnect your {loaded.service.label} profile {profile.name}?",
+            "Streams that crawl with its token will expire until someone reconnects them.",
+            "Disconnect", url_for("personal.connected_profiles")))
+        if ask:
+            return ask
     name = linking.disconnect(streams.Runtime(settings(), plugins()), current_user, service) if loaded else None
     if name is None:
         return _profiles_view(404, error="You have no such connected profile.")

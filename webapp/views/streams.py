@@ -8,7 +8,7 @@ from .. import streams
 from ..crawl import queue_crawl
 from ..errors import InvalidQuery, ProviderError
 from ..streams import Runtime, StreamError
-from . import admin_required, plugins, render, settings
+from . import Confirmation, admin_required, confirmed, plugins, render, settings
 from .topics import topic_or_404
 
 bp = Blueprint("streams", __name__, url_prefix="/account/topics/<int:topic_id>")
@@ -116,15 +116,23 @@ def status(topic_id: int):
 @bp.route("/streams/<int:stream_id>/delete", methods=["POST"])
 @admin_required
 def remove(topic_id: int, stream_id: int):
-    """Remove a stream of this topic and what it crawled (asked first in the page)."""
+    """Remove a stream of this topic and what it crawled (asked first: in a dialog with
+    JavaScript, on a page of its own without)."""
     topic = topic_or_404(topic_id)
+    target = url_for("topics.manage", topic_id=topic.id)
+    stream = streams.stream_of(topic, stream_id)
+    if stream is not None:
+        ask = confirmed(Confirmation(f"Remove “{stream.name}” from {topic.name}?",
+                                     "Everything crawled from it in this topic goes with it. This cannot be undone.",
+                                     "Remove stream", target))
+        if ask:
+            return ask
     try:
         name = streams.remove_stream(topic, stream_id)
     except StreamError as exc:
         flash(exc.message, "error")
     else:
         flash(f"“{name}” removed from {topic.name}.", "success")
-    target = url_for("topics.manage", topic_id=topic.id)
     if request.htmx:
         return "", 204, {"HX-Redirect": target}
     return redirect(target, code=303)
