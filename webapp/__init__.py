@@ -70,7 +70,9 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     linking.init_app(app, settings, plugins)
     _init_login(app)
 
-    from .views import account, auth, errors, main, personal, streams, topics
+    from .views import account, auth, errors, inputs, main, personal, streams, topics
+
+    inputs.init_app(app)  # the ``id`` converter must exist before the blueprints' rules
 
     for blueprint in (auth.bp, main.bp, personal.bp, account.bp, topics.bp, streams.bp, errors.bp):
         app.register_blueprint(blueprint)

@@ -151,7 +151,7 @@ def disconnect(service: str):
     return redirect(url_for("personal.connected_profiles"), code=303)
 
 
-@bp.route("/reconnect/<int:stream_id>", methods=["POST"])
+@bp.route("/reconnect/<id:stream_id>", methods=["POST"])
 @login_required
 def reconnect(stream_id: int):
     """The Reconnect button of the red banner: link the stream's profile again (an
