@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self' http: https:",
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         )
         return response
 
