@@ -42,3 +42,40 @@ def test_containers_of_crawled_content_disable_htmx(admin_client, account):
                    text="hello")
     page = admin_client.get("/inbox").get_data(as_text=True)
     assert '<ul class="inbox-list" hx-disable>' in page
+
+
+def test_oauth_codes_are_masked_in_the_access_log(environ, tmp_path):
+    import requests
+    from stack import Run
+
+    run = Run(environ, tmp_path)
+    try:
+        run.wait_for("Streamdesk is running on")
+        query = "code=AQDsecret-code_123&state=st4te.Secret&error_description=kept"
+        requests.get(f"{run.url}/personal/connected-profiles/facebook/callback?{query}", timeout=10,
+                     allow_redirects=False)
+        line = run.wait_for(r"GET /personal/connected-profiles/facebook/callback\S*").group(0)
+    finally:
+        run.interrupt()
+    assert line.endswith("?code=***&state=***&error_description=kept"), line
+    printed = "".join(run.output)
+    assert "AQDsecret" not in printed and "st4te" not in printed
+
+
+def test_sqlite_file_and_its_journal_are_private(tmp_path):
+    import os
+    import stat
+
+    from webapp.db import open_database
+
+    previous = os.umask(0o022)  # the usual default: files readable by everyone
+    try:
+        db = open_database(f"sqlite:///{tmp_path / 'streamdesk.db'}")
+        with db.connection_context():
+            db.execute_sql("CREATE TABLE t (x)")
+            db.execute_sql("INSERT INTO t VALUES (1)")
+            modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in tmp_path.iterdir()}
+    finally:
+        os.umask(previous)
+    assert set(modes) >= {"streamdesk.db", "streamdesk.db-wal", "streamdesk.db-shm"}, modes
+    assert set(modes.values()) == {0o600}, {name: oct(mode) for name, mode in modes.items()}
