@@ -92,7 +92,9 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     linking.init_app(app, settings, plugins)
     _init_login(app)
 
-    from .views import account, auth, errors, main, personal, streams, topics
+    from .views import account, auth, errors, inputs, main, personal, streams, topics
+
+    inputs.init_app(app)  # the ``id`` converter must exist before the blueprints' rules
 
     for blueprint in (auth.bp, main.bp, personal.bp, account.bp, topics.bp, streams.bp, errors.bp):
         app.register_blueprint(blueprint)
@@ -109,7 +111,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self' http: https:",
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         )
         return response
 

@@ -1,6 +1,7 @@
 """The database: one peewee proxy, bound from ``DATABASE_URL`` by each process."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,10 +45,27 @@ def open_database(url: str) -> peewee.Database:
         # to busy_timeout), instead of failing with "database is locked" when a read
         # inside it is upgraded to a write after another process committed.
         db = connect_url(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
+        _create_private(db.database)
     else:
         db = connect_url(url.replace("postgres://", "postgresql://", 1))
     database.initialize(db)
     return db
+
+
+def _create_private(path: str) -> None:
+    """Create the SQLite file readable by its owner only (0600), whatever the umask.
+
+    It holds password hashes and encrypted tokens. SQLite gives the -wal and -shm files
+    the mode of the database file, so they follow. An existing file is left as it is.
+    """
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # no such folder (yet): SQLite reports it when it connects
 
 
 def check_connection(db: peewee.Database) -> None:

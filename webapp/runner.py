@@ -5,7 +5,9 @@ is not set, a worker process beside the web server, and stops them all on Ctrl-C
 """
 from __future__ import annotations
 
+import logging
 import os
+import re
 import signal
 import sys
 
@@ -71,6 +73,7 @@ def run(settings: Settings) -> int:
         from . import create_app
 
         app = create_app(settings, plugins)
+        logging.getLogger("werkzeug").addFilter(MaskOAuthCodes())
         try:
             server = make_server(settings.host, settings.port, app, threaded=True)
         except (OSError, SystemExit):  # werkzeug exits when the port is taken
@@ -107,6 +110,23 @@ def run(settings: Settings) -> int:
         if valkey is not None:
             valkey.stop()
     return 0
+
+
+class MaskOAuthCodes(logging.Filter):
+    """Replace the values of OAuth ``code`` and ``state`` in the access log with ``***``.
+
+    The callback URL carries a code that is worth a token until it is used or expires;
+    the log is read by more people, and kept longer, than the code lives.
+    """
+
+    PARAMETER = re.compile(r"([?&;](?:code|state)=)[^&;\s\"]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = self.PARAMETER.sub(r"\1***", message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
 
 
 def _terminate(signum, frame):

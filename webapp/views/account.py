@@ -43,7 +43,7 @@ def create_user():
     return _done(f"{user.email} has been added as {user.role}.")
 
 
-@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@bp.route("/users/<id:user_id>/role", methods=["POST"])
 @admin_required
 def change_role(user_id: int):
     """Make a user admin or member; the last admin cannot be demoted."""
@@ -57,7 +57,7 @@ def change_role(user_id: int):
     return _done(f"{user.email} is now {user.role}.")
 
 
-@bp.route("/users/<int:user_id>/delete", methods=["POST"])
+@bp.route("/users/<id:user_id>/delete", methods=["POST"])
 @admin_required
 def remove_user(user_id: int):
     """Remove a user; the last admin cannot be removed."""

@@ -107,8 +107,7 @@ def callback(service: str):
         linked = rt.call("streamdesk_link_profile", service, token=dict(token))
         linking.save_profile(rt, current_user, service, linked)
     except OAuthError as exc:
-        ok, message = False, OAUTH_ERRORS.get(exc.error, f"{label} refused the connection: "
-                                                        f"{exc.description or exc.error}.")
+        ok, message = False, _refusal(label, exc)
     except ProviderError as exc:
         ok, message = False, f"{label}: {exc.message}"
     else:
@@ -122,6 +121,21 @@ def callback(service: str):
         # The popup tells the page that opened it to refresh, then closes itself.
         return render_template("personal/linked_popup.html", ok=ok, message=message)
     return redirect(session.pop("link_next", None) or url_for("personal.connected_profiles"))
+
+
+def _refusal(label: str, exc: OAuthError) -> str:
+    """What the person reads when the provider refuses the link (cancel, bad state, a
+    bogus, used or expired code)."""
+    error, description = exc.error, exc.description
+    if isinstance(error, dict):
+        # Facebook answers a refused code with its Graph error envelope, not the OAuth
+        # 2.0 error string: authlib hands over the whole ``error`` object.
+        description = error.get("error_user_msg") or error.get("message")
+        error = str(error.get("type") or "")
+    if error in OAUTH_ERRORS:
+        return OAUTH_ERRORS[error]
+    reason = str(description or error or "no reason given").strip().rstrip(".")
+    return f"{label} refused the connection: {reason[:300]}."
 
 
 def _revive(rt, service: str) -> str:
@@ -162,7 +176,7 @@ def disconnect(service: str):
     return redirect(url_for("personal.connected_profiles"), code=303)
 
 
-@bp.route("/reconnect/<int:stream_id>", methods=["POST"])
+@bp.route("/reconnect/<id:stream_id>", methods=["POST"])
 @login_required
 def reconnect(stream_id: int):
     """The Reconnect button of the red banner: link the stream's profile again (an

@@ -11,7 +11,7 @@ from ..streams import Runtime, StreamError
 from . import Confirmation, admin_required, confirmed, plugins, render, settings
 from .topics import topic_or_404
 
-bp = Blueprint("streams", __name__, url_prefix="/account/topics/<int:topic_id>")
+bp = Blueprint("streams", __name__, url_prefix="/account/topics/<id:topic_id>")
 
 #: While a stream waits for or runs its crawl, its status is polled this often.
 PENDING = ("queued", "crawling")
@@ -113,7 +113,7 @@ def status(topic_id: int):
     return html, 200 if any(s.status in PENDING for s in rows) else 286
 
 
-@bp.route("/streams/<int:stream_id>/delete", methods=["POST"])
+@bp.route("/streams/<id:stream_id>/delete", methods=["POST"])
 @admin_required
 def remove(topic_id: int, stream_id: int):
     """Remove a stream of this topic and what it crawled (asked first: in a dialog with

@@ -54,14 +54,14 @@ def _manage(topic, status: int = 200, partial: str = "topics/_streams.html", **c
                   streams=list(streams_of(topic)), loaded=plugins().services.values(), **context)
 
 
-@bp.route("/<int:topic_id>")
+@bp.route("/<id:topic_id>")
 @admin_required
 def manage(topic_id: int):
     """One topic: its streams, and an Add button for each service."""
     return _manage(topic_or_404(topic_id))
 
 
-@bp.route("/<int:topic_id>/rename", methods=["POST"])
+@bp.route("/<id:topic_id>/rename", methods=["POST"])
 @admin_required
 def rename(topic_id: int):
     """Rename a topic."""
@@ -76,7 +76,7 @@ def rename(topic_id: int):
     return redirect(url_for("topics.manage", topic_id=topic.id), code=303)
 
 
-@bp.route("/<int:topic_id>/delete")
+@bp.route("/<id:topic_id>/delete")
 @admin_required
 def confirm_delete(topic_id: int):
     """Ask first, saying how many streams and stories go with the topic."""
@@ -85,7 +85,7 @@ def confirm_delete(topic_id: int):
                   topic=topic, size=topics.topic_size(topic))
 
 
-@bp.route("/<int:topic_id>/delete", methods=["POST"])
+@bp.route("/<id:topic_id>/delete", methods=["POST"])
 @admin_required
 def delete(topic_id: int):
     """Delete a topic with its streams and stories."""
