@@ -82,7 +82,7 @@ def check_password(password: str, email: str = "") -> None:
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise AccountError(f"Unknown role {role!r}: choose admin or member.")
+        raise AccountError(f"Unknown role {str(role)[:40]!r}: choose admin or member.")
     return role
 
 
