@@ -1,5 +1,5 @@
 """The control API (``/_control/…``, JSON) that tests and demos use to steer the emulator:
-reset to the seed, read the per-path call counter and the request log, mint/expire/revoke
+reset to the seed, read the per-path call counter and the request log, mint/expire/revoke/log out
 tokens, revoke a permission, add posts, comments and messages, force rate limits,
 outages or malformed answers, set usage, switch the feed's paging style.
 """
@@ -147,6 +147,13 @@ def expire():
 def revoke():
     """Revoke a token, or remove the app for ``user_id``: Graph then answers 190/458."""
     return _kill("revoked")
+
+
+@bp.post("/tokens/logout")
+def logout():
+    """Invalidate a token (``token``) or every session of ``user_id`` as if the person
+    logged out: Graph then answers 190/467 (page tokens from those sessions die too)."""
+    return _kill("invalid")
 
 
 @bp.post("/people/<user_id>/password")
