@@ -139,6 +139,9 @@ def confirm(version):
 
 
 def _check_secret(args: dict) -> None:
+    # Graph reads the client only from parameters: HTTP Basic credentials are ignored.
+    if not args.get("client_id"):
+        raise GraphError("Missing client_id parameter.", 101)
     if args.get("client_id") != APP_ID:
         raise GraphError("Error validating application. Invalid application ID.", 101)
     if not hmac.compare_digest(args.get("client_secret") or "", APP_SECRET):
