@@ -15,6 +15,7 @@ from .fields import FieldSpec, parse
 from .model import Page, Person, Post
 from .paging import cursor_page
 from .render import Ctx, edge, render
+from .state import USAGE_HEADERS_FROM
 
 bp = Blueprint("graph", __name__)
 VERSION = re.compile(r"^v\d{1,2}\.\d$")
@@ -51,13 +52,19 @@ def token_value(args: dict) -> str | None:
 
 
 def _usage_headers(response, token) -> None:
+    """Add the usage header of the call's bucket — only once the bucket has made enough
+    calls to be considered for rate limiting (or the control API forced its figures):
+    Meta sends none before, so a client must not read a missing header as 0 %."""
     st = state()
-    if token is not None and token.kind == "PAGE":
-        usage = st.usage(token.page_id)
+    bucket = st.bucket_of(token)
+    usage = st.usage(bucket)
+    if bucket not in st.forced_usage and max(usage["call_count"], usage["total_cputime"],
+                                             usage["total_time"]) < USAGE_HEADERS_FROM:
+        return
+    if bucket != "app":
         response.headers["x-business-use-case-usage"] = json.dumps(
             {token.page_id: [{"type": "pages", **usage}]}, separators=(",", ":"))
     else:
-        usage = st.usage("app")
         response.headers["x-app-usage"] = json.dumps(
             {k: usage[k] for k in ("call_count", "total_cputime", "total_time")}, separators=(",", ":"))
 

@@ -25,6 +25,10 @@ CODE_LIFETIME = timedelta(minutes=10)
 #: Calls per rolling window that make 100 % of the usage headers.
 APP_CALLS_PER_HOUR = 5000
 PAGE_CALLS_PER_DAY = 4800
+#: Usage (percent) from which Graph starts sending the usage headers: "if your app is
+#: making enough calls to be considered for rate limiting by our system, we return an
+#: X-App-Usage HTTP header" (developers.facebook.com/docs/graph-api/overview/rate-limiting).
+USAGE_HEADERS_FROM = 1
 
 PERMISSIONS = (
     "public_profile", "email", "pages_show_list", "business_management", "pages_read_engagement",

@@ -204,6 +204,8 @@ def test_server_errors_and_page_usage_header(fb):
     fb.control("faults", kind="server", status=503, count=1)
     response = fb.get(BLUEBIRD, token)
     assert response.status_code == 503 and response.headers["Content-Type"].startswith("text/html")
+    assert "x-business-use-case-usage" not in fb.get(BLUEBIRD, token).headers  # too few calls yet
+    fb.control("usage", bucket=BLUEBIRD, call_count=3)
     ok = fb.get(BLUEBIRD, token)
     usage = json.loads(ok.headers["x-business-use-case-usage"])
     assert set(usage[BLUEBIRD][0]) == {"type", "call_count", "total_cputime", "total_time",
