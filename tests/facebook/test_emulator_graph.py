@@ -98,7 +98,7 @@ def test_comments_cursor_paging_summary_and_nested_fields(fb):
     body = fb.get(f"{story.id}/comments", token, filter="stream", order="chronological", summary="true",
                   limit=50, fields="id,message,created_time,from,like_count,comment_count,parent,is_hidden").json()
     assert len(body["data"]) == 50 and set(body["paging"]["cursors"]) == {"before", "after"}
-    assert body["summary"] == {"order": "chronological", "total_count": len(fb.state.world.comments(story.id)),
+    assert body["summary"] == {"order": "ranked", "total_count": len(fb.state.world.comments(story.id)),
                                "can_comment": True}
     assert "previous" not in body["paging"] and body["paging"]["next"].startswith(fb.graph)
     page_two = fb.http.get(body["paging"]["next"]).json()
