@@ -9,7 +9,7 @@ from functools import wraps
 
 from flask import Blueprint, current_app, jsonify, make_response, request
 
-from . import actions, errors, faults
+from . import actions, errors, faults, versions
 from .errors import GraphError
 from .fields import FieldSpec, parse
 from .model import Page, Person, Post
@@ -18,7 +18,6 @@ from .render import Ctx, edge, render
 from .state import USAGE_HEADERS_FROM
 
 bp = Blueprint("graph", __name__)
-VERSION = re.compile(r"^v\d{1,2}\.\d$")
 SEARCH_FIELDS = {"id", "name", "location", "link", "verification_status", "is_eligible_for_branded_content",
                  "is_unclaimed"}
 
@@ -78,8 +77,9 @@ def graph_endpoint(needs_token: bool = True):
             st = state()
             with st.lock:
                 entry = st.count(request.method, request.path, dict(request.args))
-                if not VERSION.match(version):
-                    return GraphError(f"Unknown path components: /{version}", 2500).response()
+                asked, version = version, versions.served(version, st.now().date())
+                if version is None:
+                    return GraphError(f"Unknown path components: /{asked}", 2500).response()
                 merged = params()
                 fault = st.next_fault(request.path)
                 if fault is not None and fault.kind != "malformed":
