@@ -97,6 +97,24 @@ def seed():
     return jsonify({"app": {"client_id": APP_ID, "client_secret": APP_SECRET}, "people": people, "pages": pages})
 
 
+@bp.get("/app")
+def app_settings():
+    """The app's client id and its Valid OAuth Redirect URIs (Facebook Login settings)."""
+    with _state().lock:
+        return jsonify({"client_id": APP_ID, "redirect_uris": list(_state().redirect_uris)})
+
+
+@bp.put("/app")
+def set_app_settings():
+    """``{"redirect_uris": [...]}``: replace the Valid OAuth Redirect URIs until reset."""
+    uris = _body().get("redirect_uris")
+    if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
+        return _fail("redirect_uris must be a list of URLs")
+    with _state().lock:
+        _state().redirect_uris = list(uris)
+    return jsonify({"ok": True})
+
+
 @bp.post("/tokens")
 def mint():
     """A user token for ``user_id`` with ``permissions`` granted (others as declined), as if

@@ -75,8 +75,10 @@ FAULT_KINDS = ("rate_limit", "transient", "reduce_data", "posting_too_fast", "se
 class State:
     """All mutable emulator state, reset to the seed by :meth:`reset`."""
 
-    def __init__(self) -> None:
+    def __init__(self, redirect_uris=()) -> None:
         self.lock = threading.RLock()
+        #: The app's Valid OAuth Redirect URIs as registered at start (reset restores them).
+        self.registered_redirect_uris = tuple(redirect_uris)
         # The running clock never shows a time before the seed's end, whatever the host says.
         self.clock_offset = max(timedelta(0), SEED_NOW + timedelta(minutes=5) - datetime.now(UTC))
         self.reset()
@@ -84,6 +86,8 @@ class State:
     def reset(self) -> None:
         """Back to the seed: same world, no tokens, no grants, no faults, zero counters."""
         self.world: World = build_world()
+        #: Valid OAuth Redirect URIs (Facebook Login → Settings; strict mode: exact match).
+        self.redirect_uris: list[str] = list(self.registered_redirect_uris)
         self.tokens: dict[str, Token] = {}
         self.codes: dict[str, AuthCode] = {}
         #: (person id) → {permission: "granted" | "declined"} for the one app.
