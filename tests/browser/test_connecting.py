@@ -244,7 +244,7 @@ def test_expired_stream_red_banner_and_reconnect(admin_page, stack):
         page.wait_for_timeout(500)
         page.reload()
     with open_database(stack.database_url).connection_context():
-        state = Stream.get_by_id(stream_id)
+        state = Stream.get_by_id(stream.id)
         assert banner.count(), (state.status, state.status_message, stack.log()[-3000:])
     expect(banner).to_contain_text("1 stream expired and no longer crawls new data.")
     banner.get_by_role("button", name=re.compile("Reconnect")).click()
