@@ -19,11 +19,14 @@ EMULATORS = {
 }
 
 
-def create_app(service: str, base_url: str):
-    """The WSGI app emulating ``service``; ``base_url`` is where it is reachable."""
+def create_app(service: str, base_url: str, redirect_uris=()):
+    """The WSGI app emulating ``service``; ``base_url`` is where it is reachable and
+    ``redirect_uris`` the OAuth callback URLs registered for its app (the provider
+    refuses any other, as the real one does)."""
     if service not in EMULATORS:
         raise LookupError(f"no emulator for {service!r}: choose from {', '.join(EMULATORS)}")
-    return importlib.import_module(EMULATORS[service]).create_app(base_url=base_url)
+    return importlib.import_module(EMULATORS[service]).create_app(base_url=base_url,
+                                                                   redirect_uris=tuple(redirect_uris))
 
 
 @dataclass
@@ -41,11 +44,12 @@ class RunningEmulator:
         self.thread.join(5)
 
 
-def start(service: str, host: str = "127.0.0.1", port: int = 0) -> RunningEmulator:
-    """Serve the emulator of ``service`` in a thread (port 0: any free port)."""
+def start(service: str, host: str = "127.0.0.1", port: int = 0, redirect_uris=()) -> RunningEmulator:
+    """Serve the emulator of ``service`` in a thread (port 0: any free port), with
+    ``redirect_uris`` registered as its app's OAuth callback URLs."""
     server = make_server(host, port, None, threaded=True)
     url = f"http://{host}:{server.server_port}"
-    app = create_app(service, url)
+    app = create_app(service, url, redirect_uris)
     server.app = app
     thread = threading.Thread(target=server.serve_forever, name=f"emulator-{service}", daemon=True)
     thread.start()

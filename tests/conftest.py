@@ -40,12 +40,21 @@ def reset_postgres(url: str) -> None:
         db.execute_sql("CREATE SCHEMA public")
 
 
+#: Where the tests' app is reached: the Flask test client asks for http://localhost/…,
+#: so that is the PUBLIC_URL the emulators register callback URLs from.
+TEST_PUBLIC_URL = "http://localhost"
+
+
 @pytest.fixture(scope="session")
 def emulator_urls():
-    """Every provider emulator, served over real HTTP for the whole session."""
+    """Every provider emulator, served over real HTTP for the whole session, with the
+    tests' app's callback URLs registered (as sandbox mode registers them)."""
     import emulators
 
-    running = {name: emulators.start(name) for name in emulators.EMULATORS}
+    from webapp.sandbox import callback_url
+
+    running = {name: emulators.start(name, redirect_uris=[callback_url(TEST_PUBLIC_URL, name)])
+               for name in emulators.EMULATORS}
     yield {name: r.url for name, r in running.items()}
     for r in running.values():
         r.stop()
@@ -87,7 +96,8 @@ def emulator(emulator_urls):
 def environ(tmp_path, emulator_urls):
     """The environment a test's app is configured from (no .env, fresh instance),
     in sandbox mode: the plugins talk to the emulators over HTTP."""
-    env = {"STREAMDESK_INSTANCE": str(tmp_path / "instance"), **sandbox_env(emulator_urls)}
+    env = {"STREAMDESK_INSTANCE": str(tmp_path / "instance"), "PUBLIC_URL": TEST_PUBLIC_URL,
+           **sandbox_env(emulator_urls)}
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         reset_postgres(url)

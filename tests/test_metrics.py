@@ -92,3 +92,24 @@ def test_an_expired_access_token_is_refreshed_before_metrics(x_owner, emulator, 
     emulator("twitter", "POST", "/tokens/expire", user=x_owner)
     assert refresh(rt, Stream.get()) == "refreshed"
     assert Stream.get().status == "active"
+
+
+def test_page_insights_with_a_user_token_is_a_plugin_bug_not_an_expiry(admin_client, admin, emulator, topic,
+                                                                       environ, smtp_server, caplog):
+    """Graph's bare 190 "This method must be called with a Page Access Token" (HTTP 400, no
+    subcode; captured in github.com/halsandr/Facebook_Connector/issues/1) means the call
+    used the wrong token, not that it expired: the stream is not expired, no e-mail goes
+    out, no Reconnect banner, and the bug is logged."""
+    from webapp.models import ConnectedProfile, token_columns
+
+    connect(admin_client, "facebook")
+    add(admin_client, topic, "facebook", "owned", "104729384756102")
+    user_token = ConnectedProfile.get().credentials  # the bug: a user token where the page's belongs
+    Stream.update(**token_columns(user_token)).where(Stream.id == Stream.get().id).execute()
+    rt = Runtime(load_settings({**environ, "SMTP_URL": smtp_server.url}), Plugins())
+    assert refresh(rt, Stream.get()) == "error"
+    stream = Stream.get()
+    assert stream.status != "expired" and smtp_server.messages == []
+    assert any("plugin bug" in r.getMessage() for r in caplog.records)
+    html = admin_client.get("/topics").get_data(as_text=True)
+    assert "Reconnect" not in html

@@ -71,6 +71,8 @@ def test_plugins_command_lists_services_and_capabilities(installed_plugin, tmp_p
     assert "Fixture Social (fixture-social) — plugin 'fixture-social' from streamdesk-fixture-social 0.0.1" in out.stdout
     assert "  - public pages: 40 most recent posts" in out.stdout
     assert "Facebook (facebook) — plugin 'facebook' from streamdesk 0.1.0" in out.stdout
+    # The Graph API version the plugin is pinned to, and when Facebook stops serving it.
+    assert "  API version v25.0 (served until 2028-07-29)" in out.stdout
 
 
 class Misspelled:

@@ -78,6 +78,11 @@ def plugins():
     for name, loaded in _plugins().services.items():
         source = loaded.distribution or "registered in code"
         click.echo(f"{loaded.service.label} ({name}) — plugin {loaded.plugin_name!r} from {source}")
+        service = loaded.service
+        if service.api_version:
+            end = service.api_version_end_of_life
+            click.echo(f"  API version {service.api_version}"
+                       f"{f' (served until {end:%Y-%m-%d})' if end else ' (no end of life announced)'}")
         for capability in loaded.capabilities or ["declared only: no hooks implemented yet"]:
             click.echo(f"  - {capability}")
 
@@ -86,15 +91,21 @@ def plugins():
 @click.argument("service")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=0, type=int, help="Port to listen on (default: any free port).")
-def emulate(service, host, port):
+@click.option("--redirect-uri", "redirect_uris", multiple=True,
+              help="An OAuth callback URL to register (repeatable; default: Streamdesk's under PUBLIC_URL).")
+def emulate(service, host, port, redirect_uris):
     """Serve the local emulator of SERVICE's API (facebook, twitter)."""
     import emulators
 
+    from .sandbox import callback_url
+
+    redirect_uris = redirect_uris or (callback_url(_settings().public_url, service),)
     try:
-        running = emulators.start(service, host, port)
+        running = emulators.start(service, host, port, redirect_uris=redirect_uris)
     except LookupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{service} emulator on {running.url} — press Ctrl-C to stop.")
+    click.echo(f"Registered callback URLs: {', '.join(redirect_uris)}")
     try:
         running.thread.join()
     except KeyboardInterrupt:

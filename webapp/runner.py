@@ -66,7 +66,7 @@ def run(settings: Settings) -> int:
             return 1
         os.environ["REDIS_URL"] = redis_url
         if is_sandbox(settings, plugins.services):
-            for emulator in start_emulators(plugins.services):
+            for emulator in start_emulators(plugins.services, settings.public_url):
                 click.echo(f"Sandbox: {emulator.service} emulator on {emulator.url}")
         # Read again: the queue URL and the sandbox's provider settings are now set.
         settings = load_settings()

@@ -5,22 +5,42 @@ emulator on a free local port and points the plugins at it through the same
 environment variables a real installation sets (``FACEBOOK_API_URL``, …), so the web
 server and the worker talk to the emulators over HTTP exactly as they would to the
 real APIs.
+
+Each emulator registers, as its app's OAuth callback URL, the one Streamdesk receives
+the provider's redirect on under ``PUBLIC_URL`` — what an admin registers in the
+provider's developer settings for production. An emulator refuses any other, as the
+real providers do, so a ``PUBLIC_URL`` that is not the address people use fails in
+sandbox mode exactly as it would in production (and the Status page says why).
 """
 from __future__ import annotations
 
 import importlib
 import os
+from urllib.parse import urlsplit
+
+import requests
 
 import emulators
 
 
-def start_emulators(services) -> list:
-    """Start the emulator of every loaded service that has one; returns them running."""
+#: Where a provider sends the person back (``personal.callback``); a test pins it to the route.
+CALLBACK_PATH = "/personal/connected-profiles/{service}/callback"
+
+
+def callback_url(public_url: str, service: str) -> str:
+    """The OAuth callback URL of ``service`` under ``public_url``: the one to register
+    with the provider (and that sandbox mode registers with the emulator)."""
+    return public_url.rstrip("/") + CALLBACK_PATH.format(service=service)
+
+
+def start_emulators(services, public_url: str) -> list:
+    """Start the emulator of every loaded service that has one, each with the callback
+    URL under ``public_url`` registered; returns them running."""
     running = []
     for service in services:
         if service not in emulators.EMULATORS:
             continue
-        emulator = emulators.start(service)
+        emulator = emulators.start(service, redirect_uris=[callback_url(public_url, service)])
         config = importlib.import_module(emulators.EMULATORS[service]).sandbox_config(emulator.url)
         prefix = service.upper().replace("-", "_")
         os.environ.update({
@@ -34,3 +54,21 @@ def start_emulators(services) -> list:
     # The emulators' client ids must not switch sandbox mode off.
     os.environ["SANDBOX"] = "1"
     return running
+
+
+class EmulatorUnreachable(Exception):
+    """The emulator a sandbox service points at did not say what it registered."""
+
+
+def registered_callbacks(api_url: str) -> list[str]:
+    """The callback URLs the emulator serving ``api_url`` has registered for its app,
+    read from its control API; raises EmulatorUnreachable."""
+    parts = urlsplit(api_url)
+    try:
+        response = requests.get(f"{parts.scheme}://{parts.netloc}/_control/app", timeout=3)
+        uris = response.json()["redirect_uris"]
+    except (requests.RequestException, ValueError, KeyError, TypeError):
+        raise EmulatorUnreachable(f"no emulator answered at {parts.scheme}://{parts.netloc}") from None
+    if not isinstance(uris, list):
+        raise EmulatorUnreachable("the emulator's answer lists no callback URLs")
+    return [str(u) for u in uris]

@@ -7,7 +7,7 @@ write one by reading this module, ``webapp.errors`` and ``webapp.hookspecs``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 #: Every interaction a service may allow; a service declares the subset it supports.
 INTERACTIONS = ("publish", "reply", "comment", "like", "hide", "delete", "message")
@@ -23,6 +23,10 @@ class Service:
     ``unauthorized_post_limit`` is how many of a public page's most recent posts can be
     tracked (``None``: no limit). ``default_api_url`` and ``default_auth_url`` are the
     production base URLs; the core swaps them for the emulators' in sandbox mode.
+    ``api_version`` names the provider API version the plugin is pinned to, where the
+    provider versions its API, and ``api_version_end_of_life`` the first day the provider
+    no longer serves it (None: not announced): the core shows both and warns admins
+    as that day nears.
     """
 
     name: str
@@ -33,6 +37,8 @@ class Service:
     default_api_url: str = ""
     default_auth_url: str = ""
     handle_hint: str = "URL or handle"
+    api_version: str | None = None
+    api_version_end_of_life: date | None = None
 
 
 @dataclass(frozen=True)

@@ -25,17 +25,19 @@ from .state import State
 VERSION = "v25.0"
 
 
-def create_app(base_url: str) -> Flask:
-    """The emulator as a WSGI app reachable at ``base_url`` (used in paging links)."""
-    from . import control, graph, oauth  # the blueprints import this package's modules
+def create_app(base_url: str, redirect_uris=()) -> Flask:
+    """The emulator as a WSGI app reachable at ``base_url`` (used in paging links);
+    ``redirect_uris`` are the app's Valid OAuth Redirect URIs (none: every one blocked)."""
+    from . import control, graph, oauth, versions  # the blueprints import this package's modules
 
     app = Flask(__name__)
-    app.config["FB_STATE"] = State()
+    app.config["FB_STATE"] = State(redirect_uris)
     app.config["FB_BASE_URL"] = base_url.rstrip("/")
     app.json.sort_keys = False  # keep Graph's field order
     app.register_blueprint(control.bp)
     app.register_blueprint(oauth.bp)
     app.register_blueprint(graph.bp)
+    app.wsgi_app = versions.Unversioned(app.wsgi_app)
 
     @app.get("/_static/picture/<object_id>.svg")
     def picture(object_id: str):

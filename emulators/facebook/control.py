@@ -1,5 +1,5 @@
 """The control API (``/_control/…``, JSON) that tests and demos use to steer the emulator:
-reset to the seed, read the per-path call counter and the request log, mint/expire/revoke
+reset to the seed, read the per-path call counter and the request log, mint/expire/revoke/log out
 tokens, revoke a permission, add posts, comments and messages, force rate limits,
 outages or malformed answers, set usage, switch the feed's paging style.
 """
@@ -97,6 +97,24 @@ def seed():
     return jsonify({"app": {"client_id": APP_ID, "client_secret": APP_SECRET}, "people": people, "pages": pages})
 
 
+@bp.get("/app")
+def app_settings():
+    """The app's client id and its Valid OAuth Redirect URIs (Facebook Login settings)."""
+    with _state().lock:
+        return jsonify({"client_id": APP_ID, "redirect_uris": list(_state().redirect_uris)})
+
+
+@bp.put("/app")
+def set_app_settings():
+    """``{"redirect_uris": [...]}``: replace the Valid OAuth Redirect URIs until reset."""
+    uris = _body().get("redirect_uris")
+    if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
+        return _fail("redirect_uris must be a list of URLs")
+    with _state().lock:
+        _state().redirect_uris = list(uris)
+    return jsonify({"ok": True})
+
+
 @bp.post("/tokens")
 def mint():
     """A user token for ``user_id`` with ``permissions`` granted (others as declined), as if
@@ -147,6 +165,13 @@ def expire():
 def revoke():
     """Revoke a token, or remove the app for ``user_id``: Graph then answers 190/458."""
     return _kill("revoked")
+
+
+@bp.post("/tokens/logout")
+def logout():
+    """Invalidate a token (``token``) or every session of ``user_id`` as if the person
+    logged out: Graph then answers 190/467 (page tokens from those sessions die too)."""
+    return _kill("invalid")
 
 
 @bp.post("/people/<user_id>/password")

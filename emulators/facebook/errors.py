@@ -184,6 +184,12 @@ def page_token_required() -> GraphError:
     return GraphError("(#210) A page access token is required to request this resource.", 210, status=403)
 
 
+def page_access_token_required() -> GraphError:
+    """Code 190 *without* a subcode: a page-only method (page insights) called with a
+    user token. Graph answers HTTP 400 with code 190 although the token is fine."""
+    return GraphError("(#190) This method must be called with a Page Access Token", 190)
+
+
 def insights_not_allowed() -> GraphError:
     """Code 10: insights need read_insights and the ANALYZE task."""
     return GraphError("(#10) Requires read_insights permission and the ANALYZE task on the page", 10, status=403)

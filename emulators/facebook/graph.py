@@ -9,15 +9,15 @@ from functools import wraps
 
 from flask import Blueprint, current_app, jsonify, make_response, request
 
-from . import actions, errors, faults
+from . import actions, errors, faults, versions
 from .errors import GraphError
 from .fields import FieldSpec, parse
 from .model import Page, Person, Post
 from .paging import cursor_page
 from .render import Ctx, edge, render
+from .state import USAGE_HEADERS_FROM
 
 bp = Blueprint("graph", __name__)
-VERSION = re.compile(r"^v\d{1,2}\.\d$")
 SEARCH_FIELDS = {"id", "name", "location", "link", "verification_status", "is_eligible_for_branded_content",
                  "is_unclaimed"}
 
@@ -51,13 +51,19 @@ def token_value(args: dict) -> str | None:
 
 
 def _usage_headers(response, token) -> None:
+    """Add the usage header of the call's bucket — only once the bucket has made enough
+    calls to be considered for rate limiting (or the control API forced its figures):
+    Meta sends none before, so a client must not read a missing header as 0 %."""
     st = state()
-    if token is not None and token.kind == "PAGE":
-        usage = st.usage(token.page_id)
+    bucket = st.bucket_of(token)
+    usage = st.usage(bucket)
+    if bucket not in st.forced_usage and max(usage["call_count"], usage["total_cputime"],
+                                             usage["total_time"]) < USAGE_HEADERS_FROM:
+        return
+    if bucket != "app":
         response.headers["x-business-use-case-usage"] = json.dumps(
             {token.page_id: [{"type": "pages", **usage}]}, separators=(",", ":"))
     else:
-        usage = st.usage("app")
         response.headers["x-app-usage"] = json.dumps(
             {k: usage[k] for k in ("call_count", "total_cputime", "total_time")}, separators=(",", ":"))
 
@@ -71,8 +77,9 @@ def graph_endpoint(needs_token: bool = True):
             st = state()
             with st.lock:
                 entry = st.count(request.method, request.path, dict(request.args))
-                if not VERSION.match(version):
-                    return GraphError(f"Unknown path components: /{version}", 2500).response()
+                asked, version = version, versions.served(version, st.now().date())
+                if version is None:
+                    return GraphError(f"Unknown path components: /{asked}", 2500).response()
                 merged = params()
                 fault = st.next_fault(request.path)
                 if fault is not None and fault.kind != "malformed":

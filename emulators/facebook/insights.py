@@ -10,7 +10,8 @@ stream), so they are stable across resets and for any date asked.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from . import errors
 from .model import Page, Post
@@ -18,6 +19,8 @@ from .paging import link, timestamp_arg
 from .seed import stable_int
 
 GRAPH_TIME = "%Y-%m-%dT%H:%M:%S+0000"
+#: Facebook's insights days are Pacific days.
+PACIFIC = ZoneInfo("America/Los_Angeles")
 
 #: name → (title, description)
 POST_METRICS = {
@@ -100,30 +103,40 @@ def _value(page: Page, name: str, period: str, end: datetime) -> int:
     return total
 
 
+def day_end(day: date) -> datetime:
+    """The instant Facebook's day ``day`` ends: the next Pacific midnight, in UTC
+    (T08:00:00+0000 in winter, T07:00:00+0000 in summer)."""
+    return datetime.combine(day + timedelta(days=1), time(), PACIFIC).astimezone(UTC)
+
+
+def _pacific_date(at: datetime) -> date:
+    return at.astimezone(PACIFIC).date()
+
+
 def page_rows(page: Page, args, now: datetime, base: str, keep: dict) -> tuple[list[dict], dict]:
-    """The ``data`` rows and ``paging`` of ``GET /{page-id}/insights``."""
+    """The ``data`` rows and ``paging`` of ``GET /{page-id}/insights``.
+
+    Values are per Facebook day, which runs midnight to midnight Pacific time; each
+    ``end_time`` is the midnight that ended the day, so its UTC hour moves with daylight
+    saving time."""
     wanted = _metrics_arg(args.get("metric"), PAGE_METRICS)
     periods = [p.strip() for p in (args.get("period") or "").split(",") if p.strip()] or list(PERIODS)
     if any(p not in PERIODS + ("lifetime",) for p in periods):
         raise errors.invalid_parameter("period must be one of the following values: day, week, days_28, "
                                        "month, lifetime, total_over_range")
-    latest = now.replace(hour=7, minute=0, second=0)
-    if latest > now:
-        latest -= timedelta(days=1)
+    latest = _pacific_date(now) - timedelta(days=1)  # the last day that has ended
     since = timestamp_arg(args.get("since"), "since")
     until = timestamp_arg(args.get("until"), "until")
     if since is not None or until is not None:
-        end = datetime.fromtimestamp(until, now.tzinfo) if until is not None else latest
-        start = datetime.fromtimestamp(since, now.tzinfo) if since is not None else end - timedelta(days=2)
+        end = datetime.fromtimestamp(until, UTC) if until is not None else day_end(latest)
+        start = datetime.fromtimestamp(since, UTC) if since is not None else end - timedelta(days=2)
         if end - start > MAX_RANGE:
             raise errors.invalid_parameter("There cannot be more than 90 days (7776000 s) between since and until")
-        end_times = []
-        at = start.replace(hour=7, minute=0, second=0) + timedelta(days=1)
-        while at <= end.replace(hour=7, minute=0, second=0) and at <= latest:
-            end_times.append(at)
-            at += timedelta(days=1)
+        # Days that end after ``since`` and no later than ``until`` (and have ended).
+        first, last = _pacific_date(start), min(_pacific_date(end) - timedelta(days=1), latest)
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     else:
-        end_times = [latest - timedelta(days=1), latest]
+        days = [latest - timedelta(days=1), latest]
     rows = []
     for name in wanted:
         title, description = PAGE_METRICS[name]
@@ -133,17 +146,17 @@ def page_rows(page: Page, args, now: datetime, base: str, keep: dict) -> tuple[l
             if period == "lifetime":
                 continue
             rows.append({"name": name, "period": period,
-                         "values": [{"value": _value(page, name, period, at), "end_time": at.strftime(GRAPH_TIME)}
-                                    for at in end_times],
+                         "values": [{"value": _value(page, name, period, day_end(d)),
+                                     "end_time": day_end(d).strftime(GRAPH_TIME)} for d in days],
                          "title": title, "description": description,
                          "id": f"{page.id}/insights/{name}/{period}"})
     paging = {}
-    if end_times:
-        first, last = end_times[0], end_times[-1]
-        span = last - first + timedelta(days=1)
+    if days:
+        span = timedelta(days=len(days))
         paging["previous"] = link(base, f"{page.id}/insights",
-                                  {**keep, "since": int((first - span).timestamp()),
-                                   "until": int((first - timedelta(days=1)).timestamp())})
-        paging["next"] = link(base, f"{page.id}/insights", {**keep, "since": int(last.timestamp()),
-                                                               "until": int((last + span).timestamp())})
+                                  {**keep, "since": int(day_end(days[0] - span - timedelta(days=1)).timestamp()),
+                                   "until": int(day_end(days[0] - timedelta(days=1)).timestamp())})
+        paging["next"] = link(base, f"{page.id}/insights",
+                              {**keep, "since": int(day_end(days[-1]).timestamp()),
+                               "until": int(day_end(days[-1] + span).timestamp())})
     return rows, paging

@@ -59,15 +59,21 @@ class DialogRefused(Exception):
         return PAGE.format(title=escape(self.title), body=body), 400, {"Content-Type": "text/html; charset=utf-8"}
 
 
-def _check_request(args) -> tuple[str, list[str]]:
-    """Validate client_id, redirect_uri and scope: (redirect_uri, scopes), or DialogRefused."""
+URL_BLOCKED = ("This redirect failed because the redirect URI is not whitelisted in the app's Client OAuth "
+               "Settings. Make sure Client and Web OAuth Login are on and add all your app domains as Valid OAuth "
+               "Redirect URIs.")
+
+
+def _check_request(args, registered) -> tuple[str, list[str]]:
+    """Validate client_id, redirect_uri and scope: (redirect_uri, scopes), or DialogRefused.
+    The redirect_uri must be one of the app's Valid OAuth Redirect URIs, exactly (strict
+    mode, on for every app since 2018)."""
     if args.get("client_id") != APP_ID:
         raise DialogRefused("Invalid App ID", "The provided app ID does not look like a valid app ID.")
     redirect_uri = args.get("redirect_uri") or ""
     parts = urlsplit(redirect_uri)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise DialogRefused("URL blocked", "This redirect failed because the redirect URI is not whitelisted in "
-                           "the app's Client OAuth Settings.")
+    if parts.scheme not in ("http", "https") or not parts.netloc or redirect_uri not in registered:
+        raise DialogRefused("URL Blocked", URL_BLOCKED)
     if args.get("response_type", "code") != "code":
         raise DialogRefused("Unsupported response type", "This app only uses the authorization code flow.")
     scopes = [s.strip() for s in (args.get("scope") or "").replace(" ", ",").split(",") if s.strip()]
@@ -88,7 +94,7 @@ def _back(redirect_uri: str, params: dict):
 def dialog(version):
     """The consent page."""
     try:
-        redirect_uri, scopes = _check_request(request.args)
+        redirect_uri, scopes = _check_request(request.args, current_app.config["FB_STATE"].redirect_uris)
     except DialogRefused as exc:
         return exc.page()
     st = current_app.config["FB_STATE"]
@@ -116,7 +122,7 @@ def dialog(version):
 def confirm(version):
     """Continue (a code) or Cancel (Facebook's user_denied error) back to the app."""
     try:
-        redirect_uri, scopes = _check_request(request.form)
+        redirect_uri, scopes = _check_request(request.form, current_app.config["FB_STATE"].redirect_uris)
     except DialogRefused as exc:
         return exc.page()
     state_param = request.form.get("state")
@@ -139,6 +145,9 @@ def confirm(version):
 
 
 def _check_secret(args: dict) -> None:
+    # Graph reads the client only from parameters: HTTP Basic credentials are ignored.
+    if not args.get("client_id"):
+        raise GraphError("Missing client_id parameter.", 101)
     if args.get("client_id") != APP_ID:
         raise GraphError("Error validating application. Invalid application ID.", 101)
     if not hmac.compare_digest(args.get("client_secret") or "", APP_SECRET):

@@ -17,6 +17,9 @@ from .model import Comment, Conversation, Message, Page, Person, Post, Token
 
 GRAPH_TIME = "%Y-%m-%dT%H:%M:%S+0000"
 OMIT = object()
+#: The node type Graph names in field errors, where it differs from the object's kind:
+#: a post of a page is a ``PagePost`` node ("… on node type (PagePost)").
+NODE_TYPES = {"Post": "PagePost"}
 PAGING_ARGS = {"after", "before", "since", "until", "__paging_token", "__previous", "limit"}
 
 
@@ -68,7 +71,7 @@ def render(ctx: Ctx, obj, specs: list[FieldSpec] | None) -> dict:
         if fn is None:
             if spec.name == "type" and obj.kind == "Post":
                 raise errors.GraphError("(#12) type field is deprecated for versions v3.3 and higher", 12)
-            raise errors.nonexisting_field(spec.name, obj.kind)
+            raise errors.nonexisting_field(spec.name, NODE_TYPES.get(obj.kind, obj.kind))
         value = fn(ctx, obj, spec)
         if value is not OMIT:
             out[spec.name] = value

@@ -25,6 +25,10 @@ CODE_LIFETIME = timedelta(minutes=10)
 #: Calls per rolling window that make 100 % of the usage headers.
 APP_CALLS_PER_HOUR = 5000
 PAGE_CALLS_PER_DAY = 4800
+#: Usage (percent) from which Graph starts sending the usage headers: "if your app is
+#: making enough calls to be considered for rate limiting by our system, we return an
+#: X-App-Usage HTTP header" (developers.facebook.com/docs/graph-api/overview/rate-limiting).
+USAGE_HEADERS_FROM = 1
 
 PERMISSIONS = (
     "public_profile", "email", "pages_show_list", "business_management", "pages_read_engagement",
@@ -71,8 +75,10 @@ FAULT_KINDS = ("rate_limit", "transient", "reduce_data", "posting_too_fast", "se
 class State:
     """All mutable emulator state, reset to the seed by :meth:`reset`."""
 
-    def __init__(self) -> None:
+    def __init__(self, redirect_uris=()) -> None:
         self.lock = threading.RLock()
+        #: The app's Valid OAuth Redirect URIs as registered at start (reset restores them).
+        self.registered_redirect_uris = tuple(redirect_uris)
         # The running clock never shows a time before the seed's end, whatever the host says.
         self.clock_offset = max(timedelta(0), SEED_NOW + timedelta(minutes=5) - datetime.now(UTC))
         self.reset()
@@ -80,6 +86,8 @@ class State:
     def reset(self) -> None:
         """Back to the seed: same world, no tokens, no grants, no faults, zero counters."""
         self.world: World = build_world()
+        #: Valid OAuth Redirect URIs (Facebook Login → Settings; strict mode: exact match).
+        self.redirect_uris: list[str] = list(self.registered_redirect_uris)
         self.tokens: dict[str, Token] = {}
         self.codes: dict[str, AuthCode] = {}
         #: (person id) → {permission: "granted" | "declined"} for the one app.

@@ -31,12 +31,14 @@ CONSUMER_SECRET = "sandboxConsumerSecret1Wq9Xv5Lm3Rt7Yb2Nc4"
 APP_TOKEN = "AAAAAAAAAAAAAAAAAAAAAStreamdeskSandboxAppOnlyBearerToken%3Demulated"
 
 
-def fresh_state(now: float | None = None) -> State:
-    """A seeded world with the pre-registered app (``now``: the moment to seed around)."""
+def fresh_state(now: float | None = None, redirect_uris=()) -> State:
+    """A seeded world with the pre-registered app (``now``: the moment to seed around)
+    whose clients accept ``redirect_uris`` as callback URLs (User authentication
+    settings → Callback URI / Redirect URL in the developer portal)."""
     state = State()
     state.clients = {
-        CLIENT_ID: {"secret": CLIENT_SECRET, "name": "Streamdesk (sandbox)"},
-        PUBLIC_CLIENT_ID: {"secret": None, "name": "Streamdesk (public client)"},
+        CLIENT_ID: {"secret": CLIENT_SECRET, "name": "Streamdesk (sandbox)", "callbacks": list(redirect_uris)},
+        PUBLIC_CLIENT_ID: {"secret": None, "name": "Streamdesk (public client)", "callbacks": list(redirect_uris)},
     }
     state.consumer_keys = {CONSUMER_KEY: CONSUMER_SECRET}
     state.app_token = APP_TOKEN
@@ -51,19 +53,20 @@ def _anchor() -> float:
     return float(int(time.time()) // 3600 * 3600)
 
 
-def create_app(base_url: str, now: float | None = None) -> Flask:
-    """The emulator as a Flask app reachable at ``base_url`` (``now``: seed around it)."""
+def create_app(base_url: str, now: float | None = None, redirect_uris=()) -> Flask:
+    """The emulator as a Flask app reachable at ``base_url`` (``now``: seed around it);
+    ``redirect_uris`` are the app's registered callback URLs (none: every one refused)."""
     app = Flask(__name__)
     app.config["TWITTER_BASE_URL"] = base_url.rstrip("/")
     anchor = {"now": now if now is not None else _anchor()}
-    app.config["TWITTER_STATE"] = fresh_state(anchor["now"])
+    app.config["TWITTER_STATE"] = fresh_state(anchor["now"], redirect_uris)
 
     def reset() -> None:
         # A long-running sandbox re-anchors once a day so its seed stays recent.
         """Replace the world with a fresh seed (control API)."""
         if now is None and time.time() - anchor["now"] > 86400:
             anchor["now"] = _anchor()
-        app.config["TWITTER_STATE"] = fresh_state(anchor["now"])
+        app.config["TWITTER_STATE"] = fresh_state(anchor["now"], redirect_uris)
 
     app.config["TWITTER_RESET"] = reset
     for module in (oauth, reads, writes, control):

@@ -47,6 +47,29 @@ def overview():
         })
 
 
+@bp.get("/app")
+def app_settings():
+    """The confidential client's id and the app's registered callback URLs."""
+    from . import CLIENT_ID
+
+    state = current_state()
+    with state.lock:
+        return jsonify({"client_id": CLIENT_ID, "redirect_uris": list(state.clients[CLIENT_ID]["callbacks"])})
+
+
+@bp.put("/app")
+def set_app_settings():
+    """``{"redirect_uris": [...]}``: replace the app's callback URLs until reset."""
+    uris = _json().get("redirect_uris")
+    if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
+        return _bad("redirect_uris must be a list of URLs")
+    state = current_state()
+    with state.lock:
+        for client in state.clients.values():
+            client["callbacks"] = list(uris)
+    return jsonify({"ok": True})
+
+
 @bp.post("/reset")
 def reset():
     """Back to the seed: users, tweets, DMs, tokens, counters, failures, clock."""

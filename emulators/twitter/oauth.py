@@ -95,6 +95,9 @@ def _check_authorize(state: State, params) -> tuple[dict, list[str]] | Response:
         return _authorize_error("unknown client_id")
     if redirect_uri.scheme not in ("http", "https") or not redirect_uri.netloc:
         return _authorize_error("invalid redirect_uri")
+    if values["redirect_uri"] not in client.get("callbacks", ()):
+        # X compares with the app's registered callback URLs exactly and shows its error page.
+        return _authorize_error("redirect_uri is not a registered callback URL")
     if not scopes or any(scope not in SCOPES for scope in scopes):
         return _authorize_error("invalid scope")
     if not values["state"] or not values["code_challenge"]:

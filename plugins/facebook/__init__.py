@@ -1,4 +1,4 @@
-"""Facebook provider plugin (Graph API v25.0).
+"""Facebook provider plugin (Graph API, the version pinned in :mod:`.versions`).
 
 Every hook answers only for ``service == "facebook"`` (returning None otherwise, so
 pluggy's first-result dispatch reaches the right plugin) and builds every URL from
@@ -21,6 +21,7 @@ from . import link as _link
 from . import metrics as _metrics
 from . import pages as _pages
 from . import search as _search
+from . import versions as _versions
 from .guard import readable
 
 NAME = "facebook"
@@ -32,9 +33,11 @@ SERVICE = Service(
     private_messages=True,
     # Graph API: for pages you do not manage only updates to the 100 most recent posts.
     unauthorized_post_limit=100,
-    default_api_url="https://graph.facebook.com/v25.0",
-    default_auth_url="https://www.facebook.com/v25.0",
+    default_api_url=f"https://graph.facebook.com/{_versions.PINNED}",
+    default_auth_url=f"https://www.facebook.com/{_versions.PINNED}",
     handle_hint="Page URL or @handle",
+    api_version=_versions.PINNED,
+    api_version_end_of_life=_versions.end_of_life(),
 )
 
 

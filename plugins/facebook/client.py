@@ -1,7 +1,7 @@
 """A small Graph API client: one per hook call.
 
-Every URL is built from ``config.api_url`` (``https://graph.facebook.com/v25.0`` in
-production, the emulator in sandbox mode). Each call sends the token in the
+Every URL is built from ``config.api_url`` (``https://graph.facebook.com`` in
+production, the emulator in sandbox mode) with the pinned version (:mod:`.versions`). Each call sends the token in the
 ``Authorization`` header — never in the URL, where proxies and request logs would keep
 it — with its ``appsecret_proof`` (required when the app enables "Require App Secret"),
 reads the usage headers, and turns failures into :mod:`webapp.errors` types. Paging
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
@@ -23,6 +24,9 @@ from . import usage
 from .convert import items, next_link
 from .graph_errors import PostingTooFast, from_envelope
 from .guard import MALFORMED_MESSAGE
+from .versions import PINNED, versioned
+
+log = logging.getLogger(__name__)
 
 #: (connect, read) seconds: Graph answers big feed pages in a few seconds.
 TIMEOUT = (5, 40)
@@ -42,7 +46,7 @@ class GraphClient:
     def __init__(self, config: ServiceConfig, token: str | None = None, *, bucket: str = "app",
                  session: requests.Session | None = None):
         self.config = config
-        self.base = config.api_url.rstrip("/")
+        self.base = versioned(config.api_url)
         self.token = token or app_token(config)
         self.bucket = bucket
         self.session = session or requests.Session()
@@ -103,6 +107,10 @@ class GraphClient:
         finally:
             self.calls += 1
         readings = usage.record(self.base, response.headers)
+        served = response.headers.get("facebook-api-version")
+        if served and served != PINNED:
+            # Graph serves an expired version's calls with the oldest live one, silently.
+            log.warning("Graph API %s was asked but %s answered: the pinned version has expired", PINNED, served)
         try:
             body = response.json()
         except ValueError:

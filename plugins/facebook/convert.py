@@ -6,13 +6,16 @@ that no half-read value (an id ``"None"``, a story without a date) reaches the c
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from webapp.values import Comment, Message, PageInfo, Story
 
 from .guard import Malformed
 
 GRAPH_TIME = "%Y-%m-%dT%H:%M:%S%z"
+#: Facebook counts insights per Pacific day, whatever the page's own time zone.
+PACIFIC = ZoneInfo("America/Los_Angeles")
 #: What the plugin asks for about a page (search results, managed pages).
 PAGE_FIELDS = "id,name,username,link,category,fan_count,followers_count,picture"
 
@@ -22,6 +25,14 @@ def parse_time(value) -> datetime:
     if not isinstance(value, str):
         raise Malformed(f"a time that is not a string: {type(value).__name__}")
     return datetime.strptime(value, GRAPH_TIME).astimezone(UTC)
+
+
+def insights_day(end_time) -> date:
+    """The day an insights value covers: the Pacific day that ended at its ``end_time``
+    (``2026-03-08T08:00:00+0000`` → 7 March, ``2026-03-09T07:00:00+0000`` → 8 March).
+    Reading the UTC date instead would be one day late, and the UTC hour changes with
+    daylight saving time."""
+    return (parse_time(end_time).astimezone(PACIFIC) - timedelta(microseconds=1)).date()
 
 
 def unix(value) -> int:

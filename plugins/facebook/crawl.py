@@ -3,10 +3,14 @@ replies, and (authorized streams) the page's private messages.
 
 Cost model (what keeps an idle re-crawl at one or two calls):
 
-* One feed call (100 stories, each with its newest 25 comments nested) shows the most
-  recent stories with their ``updated_time``, which Facebook moves on every new comment
-  or edit. Stories past the watermark are emitted with the comments newer than it; only
-  a story with more new comments than fit in the nested page costs extra calls.
+* One feed call (100 stories, each with 25 comments nested) shows the most recent
+  stories with their ``updated_time``, which Facebook moves on every new comment or
+  edit. Stories past the watermark are emitted with the comments newer than it. Graph
+  *ranks* a page post's comments whenever it can, whatever ``order`` asks (its summary
+  says ``"order": "ranked"``), so new comments may sit behind old ones: a changed story
+  whose comments do not all fit in the nested page has the rest read to the end. Only
+  when the summary confirms newest-first order does the reading stop at the first old
+  comment.
   Unauthorized streams stop there: Facebook lets us track only updates to a public
   page's 100 most recent posts.
 * For authorized streams that first call is on the page node and also brings the
@@ -282,8 +286,9 @@ class Crawl:
             keep = [c for c in data if floor is None or unix(c.get("created_time")) >= floor]
             comments.extend(convert.comment(c, story_id) for c in keep)
             link = next_link(block)
-            if link and data and len(keep) == len(data):
-                overflow.append((story_id, link))
+            newest_first = time_ordered(block)
+            if link and data and (len(keep) == len(data) or not newest_first):
+                overflow.append((story_id, link, newest_first))
         rows = tuple(convert.story(s) for s in stories)
         self.emitted.update(s.external_id for s in rows)
         if not overflow:
@@ -291,19 +296,29 @@ class Crawl:
                 yield CrawlPage(cursor=after.dump(), stories=rows, comments=tuple(comments))
             return
         yield CrawlPage(cursor=before.dump(), stories=rows, comments=tuple(comments))
-        for story_id, link in overflow:
-            yield from self._more_comments(story_id, link, floor, before)
+        for story_id, link, newest_first in overflow:
+            yield from self._more_comments(story_id, link, floor, before, newest_first)
         yield CrawlPage(cursor=after.dump())
 
     def _more_comments(self, story_id: str, link: str | None, floor: int | None,
-                       before: CrawlCursor) -> Iterator[CrawlPage]:
+                       before: CrawlCursor, newest_first: bool) -> Iterator[CrawlPage]:
         while link:
             body = self.client.follow(link, {"limit": MORE_LIMIT}, needs=NEEDS_FEED)
             data = items(body)
             keep = [c for c in data if floor is None or unix(c.get("created_time")) >= floor]
             if keep:
                 yield CrawlPage(cursor=before.dump(), comments=tuple(convert.comment(c, story_id) for c in keep))
-            link = next_link(body) if data and len(keep) == len(data) else None
+            # Only a page in time order ends at the first old comment; a ranked one can
+            # hold new comments after old ones, so it is read to its end.
+            link = next_link(body) if data and (len(keep) == len(data) or not newest_first) else None
+
+
+def time_ordered(block: dict) -> bool:
+    """Whether a comments edge came newest first, as asked. Graph ranks a page post's
+    comments whenever it can, whatever ``order`` says, and tells which order it used in
+    ``summary.order``; without that word the order is not relied on."""
+    summary = block.get("summary") if isinstance(block, dict) else None
+    return isinstance(summary, dict) and summary.get("order") == "reverse_chronological"
 
 
 def crawl(config: ServiceConfig, stream: StreamRef, credentials: Credentials | None,

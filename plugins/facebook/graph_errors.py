@@ -6,6 +6,7 @@ missing permission (Graph has no field for it).
 """
 from __future__ import annotations
 
+import logging
 import re
 
 from webapp.errors import (
@@ -32,6 +33,8 @@ TOKEN_MESSAGES = {
     467: "The Facebook session is no longer valid (logged out or invalidated). Reconnect to continue.",
     492: "The connected person no longer has a role on this page. An Admin must reconnect it.",
 }
+log = logging.getLogger(__name__)
+
 #: Seconds to wait when Graph gives no regain time: app and user quotas roll over an hour,
 #: page quotas over a day (Graph lifts them gradually).
 RATE_LIMIT_WAIT = {4: 600, 17: 600, 32: 900, 613: 60}
@@ -51,6 +54,19 @@ class GraphRequestError(ProviderUnavailable):
     def __init__(self, message: str, code: int, subcode: int | None):
         super().__init__(message)
         self.code, self.subcode = code, subcode
+
+
+class WrongTokenKind(ProviderUnavailable):
+    """Graph's bare 190 "This method must be called with a Page Access Token": the plugin
+    called a page-only method (page insights) with a user token. The token itself is
+    fine, so this is a bug in the plugin — logged as one, never an expiry (no e-mail, no
+    Reconnect banner)."""
+
+
+def _wrong_token_kind(code, subcode, message: str) -> bool:
+    # A genuine 190 always carries a subcode or "Error validating access token"; this one
+    # has neither and names the token kind the method needs.
+    return code == 190 and not subcode and "must be called with a page access token" in message.lower()
 
 
 class ReduceData(ProviderUnavailable):
@@ -83,6 +99,10 @@ def from_envelope(status: int, error: dict, needs: tuple[str, ...] = (),
     message = str(error.get("message") or "Facebook returned an error.")
     trace = error.get("fbtrace_id")
     detail = f"{message} (code {code}{f'/{subcode}' if subcode else ''}{f', trace {trace}' if trace else ''})"
+    if _wrong_token_kind(code, subcode, message):
+        log.error("Facebook plugin bug: a page-only call was made with a user token: %s", detail)
+        return WrongTokenKind("Facebook refused a request Streamdesk made with the wrong kind of token (a bug, "
+                              "reported to the administrators); the connection itself is fine.")
     if code in (190, 102):
         text = TOKEN_MESSAGES.get(subcode, "The Facebook access token is no longer valid. Reconnect to continue.")
         return TokenExpired(text, revoked=subcode in REVOKED_SUBCODES)

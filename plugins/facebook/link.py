@@ -16,6 +16,7 @@ from .client import GraphClient, app_token
 from .convert import node_id, permissions
 from .guard import Malformed
 from .rules import SCOPES
+from .versions import versioned
 
 #: How long Graph's long-lived user tokens live (what it answers as ``expires_in``).
 LONG_LIVED = timedelta(seconds=5183944)
@@ -24,8 +25,8 @@ LONG_LIVED = timedelta(seconds=5183944)
 def details(config: ServiceConfig) -> OAuthDetails:
     """The dialog and token endpoint, built from the configured base URLs."""
     return OAuthDetails(
-        authorize_url=f"{config.auth_url.rstrip('/')}/dialog/oauth",
-        access_token_url=f"{config.api_url.rstrip('/')}/oauth/access_token",
+        authorize_url=f"{versioned(config.auth_url)}/dialog/oauth",
+        access_token_url=f"{versioned(config.api_url)}/oauth/access_token",
         scopes=SCOPES,
         scope_separator=",",
         token_endpoint_auth_method="client_secret_post",

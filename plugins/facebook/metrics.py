@@ -19,6 +19,7 @@ from webapp.errors import NotFound
 from webapp.values import Credentials, Figure, ServiceConfig, StreamRef
 
 from .client import GraphClient
+from .convert import insights_day
 
 POST_METRICS = {"impressions": "post_media_view", "reach": "post_total_media_view_unique"}
 PAGE_METRICS = {"impressions": "page_media_view", "reach": "page_total_media_view_unique"}
@@ -101,7 +102,8 @@ def metrics(config: ServiceConfig, stream: StreamRef, credentials: Credentials |
                       {"metric": ",".join(PAGE_METRICS.values()), "period": PAGE_PERIOD}, needs=NEEDS)
     for name, metric in PAGE_METRICS.items():
         value, end_time = metric_value(body.get("data") or [], metric)
-        note = f"Last 28 days, to {end_time}." if end_time else "Facebook reported no figure for the page."
+        note = (f"Last 28 days, to {insights_day(end_time):%Y-%m-%d} (Facebook's days end at midnight "
+                "Pacific time)." if end_time else "Facebook reported no figure for the page.")
         figures.append(Figure(name, value, metric, "page", stream.page_id, note))
     for name, metric in POST_METRICS.items():
         note = f"Sum over {counted[name]} posts."

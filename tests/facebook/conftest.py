@@ -19,6 +19,8 @@ from plugins.facebook.rules import SCOPES
 from webapp.plugins import Plugins
 from webapp.values import Credentials, StreamRef
 
+#: The callback URL the tests' OAuth clients send (the emulator registers it).
+REDIRECT = "http://127.0.0.1:5000/personal/connected/facebook/callback"
 ALEX = "10158372947561023"    # Admin of Bluebird Coffee, analyst of Riverside, moderator of Northwind
 SAM = "10223948576610234"     # editor (no MANAGE) of Bluebird, Admin of Riverside Bikes
 JORDAN = "10119283746501928"  # manages no page
@@ -98,7 +100,8 @@ class Emulator:
 def fb_emulator():
     # The werkzeug request log would print every URL (tokens included) into test output.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    running = emulators.start("facebook")
+    # The callback URLs these tests send, registered as the app's Valid OAuth Redirect URIs.
+    running = emulators.start("facebook", redirect_uris=[REDIRECT])
     yield Emulator(running)
     running.stop()
 

@@ -41,7 +41,7 @@ def test_cancel_redirects_with_facebooks_error_parameters(fb):
 
 def test_dialog_refuses_unknown_app_bad_redirect_and_unknown_scope(fb):
     assert "Invalid App ID" in requests.get(dialog_url(fb, client_id="42")).text
-    assert "URL blocked" in requests.get(dialog_url(fb, redirect_uri="javascript:alert(1)")).text
+    assert "URL Blocked" in requests.get(dialog_url(fb, redirect_uri="javascript:alert(1)")).text
     assert "Invalid Scopes: pages_everything" in requests.get(dialog_url(fb, scope="pages_everything")).text
 
 

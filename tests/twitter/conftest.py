@@ -11,12 +11,12 @@ from plugins.twitter.client import RATES
 from webapp.plugins import Plugins
 from webapp.values import Credentials, ServiceConfig, StreamRef
 
-from .x_helpers import Emulator, authorize
+from .x_helpers import REDIRECT_URI, Emulator, authorize
 
 
 @pytest.fixture(scope="session")
 def running_emulator():
-    running = emulators.start("twitter")
+    running = emulators.start("twitter", redirect_uris=[REDIRECT_URI])
     yield running
     running.stop()
 

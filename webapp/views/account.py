@@ -1,13 +1,15 @@
 """Account settings (admins only): users and roles, and the system status."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 
-from .. import accounts, queue
+from .. import accounts, diagnostics, linking, queue
 from ..jobs import last_seen
 from ..models import OutboxEmail
-from . import admin_required, render, settings
+from . import admin_required, plugins, render, settings
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -104,7 +106,7 @@ def outbox():
 @bp.route("/status")
 @admin_required
 def status():
-    """Scheduler heartbeat, queue lengths and live workers."""
+    """Scheduler heartbeat, queue lengths, live workers and setup diagnostics."""
     beat, recent = last_seen("scheduler")
     queue_status, queue_error = None, None
     try:
@@ -115,5 +117,9 @@ def status():
             queue_status = queue.status(client)
     except queue.QueueUnavailable as exc:
         queue_error = str(exc)
-    return render("account/status.html", "account/_status.html",
-                  beat=beat, recent=recent, queue_status=queue_status, queue_error=queue_error)
+    callbacks = {service: url_for("personal.callback", service=service, _external=True)
+                 for service in plugins().services if linking.client(service) is not None}
+    setup = (diagnostics.api_version_warnings(plugins().services, datetime.now(UTC).date())
+             + diagnostics.callback_problems(settings(), plugins(), callbacks))
+    return render("account/status.html", "account/_status.html", beat=beat, recent=recent,
+                  queue_status=queue_status, queue_error=queue_error, setup=setup)
