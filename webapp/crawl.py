@@ -51,11 +51,11 @@ job_id, enqueue_crawl, queue_crawl = CRAWL_JOB.job_id, CRAWL_JOB.enqueue, CRAWL_
 def enqueue_due_crawls() -> int:
     """Cron: queue every stream whose next crawl is due. Returns how many were queued."""
     rt = runtime()
-    client = queue.connect(rt.settings.redis_url)
     due = (Stream.select(Stream.id, Stream.job_key)
            .where(Stream.status != "expired",
                   (Stream.next_crawl_at.is_null()) | (Stream.next_crawl_at <= utcnow())))
-    return sum(enqueue_crawl(client, stream.id, stream.job_key) for stream in due)
+    with queue.connected(rt.settings.redis_url) as client:
+        return sum(enqueue_crawl(client, stream.id, stream.job_key) for stream in due)
 
 
 @with_database

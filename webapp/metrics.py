@@ -46,13 +46,13 @@ def enqueue_due_metrics() -> int:
     from .crawl import runtime
 
     rt = runtime()
-    client = queue.connect(rt.settings.redis_url)
     services = [s for s in rt.plugins.services if rt.plugins.supports(s, "streamdesk_metrics")]
     due = (Stream.select(Stream.id, Stream.job_key)
            .where(Stream.status == "active", Stream.service.in_(services),
                   (Stream.next_metrics_at.is_null()) | (Stream.next_metrics_at <= utcnow())))
     try:
-        return sum(enqueue_metrics(client, stream.id, stream.job_key) for stream in due)
+        with queue.connected(rt.settings.redis_url) as client:
+            return sum(enqueue_metrics(client, stream.id, stream.job_key) for stream in due)
     except RedisError as exc:
         log.warning("could not queue metrics: %s", exc)
         return 0

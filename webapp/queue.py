@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import redis
@@ -41,6 +42,17 @@ def connect(url: str) -> redis.Redis:
     except (redis.RedisError, OSError) as exc:
         raise QueueUnavailable(f"cannot reach Redis at {mask_url(url)}: {exc}") from None
     return client
+
+
+@contextmanager
+def connected(url: str):
+    """``connect(url)`` for one piece of work, closed after it: a client left to the
+    garbage collector may be closed during interpreter shutdown, with a traceback."""
+    client = connect(url)
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 def queue(client: redis.Redis, name: str = "default") -> Queue:
@@ -169,7 +181,8 @@ def enqueue_from(settings, enqueue, *args) -> bool:
     if not settings.redis_url:
         return False
     try:
-        return enqueue(connect(settings.redis_url), *args)
+        with connected(settings.redis_url) as client:
+            return enqueue(client, *args)
     except (QueueUnavailable, redis.RedisError) as exc:
         log.warning("could not queue %s%s at %s: %s", enqueue.__name__, args, mask_url(settings.redis_url), exc)
         return False

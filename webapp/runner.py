@@ -60,7 +60,7 @@ def run(settings: Settings) -> int:
             redis_url = valkey.url
             click.echo(f"Embedded Valkey server on {redis_url}")
         try:
-            queue.connect(redis_url)
+            queue.connect(redis_url).close()
         except queue.QueueUnavailable as exc:
             click.echo(f"Error: {exc}. Check REDIS_URL, or unset it to use the embedded Valkey server.", err=True)
             return 1

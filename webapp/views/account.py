@@ -110,11 +110,11 @@ def status():
     beat, recent = last_seen("scheduler")
     queue_status, queue_error = None, None
     try:
-        client = queue.connect(settings().redis_url) if settings().redis_url else None
-        if client is None:
+        if not settings().redis_url:
             queue_error = "REDIS_URL is not set: the queue runs only under `streamdesk run`."
         else:
-            queue_status = queue.status(client)
+            with queue.connected(settings().redis_url) as client:
+                queue_status = queue.status(client)
     except queue.QueueUnavailable as exc:
         queue_error = str(exc)
     callbacks = {service: url_for("personal.callback", service=service, _external=True)
