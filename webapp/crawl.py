@@ -18,8 +18,8 @@ from .errors import ProviderError, RateLimited, TokenExpired
 from .jobs import with_database
 from .pauses import Pauses
 from .pauses import scopes as pause_scopes
-from .models import (Comment, ConnectedProfile, Message, Story, Stream, StreamGone, naive_utc, token_columns,
-                     utcnow)
+from .models import (Comment, ConnectedProfile, Message, Story, Stream, StreamGap, StreamGone, naive_utc,
+                     token_columns, utcnow)
 from .plugins import Plugins
 from .streams import Runtime
 from .values import CrawlPage, Credentials, StreamRef
@@ -106,13 +106,29 @@ def crawl(rt: Runtime, stream: Stream) -> str:
         _set(stream, status="error", status_message="The last crawl failed unexpectedly; it will be retried.",
              next_crawl_at=_later(RETRY_AFTER_FAILURE))
         return "error"
+    if stream.expired_at is not None:
+        record_gap(rt, stream)
     _set(stream, status="active", status_message=None, last_crawled_at=utcnow(),
-         next_crawl_at=_later(CRAWL_INTERVAL))
+         next_crawl_at=_later(CRAWL_INTERVAL), expired_at=None)
     if stream.next_metrics_at is None:  # first crawl done: its figures need not wait an hour
         from .metrics import queue_metrics
 
         queue_metrics(rt.settings, stream)
     return "active"
+
+
+def record_gap(rt: Runtime, stream: Stream) -> StreamGap | None:
+    """After the first crawl since a reconnect: what was posted while the stream was
+    expired has been fetched back, as far as the provider lets a crawl reach. Anything
+    older than that window is stored as a gap, so it shows instead of a silent hole."""
+    days = rt.plugins.get(stream.service).service.catch_up_days if rt.plugins.get(stream.service) else None
+    reach = utcnow() - datetime.timedelta(days=days) if days else None
+    if reach is None or stream.expired_at >= reach:
+        return None
+    label = rt.label(stream.service)
+    return StreamGap.create(stream=stream.id, starts_at=stream.expired_at, ends_at=reach,
+                            reason=f"{label} lets a crawl reach back only {days} days: what was posted while "
+                                   "the stream was expired before then could not be fetched.")
 
 
 def with_fresh_credentials(rt: Runtime, stream: Stream, call):

@@ -7,7 +7,7 @@ from peewee import JOIN
 
 from .db import database
 from .mail import MailError, render, send
-from .models import ConnectedProfile, Stream, Topic, User
+from .models import ConnectedProfile, Stream, Topic, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,8 @@ def expire_stream(rt, stream: Stream, reason: str) -> bool:
     when ``stream`` already was expired."""
     with database.atomic():
         expired = [s for s in [stream, *connection_streams(stream)]
-                   if Stream.update(status="expired", status_message=reason, next_crawl_at=None)
+                   if Stream.update(status="expired", status_message=reason, next_crawl_at=None,
+                                    expired_at=utcnow())
                    .where(s.this(), Stream.status != "expired").execute()]
         if stream.connected_profile_id and not stream.access_token:
             # The stream crawled with the person's own token: that token is what expired.

@@ -177,6 +177,9 @@ class Stream(BaseModel):
     next_crawl_at = DateTimeField(null=True, index=True)
     next_metrics_at = DateTimeField(null=True, index=True)
     created_at = DateTimeField(default=utcnow)
+    # When it last expired; cleared by the first crawl after the reconnect, which
+    # records what it could not catch up as a StreamGap.
+    expired_at = DateTimeField(null=True)
     # Jobs carry it beside the id: a job can only ever write to the stream it was queued
     # for, whatever happens to ids (a restored backup, a reused id).
     job_key = CharField(max_length=32, default=new_job_key)
@@ -289,3 +292,15 @@ class OutboxEmail(BaseModel):
     delivered = BooleanField(default=False)
     error = TextField(null=True)
     created_at = DateTimeField(default=utcnow, index=True)
+
+
+class StreamGap(BaseModel):
+    """A period a stream has no data for: it was expired, and the crawl after the
+    reconnect could not reach that far back (the provider's window). Shown on the stream
+    as "no data from … to …"."""
+
+    stream = ForeignKeyField(Stream, backref="gaps", on_delete="CASCADE")
+    starts_at = DateTimeField()
+    ends_at = DateTimeField()
+    reason = TextField()
+    created_at = DateTimeField(default=utcnow)

@@ -26,7 +26,10 @@ class Service:
     ``api_version`` names the provider API version the plugin is pinned to, where the
     provider versions its API, and ``api_version_end_of_life`` the first day the provider
     no longer serves it (None: not announced): the core shows both and warns admins
-    as that day nears.
+    as that day nears. ``catch_up_days`` is how far back a crawl can still fetch what
+    was posted while a stream was not crawled (X's recent search: 7 days; ``None``: as
+    far as the stream's history goes): after a reconnect, what lies beyond it is shown
+    as a gap in the stream's data.
     """
 
     name: str
@@ -39,6 +42,7 @@ class Service:
     handle_hint: str = "URL or handle"
     api_version: str | None = None
     api_version_end_of_life: date | None = None
+    catch_up_days: int | None = None
 
 
 @dataclass(frozen=True)

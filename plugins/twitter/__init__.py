@@ -39,6 +39,8 @@ SERVICE = Service(
     default_api_url="https://api.x.com",
     default_auth_url="https://x.com/i/oauth2",
     handle_hint="Profile URL or @handle",
+    # Mentions, replies and a stopped timeline are caught up through recent search.
+    catch_up_days=7,
 )
 
 #: What reading a malformed answer raises (KeyError and IndexError are LookupErrors).

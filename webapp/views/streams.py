@@ -113,6 +113,12 @@ def status(topic_id: int):
     return html, 200 if any(s.status in PENDING for s in rows) else 286
 
 
+@bp.app_context_processor
+def _stream_gaps():
+    # The stream list is included by several pages: each render reads its gaps once.
+    return {"stream_gaps": streams.gaps_of}
+
+
 @bp.route("/streams/<id:stream_id>/delete", methods=["POST"])
 @admin_required
 def remove(topic_id: int, stream_id: int):
