@@ -46,7 +46,7 @@ def add(client, topic, service, kind, page_id, q="", htmx=True):
 def test_connect_x_profile(admin_client, emulator, db):
     html = connect(admin_client, "twitter")
     assert "Your X (Twitter) profile" in html and "is now connected." in html
-    assert "Connected" in html and "Permissions granted:" in html and "Token expires" in html
+    assert "Renews automatically" in html and "Permissions granted:" in html and "Token expires" in html
     profile = ConnectedProfile.get()
     assert profile.refresh_token and profile.expires_at
     # Tokens are encrypted at rest: the raw column holds no token in clear.

@@ -108,6 +108,9 @@ def crawl(rt: Runtime, stream: Stream) -> str:
         return "error"
     if stream.expired_at is not None:
         record_gap(rt, stream)
+    if stream.authorized and stream.connected_profile_id is not None:
+        ConnectedProfile.update(last_success_at=utcnow()).where(
+            ConnectedProfile.id == stream.connected_profile_id).execute()
     _set(stream, status="active", status_message=None, last_crawled_at=utcnow(),
          next_crawl_at=_later(CRAWL_INTERVAL), expired_at=None)
     if stream.next_metrics_at is None:  # first crawl done: its figures need not wait an hour

@@ -52,7 +52,7 @@ def save_profile(rt: Runtime, user: User, service: str, linked: LinkedProfile) -
     """
     fields = dict(external_id=linked.external_id, name=linked.name[:255], **token_columns(linked.credentials),
                   granted=",".join(linked.granted), declined=",".join(linked.declined),
-                  status="connected", updated_at=utcnow())
+                  status="connected", updated_at=utcnow(), last_success_at=utcnow())
     profile = connected_profile(user, service)
     if profile is not None and profile.external_id != linked.external_id:
         expire_profile_streams(rt, profile, f"{profile.name} was replaced by {linked.name} in "

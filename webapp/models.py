@@ -117,6 +117,8 @@ class ConnectedProfile(BaseModel):
     # The expiry date the owner was warned about, and how many warnings they got for it.
     warned_for = DateTimeField(null=True)
     warnings_sent = IntegerField(default=0)
+    # The last call that worked with this profile's token (or a page token it gave).
+    last_success_at = DateTimeField(null=True)
 
     @property
     def credentials(self) -> Credentials | None:

@@ -1,4 +1,4 @@
-"""Tokens that will expire and cannot renew themselves: their owner hears of it in time.
+"""The health of connected profiles' tokens, and warnings before they expire.
 
 A connected profile whose token expires within a week and that the plugin cannot
 refresh gets one e-mail to its owner (and a notice in the app), then a second one the
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from dataclasses import dataclass
 
 from .db import database
 from .jobs import with_database
@@ -25,6 +26,50 @@ LAST_CALL = datetime.timedelta(days=1)
 def renews_itself(plugins, profile: ConnectedProfile) -> bool:
     """Whether the profile's token is refreshed by the crawls before it expires."""
     return bool(profile.refresh_token) and plugins.supports(profile.service, "streamdesk_refresh")
+
+
+@dataclass(frozen=True)
+class Health:
+    """A connected profile's token in one word (``state``), with what the token health
+    pages show beside it."""
+
+    state: str  # healthy, renews automatically, expires in N days, expired, permission missing
+    permissions: list[tuple[str, str, bool]]  # (permission, what it enables, granted)
+    streams: list
+
+
+def health(plugins, profile: ConnectedProfile, streams: list | None = None) -> Health:
+    """The state of ``profile``'s token: one word, never two contradicting ones (an
+    expired token is "expired", whatever could have renewed it)."""
+    if profile.status == "expired" or profile.credentials is None:
+        state = "expired"
+    elif profile.declined_list:
+        state = "permission missing"
+    elif renews_itself(plugins, profile):
+        state = "renews automatically"
+    elif profile.expires_at is not None:
+        days = max(0, (profile.expires_at - utcnow()).days)
+        state = f"expires in {days} day{'s' if days != 1 else ''}"
+    else:
+        state = "healthy"
+    loaded = plugins.get(profile.service)
+    declined = set(profile.declined_list)
+    permissions = [(name, what, name not in declined)
+                   for name, what in (loaded.service.permission_help if loaded else ())]
+    return Health(state, permissions, streams or [])
+
+
+def profiles_health(plugins, profiles: list[ConnectedProfile]) -> dict[int, Health]:
+    """``health`` of each profile, with the streams that use it (one query for all)."""
+    from .models import Stream, Topic
+
+    used: dict[int, list] = {}
+    ids = [p.id for p in profiles]
+    if ids:
+        for stream in (Stream.select(Stream, Topic).join(Topic).where(Stream.connected_profile.in_(ids))
+                       .order_by(Topic.name, Stream.name)):
+            used.setdefault(stream.connected_profile_id, []).append(stream)
+    return {p.id: health(plugins, p, used.get(p.id)) for p in profiles}
 
 
 def expiring_soon(plugins, user: User) -> list[tuple[ConnectedProfile, int]]:

@@ -29,7 +29,9 @@ class Service:
     as that day nears. ``catch_up_days`` is how far back a crawl can still fetch what
     was posted while a stream was not crawled (X's recent search: 7 days; ``None``: as
     far as the stream's history goes): after a reconnect, what lies beyond it is shown
-    as a gap in the stream's data.
+    as a gap in the stream's data. ``permission_help`` says, for each permission the
+    plugin asks for, what it enables, in words for people (shown on the token health
+    pages).
     """
 
     name: str
@@ -43,6 +45,7 @@ class Service:
     api_version: str | None = None
     api_version_end_of_life: date | None = None
     catch_up_days: int | None = None
+    permission_help: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

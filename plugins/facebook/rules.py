@@ -15,6 +15,18 @@ SCOPES = (
     "pages_messaging",          # private messages
     "pages_manage_metadata",    # conversations (and webhooks)
 )
+#: What each permission enables, in words for the people who grant it.
+PERMISSION_HELP = (
+    ("pages_show_list", "list the pages you manage"),
+    ("business_management", "see pages owned through a Business Manager"),
+    ("pages_read_engagement", "read posts, comments and reactions"),
+    ("pages_read_user_content", "read visitors' posts and people's comments"),
+    ("pages_manage_posts", "publish and delete posts"),
+    ("pages_manage_engagement", "comment, reply, like, hide and delete comments"),
+    ("read_insights", "read impressions and reach"),
+    ("pages_messaging", "read and answer private messages"),
+    ("pages_manage_metadata", "read conversations and receive real-time updates"),
+)
 #: Every permission an authorized stream needs (business_management only matters for
 #: Business-Manager pages, and Facebook lists those only when it is granted).
 REQUIRED = tuple(p for p in SCOPES if p != "business_management")

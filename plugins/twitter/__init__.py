@@ -41,6 +41,16 @@ SERVICE = Service(
     handle_hint="Profile URL or @handle",
     # Mentions, replies and a stopped timeline are caught up through recent search.
     catch_up_days=7,
+    permission_help=(
+        ("tweet.read", "read posts, mentions and replies"),
+        ("users.read", "read the account's profile"),
+        ("tweet.write", "publish posts and replies"),
+        ("tweet.moderate.write", "hide replies"),
+        ("like.write", "like posts"),
+        ("dm.read", "read private messages"),
+        ("dm.write", "answer private messages"),
+        ("offline.access", "stay connected: renew the token without asking again"),
+    ),
 )
 
 #: What reading a malformed answer raises (KeyError and IndexError are LookupErrors).

@@ -1,7 +1,7 @@
 """The outbox: every e-mail Streamdesk sends (or, without SMTP_URL, would send), kept so
 admins can read what was sent and a sandbox install shows what admins would receive.
 Connected profiles remember which expiry warnings their owner got (and for which expiry
-date, so a renewed token starts afresh). Streams remember when they expired, and the
+date, so a renewed token starts afresh) and when their token last worked. Streams remember when they expired, and the
 gaps in their data that a crawl after the reconnect could not fill."""
 import datetime
 
@@ -55,4 +55,5 @@ def up(migrator, db):
         migrator.add_column("connected_profile", "warned_for", DateTimeField(null=True)),
         migrator.add_column("connected_profile", "warnings_sent", IntegerField(default=0)),
         migrator.add_column("stream", "expired_at", DateTimeField(null=True)),
+        migrator.add_column("connected_profile", "last_success_at", DateTimeField(null=True)),
     )

@@ -8,7 +8,8 @@ from flask_login import current_user
 
 from .. import accounts, diagnostics, linking, queue
 from ..jobs import last_seen
-from ..models import OutboxEmail
+from ..models import ConnectedProfile, OutboxEmail, User
+from ..renewal import profiles_health
 from . import admin_required, plugins, render, settings
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -121,5 +122,8 @@ def status():
                  for service in plugins().services if linking.client(service) is not None}
     setup = (diagnostics.api_version_warnings(plugins().services, datetime.now(UTC).date())
              + diagnostics.callback_problems(settings(), plugins(), callbacks))
+    profiles = list(ConnectedProfile.select(ConnectedProfile, User).join(User)
+                    .where(User.account == current_user.account).order_by(User.email, ConnectedProfile.service))
     return render("account/status.html", "account/_status.html", beat=beat, recent=recent,
-                  queue_status=queue_status, queue_error=queue_error, setup=setup)
+                  queue_status=queue_status, queue_error=queue_error, setup=setup,
+                  profiles=profiles, health=profiles_health(plugins(), profiles))

@@ -10,6 +10,7 @@ from ..accounts import AccountError, TooManyAttempts, change_password, end_login
 from ..crawl import queue_crawl
 from ..errors import ProviderError
 from ..models import ConnectedProfile
+from ..renewal import profiles_health
 from . import Confirmation, confirmed, plugins, render, safe_next, settings
 
 bp = Blueprint("personal", __name__, url_prefix="/personal")
@@ -63,7 +64,8 @@ def _profiles_view(status: int = 200, **context):
     # Only the current user's own profiles: connected profiles are private.
     mine = {p.service: p for p in ConnectedProfile.select().where(ConnectedProfile.user == current_user.id)}
     return render("personal/connected_profiles.html", "personal/_services.html", status=status,
-                  loaded=plugins().services.values(), profiles=mine, **context)
+                  loaded=plugins().services.values(), profiles=mine,
+                  health=profiles_health(plugins(), list(mine.values())), **context)
 
 
 @bp.route("/connected-profiles")
