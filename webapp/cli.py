@@ -172,3 +172,39 @@ def users_reset_password(email, password):
         raise click.ClickException(str(exc)) from None
     click.echo(f"new password for {user.email}: {new}" if password is None else f"password of {user.email} changed")
     click.echo("Every session of this user has been ended.")
+
+
+@main.command("crawl")
+@click.option("--stream", "stream_id", type=click.IntRange(min=1), help="Crawl this stream.")
+@click.option("--topic", "topic_id", type=click.IntRange(min=1), help="Crawl every stream of this topic.")
+@click.option("--all", "everything", is_flag=True, help="Crawl every stream of every account.")
+def crawl_command(stream_id, topic_id, everything):
+    """Crawl streams in the foreground, with a progress bar (expired streams are skipped)."""
+    from . import crypto
+    from .crawl import crawl
+    from .models import Stream
+    from .streams import Runtime
+
+    if sum(bool(x) for x in (stream_id, topic_id, everything)) != 1:
+        raise click.UsageError("Choose one of --stream ID, --topic ID or --all.")
+    settings = _settings()
+    _database(settings)
+    crypto.init(settings.token_keys)
+    rt = Runtime(settings, _plugins())
+    query = Stream.select().order_by(Stream.id)
+    if stream_id:
+        query = query.where(Stream.id == stream_id)
+    elif topic_id:
+        query = query.where(Stream.topic == topic_id)
+    chosen = list(query)
+    if not chosen:
+        raise click.ClickException("No stream matches: see the ids on Account settings → Topics.")
+    outcomes = []
+    with click.progressbar(chosen, label=f"Crawling {len(chosen)} stream{'s' * (len(chosen) > 1)}",
+                           item_show_func=lambda s: s.name[:30] if s else "") as bar:
+        for stream in bar:
+            outcomes.append((stream, crawl(rt, stream)))
+    for stream, outcome in outcomes:
+        fresh = Stream.get_or_none(Stream.id == stream.id)
+        note = f" — {fresh.status_message}" if fresh is not None and fresh.status_message else ""
+        click.echo(f"{stream.id:>6}  {stream.name[:40]:<40}  {outcome}{note}")

@@ -40,6 +40,7 @@ class Settings:
     sandbox: bool | None  # None: decided by whether provider credentials are set
     public_url: str  # how people reach this installation (links in e-mails)
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers count
+    crawl_interval: int = 300  # seconds between two crawls of an up-to-date stream
     environ: dict[str, str] = field(default_factory=dict, repr=False)
 
     def provider_value(self, service: str, key: str) -> str:
@@ -76,6 +77,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         public_url=(environ.get("PUBLIC_URL") or f"http://{environ.get('HOST', '127.0.0.1')}:"
                     f"{environ.get('PORT', '5000')}").rstrip("/"),
         trusted_proxies=_count("TRUSTED_PROXIES", environ.get("TRUSTED_PROXIES", "0")),
+        crawl_interval=crawl_interval(environ.get("CRAWL_INTERVAL", "")),
         environ=environ,
     )
 
@@ -128,6 +130,22 @@ def _count(name: str, value: str) -> int:
     if not value.strip().isdigit():
         raise ConfigError(f"{name} must be a whole number (0 when no proxy is in front), not {value!r}.")
     return int(value)
+
+
+#: The shortest crawl interval: below it a crawl would hardly end before the next began.
+MIN_CRAWL_INTERVAL = 10
+
+
+def crawl_interval(value: str | int | None, default: int = 300) -> int:
+    """Seconds between crawls from a setting (CRAWL_INTERVAL, a topic's override):
+    a whole number of at least MIN_CRAWL_INTERVAL; empty means ``default``."""
+    text = str(value if value is not None else "").strip()
+    if not text:
+        return default
+    if not text.isascii() or not text.isdigit() or int(text) < MIN_CRAWL_INTERVAL:
+        raise ConfigError(f"CRAWL_INTERVAL must be a whole number of seconds, at least {MIN_CRAWL_INTERVAL}, "
+                          f"not {text[:20]!r}.")
+    return int(text)
 
 
 def _tristate(name: str, value: str | None) -> bool | None:
@@ -218,6 +236,7 @@ def describe(settings: Settings, services=()) -> list[tuple[str, str]]:
         ("HOST:PORT", f"{settings.host}:{settings.port}"),
         ("PUBLIC_URL", settings.public_url),
         ("TRUSTED_PROXIES", str(settings.trusted_proxies)),
+        ("CRAWL_INTERVAL", f"{settings.crawl_interval} s"),
         ("sandbox mode", "on" if is_sandbox(settings, services) else "off"),
     ]
     for service in services:

@@ -18,7 +18,7 @@ from .errors import ProviderError, RateLimited, TokenExpired
 from .jobs import with_database
 from .pauses import Pauses
 from .pauses import scopes as pause_scopes
-from .models import (Comment, ConnectedProfile, Message, Story, Stream, StreamGap, StreamGone, naive_utc,
+from .models import (Comment, ConnectedProfile, Message, Story, Stream, StreamGap, StreamGone, Topic, naive_utc,
                      token_columns, utcnow)
 from .plugins import Plugins
 from .streams import Runtime
@@ -26,8 +26,6 @@ from .values import CrawlPage, Credentials, StreamRef
 
 log = logging.getLogger(__name__)
 
-#: Seconds between two crawls of an up-to-date stream.
-CRAWL_INTERVAL = 300
 #: Seconds to wait after a provider failure before trying again.
 RETRY_AFTER_FAILURE = 600
 #: Refresh a token this long before it expires.
@@ -112,12 +110,18 @@ def crawl(rt: Runtime, stream: Stream) -> str:
         ConnectedProfile.update(last_success_at=utcnow()).where(
             ConnectedProfile.id == stream.connected_profile_id).execute()
     _set(stream, status="active", status_message=None, last_crawled_at=utcnow(),
-         next_crawl_at=_later(CRAWL_INTERVAL), expired_at=None)
+         next_crawl_at=_later(interval_of(rt, stream)), expired_at=None)
     if stream.next_metrics_at is None:  # first crawl done: its figures need not wait an hour
         from .metrics import queue_metrics
 
         queue_metrics(rt.settings, stream)
     return "active"
+
+
+def interval_of(rt: Runtime, stream: Stream) -> int:
+    """Seconds until the stream's next crawl: its topic's own interval, else CRAWL_INTERVAL."""
+    override = Topic.select(Topic.crawl_interval).where(Topic.id == stream.topic_id).scalar()
+    return override or rt.settings.crawl_interval
 
 
 def record_gap(rt: Runtime, stream: Stream) -> StreamGap | None:

@@ -142,6 +142,8 @@ class Topic(BaseModel):
     account = ForeignKeyField(Account, backref="topics", on_delete="CASCADE")
     name = CharField(max_length=80)
     created_at = DateTimeField(default=utcnow)
+    # Seconds between crawls of this topic's streams (None: the CRAWL_INTERVAL setting).
+    crawl_interval = IntegerField(null=True)
 
 
 def new_job_key() -> str:

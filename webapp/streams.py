@@ -164,6 +164,18 @@ def stream_of(topic: Topic, stream_id) -> Stream | None:
     return Stream.get_or_none((Stream.id == stream_id) & (Stream.topic == topic))
 
 
+def crawl_now(topic: Topic, stream_id) -> Stream:
+    """Make a stream of ``topic`` due at once ("Crawl now"); an expired one must be
+    reconnected first."""
+    stream = stream_of(topic, stream_id)
+    if stream is None:
+        raise StreamError("There is no such stream in this topic.")
+    if stream.status == "expired":
+        raise StreamError(f"“{stream.name}” has expired: reconnect it first.")
+    Stream.update(next_crawl_at=utcnow()).where(stream.this()).execute()
+    return stream
+
+
 def remove_stream(topic: Topic, stream_id) -> str:
     """Remove a stream of ``topic`` with everything crawled from it; returns its name."""
     with database.atomic():

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError, fn
 
+from .config import MIN_CRAWL_INTERVAL, ConfigError, crawl_interval
 from .db import database
 from .models import Account, Story, Stream, Topic
 
@@ -56,6 +57,21 @@ def rename_topic(account: Account, topic_id, name: str) -> Topic:
     with database.atomic():
         topic = get_topic(account, topic_id)
         topic.name = check_name(account, name, exclude=topic)
+        topic.save()
+    return topic
+
+
+def set_crawl_interval(account: Account, topic_id, value: str) -> Topic:
+    """Give a topic a crawl interval of its own (seconds; empty: the installation's
+    CRAWL_INTERVAL again)."""
+    try:
+        seconds = crawl_interval(value, default=0) or None
+    except ConfigError:
+        raise TopicError(f"Enter a whole number of seconds, at least {MIN_CRAWL_INTERVAL}, or leave it empty "
+                         "for the default.") from None
+    with database.atomic():
+        topic = get_topic(account, topic_id)
+        topic.crawl_interval = seconds
         topic.save()
     return topic
 

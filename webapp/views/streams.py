@@ -113,6 +113,22 @@ def status(topic_id: int):
     return html, 200 if any(s.status in PENDING for s in rows) else 286
 
 
+@bp.route("/streams/<id:stream_id>/crawl", methods=["POST"])
+@admin_required
+def crawl_now(topic_id: int, stream_id: int):
+    """Crawl a stream now instead of at its next planned time."""
+    topic = topic_or_404(topic_id)
+    try:
+        stream = streams.crawl_now(topic, stream_id)
+    except StreamError as exc:
+        flash(exc.message, "error")
+    else:
+        queued = queue_crawl(settings(), stream)
+        flash(f"“{stream.name}” is queued for crawling now." if queued else
+              f"“{stream.name}” will be crawled at the scheduler's next look (within a minute).", "success")
+    return redirect(url_for("topics.manage", topic_id=topic.id), code=303)
+
+
 @bp.app_context_processor
 def _stream_gaps():
     # The stream list is included by several pages: each render reads its gaps once.

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from .. import topics
 from ..streams import streams_of
-from . import admin_required, plugins, render
+from . import admin_required, plugins, render, settings
 
 bp = Blueprint("topics", __name__, url_prefix="/account/topics")
 
@@ -51,7 +51,8 @@ def topic_or_404(topic_id: int):
 def _manage(topic, status: int = 200, partial: str = "topics/_streams.html", **context):
     """The topic page (rename form, streams, Add buttons), or one of its partials."""
     return render("topics/manage.html", partial, status=status, topic=topic,
-                  streams=list(streams_of(topic)), loaded=plugins().services.values(), **context)
+                  streams=list(streams_of(topic)), loaded=plugins().services.values(),
+                  settings_crawl_interval=settings().crawl_interval, **context)
 
 
 @bp.route("/<id:topic_id>")
@@ -73,6 +74,24 @@ def rename(topic_id: int):
     if request.htmx:
         return _manage(topic, partial="topics/_rename.html", message="Topic renamed.")
     flash(f"Topic renamed to “{topic.name}”.", "success")
+    return redirect(url_for("topics.manage", topic_id=topic.id), code=303)
+
+
+@bp.route("/<id:topic_id>/crawl-interval", methods=["POST"])
+@admin_required
+def crawl_interval(topic_id: int):
+    """Let a topic's streams crawl on an interval of their own (or the default again)."""
+    topic = topic_or_404(topic_id)
+    value = request.form.get("crawl_interval", "")
+    try:
+        topic = topics.set_crawl_interval(current_user.account, topic.id, value)
+    except topics.TopicError as exc:
+        return _manage(topic, 400, "topics/_rename.html", interval_error=str(exc), interval=value)
+    message = (f"Streams of this topic are crawled every {topic.crawl_interval} s." if topic.crawl_interval
+               else "Streams of this topic are crawled on the default interval.")
+    if request.htmx:
+        return _manage(topic, partial="topics/_rename.html", message=message)
+    flash(message, "success")
     return redirect(url_for("topics.manage", topic_id=topic.id), code=303)
 
 

@@ -2,7 +2,8 @@
 admins can read what was sent and a sandbox install shows what admins would receive.
 Connected profiles remember which expiry warnings their owner got (and for which expiry
 date, so a renewed token starts afresh) and when their token last worked. Streams remember when they expired, and the
-gaps in their data that a crawl after the reconnect could not fill."""
+gaps in their data that a crawl after the reconnect could not fill; topics may crawl on
+an interval of their own."""
 import datetime
 
 from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, Model, TextField
@@ -56,4 +57,5 @@ def up(migrator, db):
         migrator.add_column("connected_profile", "warnings_sent", IntegerField(default=0)),
         migrator.add_column("stream", "expired_at", DateTimeField(null=True)),
         migrator.add_column("connected_profile", "last_success_at", DateTimeField(null=True)),
+        migrator.add_column("topic", "crawl_interval", IntegerField(null=True)),
     )
