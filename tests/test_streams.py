@@ -287,3 +287,15 @@ def test_status_polls_slowly_while_a_rate_limit_is_waited_out(admin_client, topi
                   status_message="Paused by a rate limit until 12:00 UTC.")
     html = admin_client.get(f"/account/topics/{topic.id}/streams", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert 'hx-trigger="every 30s"' in html
+
+
+def test_declined_permission_gets_an_explanation_and_reconnect(admin_client, emulator, topic):
+    """A Facebook profile linked with a permission unticked: the owned-pages panel explains
+    what is missing and offers Reconnect (a link to the connect flow), never a 5xx."""
+    connect(admin_client, "facebook", untick=("pages_show_list",))
+    for headers in ({"HX-Request": "true"}, {}):
+        response = admin_client.get(f"/account/topics/{topic.id}/add/facebook/owned", headers=headers)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, html
+        assert "pages_show_list" in html
+        assert 'href="/personal/connected-profiles/facebook/connect' in html and "Reconnect" in html
