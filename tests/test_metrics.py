@@ -92,3 +92,25 @@ def test_an_expired_access_token_is_refreshed_before_metrics(x_owner, emulator, 
     emulator("twitter", "POST", "/tokens/expire", user=x_owner)
     assert refresh(rt, Stream.get()) == "refreshed"
     assert Stream.get().status == "active"
+
+
+#: The seed's sentences (Considerations for Facebook Streams → Metrics), copied verbatim.
+SEED_IMPRESSIONS = ("Impressions: The number of times your content was displayed to other users. An impression "
+                    "indicates that the content was displayed on someone’s feed. The viewer however doesn’t have "
+                    "to engage with the content in order for it to be counted towards an impression.")
+SEED_REACH = ("Reach: The number of people who interacted with your content. This is a more accurate "
+              "representation of the engagement on your post since this is the number of users who actually "
+              "engaged with the post.")
+
+
+def test_impressions_and_reach_are_explained_in_the_seeds_words(admin_client, topic):
+    from webapp.metrics import MEANINGS
+
+    assert f"Impressions: {MEANINGS['impressions']}" == SEED_IMPRESSIONS
+    assert f"Reach: {MEANINGS['reach']}" == SEED_REACH
+    Stream.create(topic=topic, service="facebook", page_id="1", name="Bluebird Coffee", authorized=True,
+                  status="active")
+    html = admin_client.get("/metrics").get_data(as_text=True)
+    for sentence in (SEED_IMPRESSIONS, SEED_REACH):
+        assert sentence.split(": ", 1)[1] in html
+    assert "Measures how well a specific post performed." in html
