@@ -162,6 +162,17 @@ def test_bad_searches_get_clear_messages(admin_client, emulator, topic, query, m
     assert "<b>été</b>" not in html  # what was typed comes back escaped
 
 
+X_LOOKUP = "X can only look up a public account by its exact handle (@name) or profile URL (x.com/name)."
+
+
+@pytest.mark.parametrize("query", ["Rival Roasters", "https://x.com/explore", "x.com", "rivalroasters.com/about"])
+def test_x_search_says_what_public_lookup_accepts(admin_client, emulator, topic, query):
+    """A name, an X page that is no profile, a link elsewhere: the message says what X can look up."""
+    response = admin_client.get(f"/account/topics/{topic.id}/add/twitter/public", query_string={"q": query},
+                                headers={"HX-Request": "true"})
+    assert response.status_code == 400 and X_LOOKUP in response.get_data(as_text=True)
+
+
 def test_no_search_results(admin_client, emulator, topic):
     html = admin_client.get(f"/account/topics/{topic.id}/add/twitter/public?q=@nobody_here_42",
                             headers={"HX-Request": "true"}).get_data(as_text=True)
