@@ -32,6 +32,7 @@ SERVICE = Service(
     private_messages=True,
     # Graph API: for pages you do not manage only updates to the 100 most recent posts.
     unauthorized_post_limit=100,
+    unauthorized_note="Only updates to the 100 most recent posts can be tracked.",
     default_api_url="https://graph.facebook.com/v25.0",
     default_auth_url="https://www.facebook.com/v25.0",
     handle_hint="Page URL or @handle",

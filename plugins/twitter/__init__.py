@@ -36,6 +36,10 @@ SERVICE = Service(
     interactions=frozenset({"publish", "reply", "like", "hide", "delete", "message"}),
     private_messages=True,
     unauthorized_post_limit=100,
+    # What crawl._public does: one timeline call for tweets newer than the cursor, replies
+    # excluded; nothing else of a public account (mentions, DMs) is readable.
+    unauthorized_note=("Only new posts are tracked, from the account's 100 most recent (replies "
+                       "excluded); its mentions and private messages are not."),
     default_api_url="https://api.x.com",
     default_auth_url="https://x.com/i/oauth2",
     handle_hint="Profile URL or @handle",
