@@ -21,6 +21,7 @@ from . import link as _link
 from . import metrics as _metrics
 from . import pages as _pages
 from . import search as _search
+from . import weblinks
 from .guard import readable
 
 NAME = "facebook"
@@ -78,7 +79,7 @@ def streamdesk_managed_pages(service, config, credentials):
     ProviderUnavailable."""
     if service != NAME:
         return None
-    return _pages.managed_pages(config, credentials)
+    return weblinks.managed(config, _pages.managed_pages(config, credentials))
 
 
 @hookimpl
@@ -89,7 +90,7 @@ def streamdesk_search(service, config, query, credentials):
     Facebook page"), RateLimited, ProviderUnavailable, TokenExpired."""
     if service != NAME:
         return None
-    return _search.search(config, query, credentials)
+    return weblinks.pages(config, _search.search(config, query, credentials))
 
 
 @hookimpl
@@ -104,7 +105,8 @@ def streamdesk_crawl(service, config, stream, credentials, cursor):
     iterating)."""
     if service != NAME:
         return None
-    return _crawl.crawl(config, stream, credentials, cursor)  # @readable guards it as it runs
+    # @readable guards it as it runs; in sandbox mode stories link to the emulator's pages.
+    return weblinks.crawl_pages(config, _crawl.crawl(config, stream, credentials, cursor))
 
 
 @hookimpl

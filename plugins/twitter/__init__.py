@@ -22,6 +22,7 @@ from webapp.hookspecs import hookimpl
 from webapp.pluginkit import readable_answers
 from webapp.values import Service
 
+from . import weblinks
 from .crawl import crawl
 from .interactions import interact
 from .link import link_details, link_profile, managed_pages, refresh
@@ -111,7 +112,7 @@ def streamdesk_managed_pages(service, config, credentials):
     if service != NAME:
         return None
 
-    return managed_pages(config, credentials)
+    return weblinks.managed(config, managed_pages(config, credentials))
 
 
 @hookimpl
@@ -127,7 +128,7 @@ def streamdesk_search(service, config, query, credentials):
     if service != NAME:
         return None
 
-    return search(config, query, credentials)
+    return weblinks.pages(config, search(config, query, credentials))
 
 
 @hookimpl
@@ -144,7 +145,8 @@ def streamdesk_crawl(service, config, stream, credentials, cursor):
     if service != NAME:
         return None
 
-    return crawl(config, stream, credentials, cursor)  # @guarded guards it as it runs
+    # @guarded guards it as it runs; in sandbox mode stories link to the emulator's pages.
+    return weblinks.crawl_pages(config, crawl(config, stream, credentials, cursor))
 
 
 @hookimpl
