@@ -2,6 +2,7 @@
 import datetime
 
 from conftest import login
+from test_streams import add, connect
 
 from webapp.accounts import create_account
 from webapp.models import Comment, Message, Stream, Topic
@@ -29,3 +30,50 @@ def test_inbox_shows_the_accounts_comments_and_messages_escaped(client, admin, a
 def test_empty_inbox(client, admin):
     login(client, admin.email)
     assert "appear here once a topic has streams" in client.get("/inbox").get_data(as_text=True)
+
+
+def test_messages_show_who_wrote_to_whom(client, admin, account):
+    """Sent by the page: "Page → person", the person named from the conversation's other
+    messages; received: "person → Page". The page's own comments are not listed."""
+    stream = Stream.create(topic=Topic.create(account=account, name="Brand"), service="facebook",
+                           page_id="104", name="Bluebird Coffee", authorized=True, status="active")
+    at = lambda minutes: T + datetime.timedelta(minutes=minutes)  # noqa: E731
+    Message.create(stream=stream, external_id="m1", conversation_id="t1", created_at=at(1),
+                   text="Do you roast decaf?", sender_id="psid-9", sender_name="Jane Doe")
+    Message.create(stream=stream, external_id="m2", conversation_id="t1", created_at=at(2),
+                   text="We do, every Tuesday.", sender_id="104", sender_name="Bluebird Coffee")
+    Message.create(stream=stream, external_id="m3", conversation_id="t2", created_at=at(3),
+                   text="Your order is ready.", sender_id="104", sender_name="Bluebird Coffee")
+    Comment.create(stream=stream, external_id="c1", story_external_id="s1", created_at=at(4),
+                   text="When do you open?", author_id="p7", author_name="Maria")
+    Comment.create(stream=stream, external_id="c2", story_external_id="s1", parent_external_id="c1",
+                   created_at=at(5), text="At eight, Maria!", author_id="104", author_name="Bluebird Coffee")
+    login(client, admin.email)
+    html = client.get("/inbox").get_data(as_text=True)
+    assert "Jane Doe → Bluebird Coffee" in html and "Bluebird Coffee → Jane Doe" in html
+    assert "Bluebird Coffee → someone not yet known" in html  # nobody has answered in t2 yet
+    assert "When do you open?" in html and "At eight, Maria!" not in html
+
+
+def test_crawled_facebook_inbox_reads_sender_to_recipient(admin_client, emulator, account, environ):
+    """Over real HTTP: Bluebird Coffee's crawled Messenger threads and comments."""
+    from webapp.config import load_settings
+    from webapp.crawl import crawl
+    from webapp.plugins import Plugins
+    from webapp.streams import Runtime
+
+    topic = Topic.create(account=account, name="Brand")
+    connect(admin_client, "facebook")
+    add(admin_client, topic, "facebook", "owned", "104729384756102")
+    stream = Stream.get()
+    assert crawl(Runtime(load_settings(environ), Plugins()), stream) == "active"
+    sent = Message.select().where(Message.sender_id == stream.page_id)
+    received = Message.select().where(Message.sender_id != stream.page_id)
+    assert sent.count() and received.count()
+    html = admin_client.get("/inbox").get_data(as_text=True)
+    assert "Bluebird Coffee → Bluebird Coffee" not in html
+    assert any(f"{m.sender_name} → Bluebird Coffee" in html for m in received)
+    assert any(f"Bluebird Coffee → {m.sender_name}" in html for m in received)
+    newest = Comment.select().order_by(Comment.created_at.desc()).limit(50)
+    assert any(c.author_id == stream.page_id for c in newest)  # the page answers comments in the seed…
+    assert "<strong>Bluebird Coffee</strong>" not in html.split('id="messages-title"')[0]  # …not listed as outsiders

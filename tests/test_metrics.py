@@ -113,3 +113,25 @@ def test_page_insights_with_a_user_token_is_a_plugin_bug_not_an_expiry(admin_cli
     assert any("plugin bug" in r.getMessage() for r in caplog.records)
     html = admin_client.get("/topics").get_data(as_text=True)
     assert "Reconnect" not in html
+
+
+#: The seed's sentences (Considerations for Facebook Streams → Metrics), copied verbatim.
+SEED_IMPRESSIONS = ("Impressions: The number of times your content was displayed to other users. An impression "
+                    "indicates that the content was displayed on someone’s feed. The viewer however doesn’t have "
+                    "to engage with the content in order for it to be counted towards an impression.")
+SEED_REACH = ("Reach: The number of people who interacted with your content. This is a more accurate "
+              "representation of the engagement on your post since this is the number of users who actually "
+              "engaged with the post.")
+
+
+def test_impressions_and_reach_are_explained_in_the_seeds_words(admin_client, topic):
+    from webapp.metrics import MEANINGS
+
+    assert f"Impressions: {MEANINGS['impressions']}" == SEED_IMPRESSIONS
+    assert f"Reach: {MEANINGS['reach']}" == SEED_REACH
+    Stream.create(topic=topic, service="facebook", page_id="1", name="Bluebird Coffee", authorized=True,
+                  status="active")
+    html = admin_client.get("/metrics").get_data(as_text=True)
+    for sentence in (SEED_IMPRESSIONS, SEED_REACH):
+        assert sentence.split(": ", 1)[1] in html
+    assert "Measures how well a specific post performed." in html

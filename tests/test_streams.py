@@ -143,7 +143,10 @@ def test_add_unauthorized_stream_by_handle(admin_client, emulator, topic):
     stream = Stream.get()
     assert not stream.authorized and stream.credentials is None
     page = admin_client.get(f"/account/topics/{topic.id}").get_data(as_text=True)
-    assert "Unauthorized" in page and "Tracks updates to the 100 most recent posts" in page
+    assert "Unauthorized" in page
+    # X's own rule for public accounts, not Facebook's "updates to the 100 most recent posts".
+    x_note = "Only new posts are tracked, from the account&#39;s 100 most recent (replies excluded)"
+    assert x_note in page and "updates to the 100 most recent posts" not in page.split("Add a stream")[0]
 
 
 @pytest.mark.parametrize("query, message", [
@@ -160,6 +163,33 @@ def test_bad_searches_get_clear_messages(admin_client, emulator, topic, query, m
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and 'role="alert"' in html and message in html
     assert "<b>été</b>" not in html  # what was typed comes back escaped
+
+
+def test_each_service_shows_what_its_plugin_declares_for_public_pages(admin_client, topic):
+    """Facebook's "updates to the 100 most recent posts" is Facebook's rule; X says its own."""
+    import re
+
+    fb = "Only updates to the 100 most recent posts can be tracked."
+    x = "Only new posts are tracked, from the account&#39;s 100 most recent (replies excluded)"
+    html = admin_client.get(f"/account/topics/{topic.id}").get_data(as_text=True)
+    rows = dict(re.findall(r'<tr data-service="([a-z-]+)">(.*?)</tr>', html, re.S))
+    assert fb in rows["facebook"] and x not in rows["facebook"]
+    assert x in rows["twitter"] and fb not in rows["twitter"]
+    for service, note in (("facebook", fb), ("twitter", x)):
+        panel = admin_client.get(f"/account/topics/{topic.id}/add/{service}/public",
+                                 headers={"HX-Request": "true"}).get_data(as_text=True)
+        assert note in panel
+
+
+X_LOOKUP = "X can only look up a public account by its exact handle (@name) or profile URL (x.com/name)."
+
+
+@pytest.mark.parametrize("query", ["Rival Roasters", "https://x.com/explore", "x.com", "rivalroasters.com/about"])
+def test_x_search_says_what_public_lookup_accepts(admin_client, emulator, topic, query):
+    """A name, an X page that is no profile, a link elsewhere: the message says what X can look up."""
+    response = admin_client.get(f"/account/topics/{topic.id}/add/twitter/public", query_string={"q": query},
+                                headers={"HX-Request": "true"})
+    assert response.status_code == 400 and X_LOOKUP in response.get_data(as_text=True)
 
 
 def test_no_search_results(admin_client, emulator, topic):
@@ -287,3 +317,15 @@ def test_status_polls_slowly_while_a_rate_limit_is_waited_out(admin_client, topi
                   status_message="Paused by a rate limit until 12:00 UTC.")
     html = admin_client.get(f"/account/topics/{topic.id}/streams", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert 'hx-trigger="every 30s"' in html
+
+
+def test_declined_permission_gets_an_explanation_and_reconnect(admin_client, emulator, topic):
+    """A Facebook profile linked with a permission unticked: the owned-pages panel explains
+    what is missing and offers Reconnect (a link to the connect flow), never a 5xx."""
+    connect(admin_client, "facebook", untick=("pages_show_list",))
+    for headers in ({"HX-Request": "true"}, {}):
+        response = admin_client.get(f"/account/topics/{topic.id}/add/facebook/owned", headers=headers)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, html
+        assert "pages_show_list" in html
+        assert 'href="/personal/connected-profiles/facebook/connect' in html and "Reconnect" in html

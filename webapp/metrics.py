@@ -1,8 +1,7 @@
 """Metrics: post- and page-level figures of streams, refreshed on their own cadence.
 
-Impressions and reach mean what the seed says (how often content was displayed; how
-many people it reached); each figure keeps the provider metric it came from, and a
-figure a service does not provide is stored as missing with the service's note, never
+Impressions and reach mean what the seed says, word for word (:data:`MEANINGS`); each
+figure keeps the provider metric it came from, and a figure a service does not provide is stored as missing with the service's note, never
 as a made-up 0.
 """
 from __future__ import annotations
@@ -28,10 +27,18 @@ METRICS_INTERVAL = 3600
 RECENT_POSTS = 50
 #: The figures shown first, with the seed's meanings.
 HEADLINE = ("impressions", "reach")
+#: Word for word from the seed (Considerations for Facebook Streams → Metrics), wherever
+#: the UI explains them: the product promises these definitions, so they are not paraphrased.
 MEANINGS = {
-    "impressions": "The number of times your content was displayed to other users; "
-                   "the viewer does not have to engage with it.",
-    "reach": "The number of people your content reached.",
+    "impressions": "The number of times your content was displayed to other users. An impression "
+                   "indicates that the content was displayed on someone’s feed. The viewer however "
+                   "doesn’t have to engage with the content in order for it to be counted towards an "
+                   "impression.",
+    "reach": "The number of people who interacted with your content. This is a more accurate "
+             "representation of the engagement on your post since this is the number of users who "
+             "actually engaged with the post.",
+    "post": "Measures how well a specific post performed.",
+    "page": "Measures how well a page performs, which is a combination of the individual post performance.",
 }
 
 

@@ -38,6 +38,16 @@ class LoadedService:
     hooks: frozenset[str]
 
     @property
+    def unauthorized_note(self) -> str | None:
+        """What an unauthorized stream of this service tracks, in the plugin's own words;
+        without a note, the bare limit (no service's particular wording is assumed)."""
+        if self.service.unauthorized_note:
+            return self.service.unauthorized_note
+        if self.service.unauthorized_post_limit:
+            return f"Only the {self.service.unauthorized_post_limit} most recent posts can be tracked."
+        return None
+
+    @property
     def capabilities(self) -> list[str]:
         """Human-readable capabilities, as listed by ``streamdesk plugins``."""
         caps = []
@@ -55,7 +65,9 @@ class LoadedService:
             caps.append("interactions: " + ", ".join(sorted(self.service.interactions)))
         if self.service.private_messages:
             caps.append("private messages")
-        if self.service.unauthorized_post_limit:
+        if self.service.unauthorized_note:
+            caps.append(f"public pages: {self.service.unauthorized_note}")
+        elif self.service.unauthorized_post_limit:
             caps.append(f"public pages: {self.service.unauthorized_post_limit} most recent posts")
         return caps
 

@@ -21,7 +21,10 @@ class Service:
     digits and dashes); ``label`` is what people read. ``interactions`` lists what an
     authorized stream can send (a subset of :data:`INTERACTIONS`).
     ``unauthorized_post_limit`` is how many of a public page's most recent posts can be
-    tracked (``None``: no limit). ``default_api_url`` and ``default_auth_url`` are the
+    tracked (``None``: no limit); ``unauthorized_note`` says in one sentence, for people,
+    what an unauthorized stream of the service tracks (each service has its own rules:
+    Facebook tracks updates to the 100 most recent posts, X only new ones). The UI shows
+    the note as given; without one it states the bare limit. ``default_api_url`` and ``default_auth_url`` are the
     production base URLs; the core swaps them for the emulators' in sandbox mode.
     ``api_version`` names the provider API version the plugin is pinned to, where the
     provider versions its API, and ``api_version_end_of_life`` the first day the provider
@@ -39,6 +42,7 @@ class Service:
     interactions: frozenset[str] = frozenset()
     private_messages: bool = False
     unauthorized_post_limit: int | None = None
+    unauthorized_note: str | None = None
     default_api_url: str = ""
     default_auth_url: str = ""
     handle_hint: str = "URL or handle"

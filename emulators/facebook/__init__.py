@@ -9,7 +9,8 @@ Modules: :mod:`.seed` (data), :mod:`.model` and :mod:`.state` (objects, tokens, 
 :mod:`.graph` (pipeline and reads), :mod:`.render`, :mod:`.fields`, :mod:`.paging`,
 :mod:`.insights` (node rendering), :mod:`.actions` (writes), :mod:`.oauth` (dialog,
 tokens), :mod:`.errors` (the error envelope), :mod:`.faults` (forced failures and damaged
-answers), :mod:`.control` (control API).
+answers), :mod:`.control` (control API), :mod:`.site` (the public web pages of pages and posts,
+where Streamdesk's links go in sandbox mode).
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ VERSION = "v25.0"
 def create_app(base_url: str, redirect_uris=()) -> Flask:
     """The emulator as a WSGI app reachable at ``base_url`` (used in paging links);
     ``redirect_uris`` are the app's Valid OAuth Redirect URIs (none: every one blocked)."""
-    from . import control, graph, oauth, versions  # the blueprints import this package's modules
+    from . import control, graph, oauth, site, versions  # the blueprints import this package's modules
 
     app = Flask(__name__)
     app.config["FB_STATE"] = State(redirect_uris)
@@ -37,6 +38,7 @@ def create_app(base_url: str, redirect_uris=()) -> Flask:
     app.register_blueprint(control.bp)
     app.register_blueprint(oauth.bp)
     app.register_blueprint(graph.bp)
+    app.register_blueprint(site.bp)  # the web pages sandbox links open
     app.wsgi_app = versions.Unversioned(app.wsgi_app)
 
     @app.get("/_static/picture/<object_id>.svg")

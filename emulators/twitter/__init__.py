@@ -1,8 +1,9 @@
 """A protocol-faithful emulator of the X API v2 subset Streamdesk uses.
 
 ``create_app(base_url)`` returns the WSGI app: API paths as on api.x.com (``/2/…``,
-``/oauth2/token``), the consent page as on x.com (``/i/oauth2/authorize``) and a control
-API under ``/_control``. ``sandbox_config(base_url)`` is the plugin configuration that
+``/oauth2/token``), the consent page as on x.com (``/i/oauth2/authorize``), simple web
+pages of accounts and posts on x.com's paths (``/<handle>``, ``/<handle>/status/<id>``:
+:mod:`.site`) and a control API under ``/_control``. ``sandbox_config(base_url)`` is the plugin configuration that
 talks to it: the client the emulator pre-registers and its base URLs.
 
 Run it alone with ``streamdesk emulate twitter --port N``.
@@ -15,7 +16,7 @@ from flask import Flask
 
 from webapp.values import ServiceConfig
 
-from . import control, oauth, reads, writes
+from . import control, oauth, reads, site, writes
 from .problems import ApiError, problem
 from .seed import seed
 from .state import State
@@ -69,7 +70,8 @@ def create_app(base_url: str, now: float | None = None, redirect_uris=()) -> Fla
         app.config["TWITTER_STATE"] = fresh_state(anchor["now"], redirect_uris)
 
     app.config["TWITTER_RESET"] = reset
-    for module in (oauth, reads, writes, control):
+    # site: the web pages (x.com's paths) that Streamdesk's links open in sandbox mode.
+    for module in (oauth, reads, writes, control, site):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(ApiError)

@@ -22,6 +22,7 @@ from . import metrics as _metrics
 from . import pages as _pages
 from . import search as _search
 from . import versions as _versions
+from . import weblinks
 from .guard import readable
 from .rules import PERMISSION_HELP
 
@@ -34,6 +35,7 @@ SERVICE = Service(
     private_messages=True,
     # Graph API: for pages you do not manage only updates to the 100 most recent posts.
     unauthorized_post_limit=100,
+    unauthorized_note="Only updates to the 100 most recent posts can be tracked.",
     default_api_url=f"https://graph.facebook.com/{_versions.PINNED}",
     default_auth_url=f"https://www.facebook.com/{_versions.PINNED}",
     handle_hint="Page URL or @handle",
@@ -82,7 +84,7 @@ def streamdesk_managed_pages(service, config, credentials):
     ProviderUnavailable."""
     if service != NAME:
         return None
-    return _pages.managed_pages(config, credentials)
+    return weblinks.managed(config, _pages.managed_pages(config, credentials))
 
 
 @hookimpl
@@ -93,7 +95,7 @@ def streamdesk_search(service, config, query, credentials):
     Facebook page"), RateLimited, ProviderUnavailable, TokenExpired."""
     if service != NAME:
         return None
-    return _search.search(config, query, credentials)
+    return weblinks.pages(config, _search.search(config, query, credentials))
 
 
 @hookimpl
@@ -108,7 +110,8 @@ def streamdesk_crawl(service, config, stream, credentials, cursor):
     iterating)."""
     if service != NAME:
         return None
-    return _crawl.crawl(config, stream, credentials, cursor)  # @readable guards it as it runs
+    # @readable guards it as it runs; in sandbox mode stories link to the emulator's pages.
+    return weblinks.crawl_pages(config, _crawl.crawl(config, stream, credentials, cursor))
 
 
 @hookimpl

@@ -22,6 +22,7 @@ from webapp.hookspecs import hookimpl
 from webapp.pluginkit import readable_answers
 from webapp.values import Service
 
+from . import weblinks
 from .crawl import crawl
 from .interactions import interact
 from .link import link_details, link_profile, managed_pages, refresh
@@ -36,6 +37,10 @@ SERVICE = Service(
     interactions=frozenset({"publish", "reply", "like", "hide", "delete", "message"}),
     private_messages=True,
     unauthorized_post_limit=100,
+    # What crawl._public does: one timeline call for tweets newer than the cursor, replies
+    # excluded; nothing else of a public account (mentions, DMs) is readable.
+    unauthorized_note=("Only new posts are tracked, from the account's 100 most recent (replies "
+                       "excluded); its mentions and private messages are not."),
     default_api_url="https://api.x.com",
     default_auth_url="https://x.com/i/oauth2",
     handle_hint="Profile URL or @handle",
@@ -119,7 +124,7 @@ def streamdesk_managed_pages(service, config, credentials):
     if service != NAME:
         return None
 
-    return managed_pages(config, credentials)
+    return weblinks.managed(config, managed_pages(config, credentials))
 
 
 @hookimpl
@@ -135,7 +140,7 @@ def streamdesk_search(service, config, query, credentials):
     if service != NAME:
         return None
 
-    return search(config, query, credentials)
+    return weblinks.pages(config, search(config, query, credentials))
 
 
 @hookimpl
@@ -152,7 +157,8 @@ def streamdesk_crawl(service, config, stream, credentials, cursor):
     if service != NAME:
         return None
 
-    return crawl(config, stream, credentials, cursor)  # @guarded guards it as it runs
+    # @guarded guards it as it runs; in sandbox mode stories link to the emulator's pages.
+    return weblinks.crawl_pages(config, crawl(config, stream, credentials, cursor))
 
 
 @hookimpl

@@ -26,7 +26,9 @@ RESERVED = {
     "compose", "login", "logout", "signup", "tos", "privacy", "hashtag", "account", "jobs", "about",
     "download", "lists", "bookmarks", "communities", "premium", "verified-choose", "who_to_follow",
 }
-HINT = "Type a profile link such as https://x.com/name or a handle such as @name."
+#: What X's public lookup accepts, said whenever a query is not one of them: X has no
+#: search by name for apps (``/2/users/search`` needs a paid tier), only exact lookups.
+HINT = "X can only look up a public account by its exact handle (@name) or profile URL (x.com/name)."
 #: Messages repeat at most this many characters of what the person typed.
 SHOWN = 60
 

@@ -117,11 +117,12 @@ def test_authorized_stream(admin_page, stack, service, page_id, name):
     expect_active(page, page_id, stack)
 
 
-@pytest.mark.parametrize("service, query, name", [
-    ("facebook", "https://m.facebook.com/acmeoutdoor/?ref=bookmarks#top", "Acme Outdoor Gear"),
-    ("twitter", "@rivalroasters", "rivalroasters"),
+@pytest.mark.parametrize("service, query, name, tracks", [
+    ("facebook", "https://m.facebook.com/acmeoutdoor/?ref=bookmarks#top", "Acme Outdoor Gear",
+     "Only updates to the 100 most recent posts can be tracked."),
+    ("twitter", "@rivalroasters", "rivalroasters", "Only new posts are tracked, from the account's 100 most recent"),
 ])
-def test_unauthorized_stream(admin_page, stack, service, query, name):
+def test_unauthorized_stream(admin_page, stack, service, query, name, tracks):
     page = admin_page
     open_topic(page, f"Competitors on {service}")
     add_button(page, service, "public").click()
@@ -132,7 +133,7 @@ def test_unauthorized_stream(admin_page, stack, service, query, name):
     expect(row.get_by_text("Added")).to_be_visible()
     stream = page.locator("#streams-list tr").filter(has_text=name)
     expect(stream.get_by_text("Unauthorized", exact=True)).to_be_visible()
-    expect(stream).to_contain_text("Tracks updates to the 100 most recent posts")
+    expect(stream).to_contain_text(tracks)  # what the service's plugin declares
     expect_active(page, stream.get_attribute("data-stream"), stack)
     # The same page again: the search shows it as added, and the topics page lists it.
     page.get_by_role("button", name="Search").click()

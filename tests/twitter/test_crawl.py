@@ -54,7 +54,7 @@ def test_full_crawl_of_the_connected_account(emulator, config, plugins_registry,
     self_thread = [c for c in rows.comments.values() if c.text.startswith("(thread")]
     assert len(self_thread) == 3 and all(c.parent_id is None for c in self_thread)
     story = next(iter(own))
-    assert story.url == f"https://x.com/acmecoffee/status/{story.external_id}"
+    assert story.url == f"{config.api_url}/acmecoffee/status/{story.external_id}"  # sandbox: the emulator
     assert story.created_at.tzinfo is not None and story.author_name == "Acme Coffee (@acmecoffee)"
     # Direct messages: the last 30 days of the three conversations.
     assert len(rows.messages) == 9

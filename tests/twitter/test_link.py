@@ -107,7 +107,7 @@ def test_managed_pages_is_the_account_itself(emulator, config, plugins_registry,
     assert len(pages) == 1
     page = pages[0]
     assert page.is_admin and page.can_add and page.missing_permissions == ()
-    assert page.page.handle == "acmecoffee" and page.page.url == "https://x.com/acmecoffee"
+    assert page.page.handle == "acmecoffee" and page.page.url == f"{config.api_url}/acmecoffee"  # sandbox: the emulator
     assert page.page.followers == 18250
 
 

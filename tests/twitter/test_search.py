@@ -29,7 +29,8 @@ def test_profile_urls_and_handles_find_the_account(emulator, config, plugins_reg
     assert [p.handle for p in found] == ["acmecoffee"]
     page = found[0]
     assert page.page_id == emulator.user_id("acmecoffee") and page.name == "Acme Coffee"
-    assert page.url == "https://x.com/acmecoffee" and page.followers == 18250 and page.picture_url
+    # Sandbox mode: the link opens the emulator's page of the account, not x.com.
+    assert page.url == f"{config.api_url}/acmecoffee" and page.followers == 18250 and page.picture_url
     assert emulator.counts() == {"GET /2/users/by/username/:username": 1}
 
 

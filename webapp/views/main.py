@@ -6,7 +6,8 @@ from flask_login import current_user, login_required
 
 from ..expiry import expired_streams
 from ..linking import may_reconnect
-from ..models import Comment, Message, Stream, Topic
+from .. import inbox as inbox_rows
+from ..models import Stream, Topic
 from ..renewal import expiring_soon
 from . import plugins
 
@@ -54,14 +55,13 @@ INBOX_SIZE = 50
 @bp.route("/inbox")
 @login_required
 def inbox():
-    """The newest comments and private messages of the account's streams."""
+    """The newest comments from others and private messages (sender → recipient) of the
+    account's streams."""
     account = current_user.account
     streams = {s.id: s for s in Stream.select(Stream, Topic).join(Topic).where(Topic.account == account)}
-    comments = list(Comment.select().where(Comment.stream.in_(list(streams)))
-                    .order_by(Comment.created_at.desc()).limit(INBOX_SIZE)) if streams else []
-    messages = list(Message.select().where(Message.stream.in_(list(streams)))
-                    .order_by(Message.created_at.desc()).limit(INBOX_SIZE)) if streams else []
-    return render_template("main/inbox.html", streams=streams, comments=comments, messages=messages)
+    return render_template("main/inbox.html", streams=streams,
+                           comments=inbox_rows.outsiders_comments(streams, INBOX_SIZE),
+                           messages=inbox_rows.message_lines(streams, INBOX_SIZE))
 
 
 @bp.route("/metrics")

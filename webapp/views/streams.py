@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from .. import streams
 from ..crawl import queue_crawl
-from ..errors import InvalidQuery, ProviderError
+from ..errors import InvalidQuery, PermissionMissing, ProviderError
 from ..streams import Runtime, StreamError
 from . import Confirmation, admin_required, confirmed, plugins, render, settings
 from .topics import topic_or_404
@@ -49,6 +49,10 @@ def owned(topic_id: int, service: str):
         profile, pages = streams.managed_pages(_runtime(), current_user, service)
     except streams.NoConnectedProfile as exc:
         return _panel(topic, service, "owned", no_profile=exc.message)
+    except PermissionMissing as exc:
+        # Declined at consent: the person can fix it by reconnecting, so it is an
+        # explanation with a Reconnect link, not a failure of the service.
+        return _panel(topic, service, "owned", missing=exc)
     except (StreamError, ProviderError) as exc:
         return _panel(topic, service, "owned", status=400 if isinstance(exc, StreamError) else 502, error=exc.message)
     return _panel(topic, service, "owned", profile=profile, pages=pages, added=_added(topic, service))
