@@ -120,7 +120,6 @@ def assert_fits(page) -> None:
     if widths[0] > widths[1]:
         wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
             .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
-            .filter(e => !e.closest('.table-scroll'))
             .slice(0, 8).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
                  (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '') +
                  ' right=' + Math.round(e.getBoundingClientRect().right))""")
