@@ -59,6 +59,12 @@ def walk(page, base: str, data: dict):
         page.goto(base + path)
         expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
         yield path
+    # A page that is not there: the error page.
+    page.goto(f"{base}/account/topics/999999")
+    expect(page.get_by_role("alert")).to_be_visible()
+    yield "error page"
+    page.go_back()
+    expect(page.get_by_role("heading", level=1, name="Account settings")).to_be_visible()
     # The Add panels htmx opens on a topic's page (still on the manage page).
     page.get_by_role("button", name="Add one of your Facebook pages").click()
     expect(page.locator("#owned-panel")).to_be_visible()

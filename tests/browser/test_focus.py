@@ -6,7 +6,7 @@ import pytest
 from conftest import PASSWORD
 from playwright.sync_api import expect
 
-from browser.conftest import log_in
+from browser.conftest import assert_accessible, log_in
 from webapp.models import Topic
 
 pytestmark = pytest.mark.browser
@@ -18,7 +18,7 @@ def focused(page) -> str:
         return e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' ' + e.textContent.trim().slice(0, 60); }""")
 
 
-def test_adding_a_user_focuses_the_error_then_the_confirmation(page, live_url, admin, member):
+def test_adding_a_user_focuses_the_error_then_the_confirmation(page, live_url, admin, member, axe_path):
     log_in(page, live_url, admin.email, PASSWORD)
     page.goto(f"{live_url}/account/users")
     page.get_by_label("E-mail").fill(member.email)
@@ -28,6 +28,7 @@ def test_adding_a_user_focuses_the_error_then_the_confirmation(page, live_url, a
     expect(alert).to_have_text(f"A user with the e-mail {member.email} already exists.")
     expect(alert).to_be_focused()
     expect(alert).to_have_attribute("aria-live", "assertive")
+    assert_accessible(page, axe_path)  # the page with its error swapped in
     page.get_by_label("E-mail").fill("new@acme.test")
     page.get_by_label("Initial password").fill("a fine password")
     page.get_by_role("button", name="Add user").click()
@@ -38,7 +39,7 @@ def test_adding_a_user_focuses_the_error_then_the_confirmation(page, live_url, a
     assert status.get_attribute("tabindex") == "-1", focused(page)
 
 
-def test_creating_a_topic_focuses_the_error_or_the_new_topic_s_notice(page, live_url, admin, account):
+def test_creating_a_topic_focuses_the_error_or_the_new_topic_s_notice(page, live_url, admin, account, axe_path):
     Topic.create(account=account, name="Brand")
     log_in(page, live_url, admin.email, PASSWORD)
     page.goto(f"{live_url}/account/topics/")
@@ -50,6 +51,7 @@ def test_creating_a_topic_focuses_the_error_or_the_new_topic_s_notice(page, live
     # The field names its error, and the error exists under that id.
     expect(page.get_by_label("New topic")).to_have_attribute("aria-describedby", "topic-error")
     expect(page.locator("#topic-error")).to_have_text("A topic named “Brand” already exists.")
+    assert_accessible(page, axe_path)
     # Success opens the topic (a redirect): the page starts at the flashed result.
     page.get_by_label("New topic").fill("Competitors")
     page.get_by_role("button", name="Create topic").click()

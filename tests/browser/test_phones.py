@@ -6,7 +6,7 @@ import pytest
 from conftest import PASSWORD
 from playwright.sync_api import expect
 
-from browser.conftest import DESKTOP, PHONE, assert_fits, log_in
+from browser.conftest import DESKTOP, PHONE, assert_accessible, assert_fits, log_in
 from browser.test_accessibility import data  # noqa: F401  (the lived-in account)
 
 pytestmark = pytest.mark.browser
@@ -31,7 +31,7 @@ def tab_to(page, name: str, limit: int = 15) -> None:
     raise AssertionError(f"{name!r} not reached with {limit} presses of Tab")
 
 
-def test_navigation_folds_into_a_menu_used_by_keyboard(phone, live_url, admin, data):  # noqa: F811
+def test_navigation_folds_into_a_menu_used_by_keyboard(phone, live_url, admin, data, axe_path):  # noqa: F811
     page = phone
     log_in(page, live_url, admin.email, PASSWORD)
     nav = page.get_by_role("navigation", name="Main")
@@ -43,10 +43,15 @@ def test_navigation_folds_into_a_menu_used_by_keyboard(phone, live_url, admin, d
     page.keyboard.press("Enter")
     expect(nav.get_by_role("link", name="Inbox")).to_be_visible()
     assert_fits(page)  # the open menu stays on screen too
+    assert_accessible(page, axe_path)
     tab_to(page, "Inbox", limit=4)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_url}/inbox")
     expect(page.get_by_role("heading", level=1, name="Inbox")).to_be_visible()
+    page.get_by_label("Profile menu for admin@acme.test").click()
+    expect(page.get_by_role("link", name="Personal settings")).to_be_visible()
+    assert_fits(page)  # the profile menu, open, stays on screen as well
+    page.get_by_label("Profile menu for admin@acme.test").click()  # (Pico: a click closes it first)
     # Every link of the row is in the menu, Account settings included.
     page.get_by_text("Menu").click()
     nav.get_by_role("link", name="Account settings").click()
