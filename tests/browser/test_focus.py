@@ -80,3 +80,11 @@ def test_a_poll_does_not_steal_focus(page, live_url, admin):
     page.clock.run_for(1_000)  # the swap settles, and anything it scheduled runs
     expect(page.locator("#status-section h2")).to_have_text("Status")
     expect(link).to_be_focused()
+
+
+def test_the_login_field_keeps_its_autofocus_after_logging_out(page, live_url, admin):
+    log_in(page, live_url, admin.email, PASSWORD)
+    page.get_by_label("Profile menu for admin@acme.test").click()
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("status").filter(has_text="logged out")).to_be_visible()
+    expect(page.get_by_label("E-mail")).to_be_focused()

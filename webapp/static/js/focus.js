@@ -44,9 +44,10 @@
   });
 
   // A full page after an action (no JavaScript needed for it) carries its result as a
-  // flashed notice: start there, as after a swap.
+  // flashed notice: start there, as after a swap. A page whose field asks to be typed in
+  // at once (autofocus: the login form after logging out) keeps its field.
   document.addEventListener("DOMContentLoaded", () => {
     const flashed = document.querySelector("main [data-focus]");
-    if (flashed) focusOn(flashed);
+    if (flashed && !document.querySelector("[autofocus]")) focusOn(flashed);
   });
 })();
