@@ -79,6 +79,9 @@ def open_topic(page, name: str):
     page.get_by_label("New topic").fill(name)
     page.get_by_role("button", name="Create topic").click()
     expect(page.get_by_role("heading", name=name)).to_be_visible()
+    # The heading shows before the deferred scripts ran: on a busy machine a click that came
+    # before htmx started would follow the Add link as a plain link.
+    page.wait_for_load_state()
 
 
 def add_button(page, service: str, kind: str):
