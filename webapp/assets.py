@@ -43,11 +43,10 @@ ASSETS = (
 )
 
 
-# Only the browser tests use these: pinned and integrity-checked like the app's own.
+# Only the browser tests use this one (the accessibility checker): pinned and integrity-checked like the rest.
 AXE = Asset("axe-core", "4.14.1",
             "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==",
             "package/axe.min.js", "axe.min.js")
-TEST_ASSETS = (AXE,)
 
 
 class AssetError(Exception):
