@@ -1,7 +1,9 @@
 """Front-end assets (htmx, Pico CSS): fetched from the npm registry, integrity-checked.
 
 They are installed into ``webapp/static/vendor`` by the set-up step and served from
-there; never committed to git and never loaded from a CDN at run time.
+there; never committed to git and never loaded from a CDN at run time. Test assets
+(axe-core, the accessibility checker of the browser tests) are fetched the same way, but
+only by the tests, into ``tests/browser/vendor``: the app never serves them.
 """
 from __future__ import annotations
 
@@ -39,6 +41,12 @@ ASSETS = (
           "sha512-kIDugA7Ps4U+2BHxiNHmvgPIQDWPDU4IeU6TNRdvXQM1uZX+FibqDQT2xUOnnO2yq/LUHcwnGlu1hvf4KfXnMg==",
           "package/css/pico.min.css", "pico.min.css"),
 )
+
+
+# Only the browser tests use this one (the accessibility checker): pinned and integrity-checked like the rest.
+AXE = Asset("axe-core", "4.14.1",
+            "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==",
+            "package/axe.min.js", "axe.min.js")
 
 
 class AssetError(Exception):

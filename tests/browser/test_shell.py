@@ -61,7 +61,7 @@ def test_works_without_javascript(browser, live_url, admin, member):
         page.get_by_label("Initial password").fill("a fine password")
         page.get_by_role("button", name="Add user").click()
         expect(page.get_by_text("plain@acme.test has been added as member.")).to_be_visible()
-        page.locator("summary").click()
+        page.get_by_label("Profile menu for admin@acme.test").click()
         page.get_by_role("button", name="Log out").click()
         expect(page.get_by_text("You have been logged out.")).to_be_visible()
     finally:
