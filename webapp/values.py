@@ -26,7 +26,9 @@ class Service:
     ``api_version`` names the provider API version the plugin is pinned to, where the
     provider versions its API, and ``api_version_end_of_life`` the first day the provider
     no longer serves it (None: not announced): the core shows both and warns admins
-    as that day nears.
+    as that day nears. ``permission_labels`` names, in words for people, each
+    permission (scope) a person can grant: a stream refused for one of these shows a
+    "Grant it" link that links the profile again asking for it.
     """
 
     name: str
@@ -39,6 +41,7 @@ class Service:
     handle_hint: str = "URL or handle"
     api_version: str | None = None
     api_version_end_of_life: date | None = None
+    permission_labels: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,9 @@ class OAuthDetails:
 
     ``code_challenge_method`` is ``"S256"`` for services that require PKCE.
     ``extra_authorize_params`` are added to the authorization URL as given.
+    ``asks_one_permission``: the consent dialog can ask again for one permission alone
+    (Facebook, with ``auth_type=rerequest``); otherwise granting a missing permission
+    asks for the full set of ``scopes`` again (X has no way to add one scope).
     """
 
     authorize_url: str
@@ -73,6 +79,7 @@ class OAuthDetails:
     code_challenge_method: str | None = None
     token_endpoint_auth_method: str = "client_secret_post"
     extra_authorize_params: dict[str, str] = field(default_factory=dict)
+    asks_one_permission: bool = False
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from . import pages as _pages
 from . import search as _search
 from . import versions as _versions
 from .guard import readable
+from .rules import LABELS as _LABELS
 
 NAME = "facebook"
 
@@ -38,6 +39,7 @@ SERVICE = Service(
     handle_hint="Page URL or @handle",
     api_version=_versions.PINNED,
     api_version_end_of_life=_versions.end_of_life(),
+    permission_labels=dict(_LABELS),
 )
 
 

@@ -24,7 +24,7 @@ from webapp.values import Service
 
 from .crawl import crawl
 from .interactions import interact
-from .link import link_details, link_profile, managed_pages, refresh
+from .link import LABELS, link_details, link_profile, managed_pages, refresh
 from .metrics import metrics
 from .search import search
 
@@ -39,6 +39,7 @@ SERVICE = Service(
     default_api_url="https://api.x.com",
     default_auth_url="https://x.com/i/oauth2",
     handle_hint="Profile URL or @handle",
+    permission_labels=dict(LABELS),
 )
 
 #: What reading a malformed answer raises (KeyError and IndexError are LookupErrors).
