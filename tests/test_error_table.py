@@ -11,7 +11,7 @@ import html as htmllib
 import logging
 import re
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from consent import press
@@ -209,6 +209,32 @@ def test_grant_link_asks_facebook_for_the_missing_permission_only(admin_client, 
     assert Stream.get().status == "queued"  # queued again at once, without waiting for its retry
     assert crawl(runtime(environ), Stream.get()) == "active"
     assert "pages_read_user_content" in ConnectedProfile.get().granted
+
+
+def test_facebook_dialog_asks_again_for_a_declined_permission_only_with_rerequest(emulator, emulator_urls):
+    import requests
+
+    from conftest import TEST_PUBLIC_URL
+    from emulators.facebook import sandbox_config
+    from webapp.sandbox import callback_url
+
+    config = sandbox_config(emulator_urls["facebook"])
+    redirect_uri = callback_url(TEST_PUBLIC_URL, "facebook")
+
+    def granted_after(untick=(), **extra) -> dict:
+        query = {"client_id": config.client_id, "redirect_uri": redirect_uri, "state": "s",
+                 "scope": "pages_messaging", **extra}
+        back = press(f"{config.auth_url}/dialog/oauth?{urlencode(query)}", "Continue", untick=untick)
+        code = parse_qs(urlsplit(back).query)["code"][0]
+        token = requests.get(f"{config.api_url}/oauth/access_token", timeout=10, params={
+            "client_id": config.client_id, "client_secret": config.client_secret, "redirect_uri": redirect_uri,
+            "code": code}).json()["access_token"]
+        rows = requests.get(f"{config.api_url}/me/permissions", params={"access_token": token}, timeout=10).json()
+        return {row["permission"]: row["status"] for row in rows["data"]}
+
+    assert granted_after(untick=("pages_messaging",))["pages_messaging"] == "declined"
+    assert granted_after()["pages_messaging"] == "declined"  # not asked again without rerequest
+    assert granted_after(auth_type="rerequest")["pages_messaging"] == "granted"
 
 
 def test_grant_link_for_an_unknown_permission_is_a_message(admin_client, emulator):
