@@ -365,3 +365,18 @@ def test_a_refresh_without_a_new_refresh_token_keeps_the_old_one(admin_client, e
 @pytest.mark.parametrize("table", [graph_errors.table_markdown, x_client.table_markdown], ids=["facebook", "x"])
 def test_docs_show_the_table_the_code_reads(table):
     assert table() in DOCS.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("service, path, body, says", [
+    ("facebook", "/faults", {"kind": "error"}, "an error fault needs a code"),
+    ("facebook", "/faults", {"kind": "error", "code": 190, "subcode": "x"}, "are numbers"),
+    ("facebook", "/faults", {"kind": "error", "code": 10, "message": 5}, "message is a string"),
+    ("twitter", "/fail", {"status": 418}, "status must be 401, 403, 429 or 5xx"),
+    ("twitter", "/fail", {"status": "x"}, "are numbers"),
+    ("twitter", "/tokens/rotation", {"rotate": "no"}, "rotate must be true or false"),
+], ids=["fb-no-code", "fb-bad-subcode", "fb-bad-message", "x-bad-status", "x-status-not-number", "x-bad-rotate"])
+def test_control_calls_refuse_bad_input_readably(emulator, emulator_urls, service, path, body, says):
+    import requests
+
+    response = requests.post(f"{emulator_urls[service]}/_control{path}", json=body, timeout=10)
+    assert response.status_code == 400 and says in response.json()["error"]
