@@ -1,9 +1,9 @@
 """The control API (``/_control/…``, JSON) that tests and demos use to steer the emulator.
 
 Not part of X: it resets the world to the seed, reads request counters, expires or
-revokes tokens, adds tweets, replies and DMs as other people, forces 429/5xx answers and
-malformed 200 answers, drains rate-limit windows, takes endpoints away from the app's
-access level and moves the clock.
+revokes tokens (or stops rotating refresh tokens), adds tweets, replies and DMs as other
+people, forces 401/403/429/5xx answers and malformed 200 answers, drains rate-limit
+windows, takes endpoints away from the app's access level and moves the clock.
 """
 from __future__ import annotations
 
