@@ -24,7 +24,7 @@ def test_the_owner_sees_state_last_call_permissions_and_streams(admin_client, em
     assert "Renews automatically</span>" in html  # X's refresh token renews it
     profile = ConnectedProfile.get()
     assert f"Last successful call: <time datetime=\"{profile.last_success_at.isoformat()}Z\">" in html
-    assert "publish posts and replies" in html and "(tweet.write)" in html
+    assert "lets Streamdesk publish posts and replies" in html
     assert "Used by 1 stream:" in html and "(Brand)" in html
 
 
@@ -41,7 +41,7 @@ def test_one_word_never_two_contradicting_ones(admin, db):
     fb.declined = "read_insights"
     state = health(plugins, fb)
     assert state.state == "permission missing"
-    assert ("read_insights", "read impressions and reach", False) in state.permissions
+    assert ("Read Page insights", "read impressions and reach", False) in state.permissions
     fb.declined, fb.expires_at = "", None
     assert health(plugins, fb).state == "healthy"
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 from . import queue
 from .config import load_settings
 from .db import database, upsert
-from .errors import ProviderError, RateLimited, TokenExpired
+from .errors import PermissionMissing, ProviderError, RateLimited, TokenExpired
 from .jobs import with_database
 from .pauses import Pauses
 from .pauses import scopes as pause_scopes
@@ -96,6 +96,12 @@ def crawl(rt: Runtime, stream: Stream) -> str:
              status_message=f"Paused by a rate limit until {_later(exc.retry_after):%H:%M} UTC.",
              next_crawl_at=_later(exc.retry_after))
         return "rate limited"
+    except PermissionMissing as exc:
+        # The stream names the permission and offers to grant it; crawls go on being
+        # tried meanwhile, since it can also be switched back on at the provider.
+        _set(stream, status="permission", status_message=exc.message, missing_permission=exc.permission[:64],
+             next_crawl_at=_later(RETRY_AFTER_FAILURE))
+        return "permission"
     except ProviderError as exc:
         _set(stream, status="error", status_message=exc.message, next_crawl_at=_later(RETRY_AFTER_FAILURE))
         return "error"

@@ -37,7 +37,8 @@ def streamdesk_link_details(service, config):
 
     Arguments: ``service`` (str), ``config`` (ServiceConfig: client id/secret, base URLs).
     Returns: :class:`~webapp.values.OAuthDetails` (authorize and token URLs, scopes,
-    PKCE method), or ``None`` if ``service`` is not this plugin's.
+    PKCE method, whether the dialog can ask for one missing permission alone), or
+    ``None`` if ``service`` is not this plugin's.
     Raises: nothing.
     """
 

@@ -39,6 +39,31 @@ def init_app(app, settings, plugins) -> None:
             authorize_params=details.extra_authorize_params or None, client_kwargs=client_kwargs)
 
 
+class CannotGrant(ValueError):
+    """A Grant link names a permission the service does not ask for; ``message`` says so."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def grant_params(settings, plugins, service: str, permission: str) -> dict:
+    """The authorization-URL parameters of a link that grants the missing ``permission``.
+
+    Where the dialog can ask for one permission alone (Facebook: ``auth_type=rerequest``
+    with ``scope`` set to it) only that one is asked; elsewhere (X cannot add one scope
+    to a grant) the full set the app asks for is asked again — nothing to add.
+    Raises CannotGrant when ``permission`` is not one the service lets people grant.
+    """
+    loaded = plugins.get(service)
+    labels = loaded.service.permission_labels if loaded else {}
+    if permission not in labels:
+        raise CannotGrant(f"{loaded.service.label if loaded else service} has no permission called "
+                          f"“{permission[:40]}” that Streamdesk can ask for.")
+    details = plugins.call("streamdesk_link_details", service, services.service_config(settings, plugins, service))
+    return {"scope": permission} if details.asks_one_permission else {}
+
+
 def client(service: str):
     """The authlib client of ``service``, or None when it cannot link profiles."""
     return oauth.create_client(service)
@@ -91,6 +116,19 @@ def may_reconnect(user: User, stream: Stream) -> bool:
         return True
     profile = stream.connected_profile
     return profile is not None and profile.user_id == user.id
+
+
+def retry_refused_streams(user: User, service: str) -> list[Stream]:
+    """After a (re)link: the account's streams of ``service`` that stopped on a missing
+    permission are queued at once, without waiting for their next retry — the link may
+    have granted it. Returns them."""
+    waiting = [s for s in Stream.select(Stream, ConnectedProfile).join(Topic).switch(Stream)
+               .join(ConnectedProfile, JOIN.LEFT_OUTER)
+               .where(Topic.account == user.account_id, Stream.service == service, Stream.status == "permission")
+               if may_reconnect(user, s)]
+    for stream in waiting:
+        Stream.update(status="queued", next_crawl_at=None).where(stream.this()).execute()
+    return waiting
 
 
 def reconnect_streams(rt: Runtime, user: User, service: str) -> list[Stream]:

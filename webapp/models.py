@@ -14,8 +14,9 @@ from .values import Credentials
 
 ROLES = ("admin", "member")
 #: A stream's life: queued for its first crawl, crawling, active (up to date), expired
-#: (its token no longer works: reconnect), error (the last crawl failed; retried).
-STREAM_STATUSES = ("queued", "crawling", "active", "expired", "error")
+#: (its token no longer works: reconnect), error (the last crawl failed; retried),
+#: permission (the provider refused a permission: grant it; retried meanwhile).
+STREAM_STATUSES = ("queued", "crawling", "active", "expired", "error", "permission")
 
 
 def utcnow() -> datetime.datetime:
@@ -176,6 +177,8 @@ class Stream(BaseModel):
     scopes = TextField(default="")
     status = CharField(max_length=16, default="queued")
     status_message = TextField(null=True)
+    # With status "permission": the permission the provider refused, for the Grant link.
+    missing_permission = CharField(max_length=64, null=True)
     cursor = TextField(null=True)
     last_crawled_at = DateTimeField(null=True)
     next_crawl_at = DateTimeField(null=True, index=True)

@@ -34,7 +34,7 @@ class Health:
     pages show beside it."""
 
     state: str  # healthy, renews automatically, expires in N days, expired, permission missing
-    permissions: list[tuple[str, str, bool]]  # (permission, what it enables, granted)
+    permissions: list[tuple[str, str, bool]]  # (the permission's label, what it enables, granted)
     streams: list
 
 
@@ -54,7 +54,8 @@ def health(plugins, profile: ConnectedProfile, streams: list | None = None) -> H
         state = "healthy"
     loaded = plugins.get(profile.service)
     declined = set(profile.declined_list)
-    permissions = [(name, what, name not in declined)
+    labels = loaded.service.permission_labels if loaded else {}
+    permissions = [(labels.get(name, name), what, name not in declined)
                    for name, what in (loaded.service.permission_help if loaded else ())]
     return Health(state, permissions, streams or [])
 

@@ -24,8 +24,9 @@ class Service:
     tracked (``None``: no limit); ``unauthorized_note`` says in one sentence, for people,
     what an unauthorized stream of the service tracks (each service has its own rules:
     Facebook tracks updates to the 100 most recent posts, X only new ones). The UI shows
-    the note as given; without one it states the bare limit. ``default_api_url`` and ``default_auth_url`` are the
-    production base URLs; the core swaps them for the emulators' in sandbox mode.
+    the note as given; without one it states the bare limit. ``default_api_url`` and
+    ``default_auth_url`` are the production base URLs; the core swaps them for the
+    emulators' in sandbox mode.
     ``api_version`` names the provider API version the plugin is pinned to, where the
     provider versions its API, and ``api_version_end_of_life`` the first day the provider
     no longer serves it (None: not announced): the core shows both and warns admins
@@ -34,7 +35,9 @@ class Service:
     far as the stream's history goes): after a reconnect, what lies beyond it is shown
     as a gap in the stream's data. ``permission_help`` says, for each permission the
     plugin asks for, what it enables, in words for people (shown on the token health
-    pages).
+    pages). ``permission_labels`` names, in words for people, each permission (scope)
+    a person can grant, as the consent dialog shows it: a stream refused for one of
+    these shows a "Grant it" link that links the profile again asking for it.
     """
 
     name: str
@@ -50,6 +53,7 @@ class Service:
     api_version_end_of_life: date | None = None
     catch_up_days: int | None = None
     permission_help: tuple[tuple[str, str], ...] = ()
+    permission_labels: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,9 @@ class OAuthDetails:
 
     ``code_challenge_method`` is ``"S256"`` for services that require PKCE.
     ``extra_authorize_params`` are added to the authorization URL as given.
+    ``asks_one_permission``: the consent dialog can ask again for one permission alone
+    (Facebook, with ``auth_type=rerequest``); otherwise granting a missing permission
+    asks for the full set of ``scopes`` again (X has no way to add one scope).
     """
 
     authorize_url: str
@@ -84,6 +91,7 @@ class OAuthDetails:
     code_challenge_method: str | None = None
     token_endpoint_auth_method: str = "client_secret_post"
     extra_authorize_params: dict[str, str] = field(default_factory=dict)
+    asks_one_permission: bool = False
 
 
 @dataclass(frozen=True)

@@ -271,6 +271,8 @@ def add_fault():
     * ``reduce_data`` — code 1 "Please reduce the amount of data you're asking for";
     * ``posting_too_fast`` — 368/1390008;
     * ``server`` — HTTP ``status`` with an HTML body;
+    * ``error`` — any Graph error envelope: ``code``, ``subcode``, ``message`` (default:
+      Graph's words for the code) and ``status`` (default: Graph's status for the code);
     * ``malformed`` — a 200 answer, damaged: ``field`` deleted (or set to ``value``) in
       each item of ``data`` (of the ``within`` edge of a node), ``next_drop`` (a list of
       parameters) removed from the ``paging.next`` link, or the whole ``body`` replaced.
@@ -279,14 +281,22 @@ def add_fault():
     kind = body.get("kind", "rate_limit")
     if kind not in FAULT_KINDS:
         return _fail(f"kind must be one of {', '.join(FAULT_KINDS)}")
+    if kind == "error" and body.get("code") is None:
+        return _fail("an error fault needs a code")
     try:
+        subcode = body.get("subcode")
+        status = body.get("status", None if kind == "error" else 503)
+        message = body.get("message")
+        if message is not None and not isinstance(message, str):
+            return _fail("message is a string")
         fault = Fault(kind=kind, code=int(body.get("code", {"rate_limit": 4, "transient": 2}.get(kind, 0))),
-                      status=int(body.get("status", 503)), count=int(body.get("count", 1)),
+                      subcode=int(subcode) if subcode is not None else None, message=message,
+                      status=int(status) if status is not None else None, count=int(body.get("count", 1)),
                       regain_minutes=int(body.get("regain_minutes", 0)), path=body.get("path"),
                       field=body.get("field"), value=body.get("value", DELETE), within=body.get("within"),
                       next_drop=tuple(body.get("next_drop") or ()), body=body.get("body", DELETE))
     except (TypeError, ValueError):
-        return _fail("code, status, count and regain_minutes are numbers")
+        return _fail("code, subcode, status, count and regain_minutes are numbers")
     with _state().lock:
         _state().faults.append(fault)
     return jsonify({"ok": True})

@@ -242,3 +242,46 @@ def transient(code: int) -> GraphError:
         return GraphError("An unknown error occurred", 1, transient=True, status=500)
     return GraphError("An unexpected error has occurred. Please retry your request later.", 2,
                       transient=True, status=500)
+
+
+#: Graph's own words for the codes a forced ``error`` fault may carry without a message.
+TOKEN_TEXT = {
+    458: "Error validating access token: User {user} has not authorized application {app}.",
+    459: "Error validating access token: You cannot access the app till you log in to www.facebook.com and "
+         "follow the instructions given.",
+    460: "Error validating access token: The session has been invalidated because the user changed their "
+         "password or Facebook has changed the session for security reasons.",
+    463: "Error validating access token: Session has expired on Tuesday, 01-Dec-26 12:00:00 UTC. The current "
+         "time is Thursday, 03-Dec-26 12:00:00 UTC.",
+    464: "Error validating access token: Sessions for the user are not allowed because the user is not a "
+         "confirmed user.",
+    467: "Error validating access token: The session is invalid because the user logged out.",
+    492: "Error validating access token: The user does not have a role on the page.",
+}
+CODE_TEXT = {
+    1: "An unknown error occurred",
+    2: "An unexpected error has occurred. Please retry your request later.",
+    10: "(#10) Application does not have permission for this action",
+    200: "(#200) Permissions error",
+    341: "(#341) Application limit reached",
+}
+#: The HTTP status Graph answers a code with when the fault does not say.
+CODE_STATUS = {1: 500, 2: 500, 4: 403, 10: 403}
+
+
+def forced(code: int, subcode: int | None, message: str | None, status: int | None) -> GraphError:
+    """Any Graph error (the control API's ``error`` fault): ``code``/``subcode`` with
+    ``message`` (default: Graph's words for it) at ``status`` (default: Graph's status
+    for the code — 403 for permissions, 500 for 1 and 2, 400 otherwise)."""
+    if message is None:
+        if code == 190 and subcode in TOKEN_TEXT:
+            message = TOKEN_TEXT[subcode].format(user="0", app="0")
+        elif code in RATE_LIMITS:
+            message = RATE_LIMITS[code][0]
+        else:
+            message = CODE_TEXT.get(code) or (f"(#{code}) Permissions error" if 200 <= code <= 299
+                                              else f"(#{code}) An error occurred")
+    if status is None:
+        status = CODE_STATUS.get(code) or (403 if 200 <= code <= 299 else 400)
+    return GraphError(message, code, subcode, status=status,
+                      transient=True if code in (1, 2, 4, 17, 32, 341, 613) else None)

@@ -20,6 +20,8 @@ def respond(fault: Fault, token):
         response = make_response("<html><body><h1>Sorry, something went wrong.</h1></body></html>", fault.status)
         response.headers["Content-Type"] = "text/html; charset=utf-8"
         return response
+    if fault.kind == "error":
+        return errors.forced(fault.code, fault.subcode, fault.message, fault.status).response()
     if fault.kind == "transient":
         return errors.transient(fault.code).response()
     if fault.kind == "reduce_data":

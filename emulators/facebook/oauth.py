@@ -92,7 +92,10 @@ def _back(redirect_uri: str, params: dict):
 
 @bp.route("/<version>/dialog/oauth", methods=["GET"])
 def dialog(version):
-    """The consent page."""
+    """The consent page: the permissions of ``scope`` (a Grant link asks for one alone).
+
+    A permission the person declined before is granted again only when the app sends
+    ``auth_type=rerequest`` (see :func:`confirm`), as on Facebook."""
     try:
         redirect_uri, scopes = _check_request(request.args, current_app.config["FB_STATE"].redirect_uris)
     except DialogRefused as exc:
@@ -137,7 +140,12 @@ def confirm(version):
             return DialogRefused("Unknown person", "Choose one of the listed people.").page()
         ticked = set(request.form.getlist("permissions")) | {"public_profile"}
         grants = st.grants.setdefault(person.id, {})
+        rerequest = request.form.get("auth_type") == "rerequest"
         for scope in scopes:
+            if grants.get(scope) == "declined" and not rerequest:
+                # Facebook never asks again for a declined permission unless the app
+                # says auth_type=rerequest: it stays declined.
+                continue
             grants[scope] = "granted" if scope in ticked else "declined"
         st.removed.discard(person.id)
         code = st.new_code(APP_ID, redirect_uri, person.id)

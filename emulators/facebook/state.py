@@ -55,6 +55,9 @@ class Fault:
     kind: str
     code: int = 0
     status: int = 503
+    #: ``error`` faults: Graph's subcode and message (None: what Graph says for the code).
+    subcode: int | None = None
+    message: str | None = None
     count: int = 1
     regain_minutes: int = 0
     path: str | None = None
@@ -69,7 +72,7 @@ class Fault:
         return self.path is None or self.path.rstrip("/") == path.rstrip("/")
 
 
-FAULT_KINDS = ("rate_limit", "transient", "reduce_data", "posting_too_fast", "server", "malformed")
+FAULT_KINDS = ("rate_limit", "transient", "reduce_data", "posting_too_fast", "server", "malformed", "error")
 
 
 class State:

@@ -1,9 +1,9 @@
 """The control API (``/_control/…``, JSON) that tests and demos use to steer the emulator.
 
 Not part of X: it resets the world to the seed, reads request counters, expires or
-revokes tokens, adds tweets, replies and DMs as other people, forces 429/5xx answers and
-malformed 200 answers, drains rate-limit windows, takes endpoints away from the app's
-access level and moves the clock.
+revokes tokens (or stops rotating refresh tokens), adds tweets, replies and DMs as other
+people, forces 401/403/429/5xx answers and malformed 200 answers, drains rate-limit
+windows, takes endpoints away from the app's access level and moves the clock.
 """
 from __future__ import annotations
 
@@ -118,6 +118,19 @@ def expire_tokens():
         return jsonify({"expired": len(grants)})
 
 
+@bp.post("/tokens/rotation")
+def refresh_rotation():
+    """``{"rotate": false}``: refresh answers carry no new refresh token and the old one
+    stays valid (a service that does not rotate); ``true`` (X's way, the seed's) again."""
+    rotate = _json().get("rotate")
+    if not isinstance(rotate, bool):
+        return _bad("rotate must be true or false")
+    state = current_state()
+    with state.lock:
+        state.rotate_refresh = rotate
+    return jsonify({"rotate": rotate})
+
+
 @bp.post("/tokens/revoke")
 def revoke_tokens():
     """Revoke authorizations (access and refresh token), as if the person removed the app."""
@@ -207,7 +220,9 @@ def add_dm():
 
 @bp.post("/fail")
 def fail():
-    """The next ``count`` calls (to ``endpoint`` or any v2 endpoint) answer ``status`` (429 or 5xx).
+    """The next ``count`` calls (to ``endpoint`` or any v2 endpoint) answer ``status``:
+    401 (as for an expired or revoked token), 403 (as for a token without the endpoint's
+    scope), 429 or 5xx.
 
     On a daily-capped endpoint a 429 is its daily cap running out (``x-user-limit-24hour-*``
     / ``x-app-limit-24hour-*`` report it used up); ``"daily": false`` makes it the 15-minute
@@ -215,9 +230,12 @@ def fail():
     """
     state = current_state()
     data = _json()
-    status, count, endpoint = int(data.get("status", 503)), int(data.get("count", 1)), data.get("endpoint")
-    if status != 429 and not 500 <= status <= 599:
-        return _bad("status must be 429 or 5xx")
+    try:
+        status, count, endpoint = int(data.get("status", 503)), int(data.get("count", 1)), data.get("endpoint")
+    except (TypeError, ValueError):
+        return _bad("status and count are numbers")
+    if status not in (401, 403, 429) and not 500 <= status <= 599:
+        return _bad("status must be 401, 403, 429 or 5xx")
     if endpoint is not None and endpoint not in FAILABLE:
         return _bad(f"unknown endpoint {endpoint!r}; one of {sorted(FAILABLE)}")
     with state.lock:

@@ -75,6 +75,11 @@ def endpoint(template: str, scopes: tuple[str, ...] = (), user_context: bool = F
                 state.requests[template] += 1
                 state.paths[f"{request.method} {request.path}"] += 1
                 forced = state.limits.forced(template)
+                # X says no more than this for a dead token or a missing scope.
+                if forced and forced.status == 401:
+                    raise unauthorized()
+                if forced and forced.status == 403:
+                    raise missing_scope()
                 if forced and forced.status != 429:
                     raise server_error(forced.status)
                 principal = authenticate(state)

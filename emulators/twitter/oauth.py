@@ -183,10 +183,10 @@ def _duplicated() -> Response | None:
     return None
 
 
-def _token_response(grant) -> Response:
+def _token_response(grant, with_refresh: bool = True) -> Response:
     body = {"token_type": "bearer", "expires_in": 7200, "access_token": grant.access_token,
             "scope": " ".join(grant.scopes)}
-    if grant.refresh_token:
+    if grant.refresh_token and with_refresh:
         body["refresh_token"] = grant.refresh_token
     return Response(json.dumps(body), content_type="application/json")
 
@@ -254,9 +254,18 @@ def _refresh(state: State, client_id: str) -> Response:
     if old is None or old.revoked or old.client_id != client_id:
         return _oauth_error("invalid_request", "Value passed for the token was invalid.")
     # Rotation: the refresh token is single use; the new grant carries a new one.
-    state.refresh.pop(old.refresh_token, None)
+    presented = old.refresh_token
+    state.refresh.pop(presented, None)
     old.refresh_token = None
-    return _token_response(state.issue_grant(old.user_id, client_id, old.scopes))
+    grant = state.issue_grant(old.user_id, client_id, old.scopes)
+    if state.rotate_refresh or not grant.refresh_token:
+        return _token_response(grant)
+    # Rotation switched off (control API): the answer carries no refresh token and the
+    # one presented stays the grant's, as with a service that does not rotate.
+    state.refresh.pop(grant.refresh_token, None)
+    grant.refresh_token = presented
+    state.refresh[presented] = grant
+    return _token_response(grant, with_refresh=False)
 
 
 @bp.post("/2/oauth2/revoke")

@@ -146,6 +146,9 @@ class State:
         self.codes: dict[str, AuthCode] = {}
         self.grants: dict[str, Grant] = {}  # access token -> grant
         self.refresh: dict[str, Grant] = {}  # refresh token -> grant
+        #: X rotates refresh tokens; the control API can switch that off to play a
+        #: service whose refresh answers carry no new refresh token.
+        self.rotate_refresh = True
         self.owner_id = ""
         self.clients: dict[str, dict] = {}  # client_id -> {"secret": str|None, "name": str}
         self.consumer_keys: dict[str, str] = {}  # API key -> API secret (app-only tokens)

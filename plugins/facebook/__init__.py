@@ -25,6 +25,7 @@ from . import versions as _versions
 from . import weblinks
 from .guard import readable
 from .rules import PERMISSION_HELP
+from .rules import LABELS as _LABELS
 
 NAME = "facebook"
 
@@ -42,6 +43,7 @@ SERVICE = Service(
     api_version=_versions.PINNED,
     api_version_end_of_life=_versions.end_of_life(),
     permission_help=PERMISSION_HELP,
+    permission_labels=dict(_LABELS),
 )
 
 

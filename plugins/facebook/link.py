@@ -32,6 +32,8 @@ def details(config: ServiceConfig) -> OAuthDetails:
         token_endpoint_auth_method="client_secret_post",
         # Without it Facebook does not ask again for permissions declined earlier.
         extra_authorize_params={"auth_type": "rerequest"},
+        # With rerequest, the dialog asks for one missing permission alone.
+        asks_one_permission=True,
     )
 
 

@@ -31,6 +31,19 @@ PERMISSION_HELP = (
 #: Business-Manager pages, and Facebook lists those only when it is granted).
 REQUIRED = tuple(p for p in SCOPES if p != "business_management")
 PERMISSIONS = frozenset(SCOPES) | {"public_profile", "email"}
+#: Each permission Streamdesk asks for, in Facebook's own words from the login dialog,
+#: so a stream refused for one names it as the person saw it when granting.
+LABELS = {
+    "pages_show_list": "Show a list of the Pages you manage",
+    "business_management": "Manage your business",
+    "pages_read_engagement": "Read content posted on the Page",
+    "pages_read_user_content": "Read user content on your Page",
+    "pages_manage_posts": "Create and manage content on your Page",
+    "pages_manage_engagement": "Manage comments on your Page",
+    "read_insights": "Read Page insights",
+    "pages_messaging": "Manage and access Page conversations in Messenger",
+    "pages_manage_metadata": "Manage accounts, settings and webhooks for a Page",
+}
 
 #: The tasks a person can hold on a page; MANAGE marks an Admin.
 ADMIN_TASK = "MANAGE"

@@ -25,7 +25,7 @@ from webapp.values import Service
 from . import weblinks
 from .crawl import crawl
 from .interactions import interact
-from .link import link_details, link_profile, managed_pages, refresh
+from .link import LABELS, link_details, link_profile, managed_pages, refresh
 from .metrics import metrics
 from .search import search
 
@@ -56,6 +56,7 @@ SERVICE = Service(
         ("dm.write", "answer private messages"),
         ("offline.access", "stay connected: renew the token without asking again"),
     ),
+    permission_labels=dict(LABELS),
 )
 
 #: What reading a malformed answer raises (KeyError and IndexError are LookupErrors).

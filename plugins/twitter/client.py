@@ -7,6 +7,11 @@ remembered per token (per app for the app's daily cap) and endpoint, so a call t
 be refused (window used up, reset still ahead) raises :class:`~webapp.errors.RateLimited`
 *before* it is sent. X's answers become the shared typed errors; a 200 with only an
 ``errors`` array (a failed lookup) becomes NotFound.
+
+:data:`X_ERRORS` is the table of X's error answers: the first row that matches decides
+what an answer becomes. :func:`table_markdown` renders it for docs/plugins.md (a test
+keeps the two the same), and tests/test_error_table.py forces every row through the
+emulator.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import hashlib
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
@@ -214,55 +220,160 @@ class XClient:
         return body
 
     def error(self, response: requests.Response, scope: str | None) -> ProviderError:
-        """The typed error for an X error response (problem+json)."""
-        status = response.status_code
+        """The typed error for an X error response (problem+json), as :data:`X_ERRORS` says."""
         try:
             body = response.json()
         except ValueError:
             body = {}
         body = body if isinstance(body, dict) else {}
-        detail = str(body.get("detail") or body.get("title") or "")
-        if status == 401:
-            if not self.user_context:
-                return ProviderUnavailable("X refused the app's Bearer Token: check TWITTER_APP_TOKEN.")
-            return TokenExpired("X no longer accepts this profile's access token (expired or revoked).")
-        if status == 429:
-            return RateLimited(retry_after(response.headers),
-                               "X's rate limit was reached; Streamdesk will retry when it resets.")
-        if status == 403:
-            return forbidden_error(body, detail, scope)
-        if status == 404:
-            return NotFound(f"X could not find this ({detail or 'not found'}).")
-        if status == 400:
-            errors = body.get("errors")
-            messages = [str(e.get("message") or "") for e in errors if isinstance(e, dict)] \
-                if isinstance(errors, list) else []
-            said = clip("; ".join(m for m in messages if m) or detail or "Bad Request", X_TEXT)
-            if self.invalid_query:
-                return InvalidQuery(f"X refused the request: {said}")
-            return BadRequest(f"X refused a request Streamdesk sent ({said}); it will be retried.")
-        return ProviderUnavailable(f"X is unavailable right now (HTTP {status}); Streamdesk will retry.")
+        failure = XFailure(response.status_code, body, str(body.get("detail") or body.get("title") or ""),
+                           str(body.get("type", "")), scope, self.user_context, self.invalid_query,
+                           response.headers)
+        return row_for(failure).make(failure)
 
 
-def forbidden_error(body: dict, detail: str, scope: str | None) -> ProviderError:
-    """403s: duplicates and gone tweets are about the content, the rest about permissions."""
-    problem_type = str(body.get("type", ""))
-    lowered = detail.lower()
-    detail = clip(detail, X_TEXT)
-    if "duplicate content" in lowered:
-        return InvalidQuery("X refused this post: it duplicates one of your recent posts.")
-    if "deleted or not visible" in lowered:
-        return NotFound("X says the post you are answering was deleted or is not visible.")
-    if problem_type.endswith("/client-forbidden"):
-        reason = clip(str(body.get("reason") or "client-forbidden"), 60)
-        return PermissionMissing(APP_ACCESS, f"X does not give this app access to that part of its API ({reason}); "
-                                             "check the app's project and access level in the X developer portal.")
-    if problem_type.endswith("/unsupported-authentication"):
-        return PermissionMissing(USER_CONTEXT, "This needs a connected X profile; the app's token cannot do it.")
-    if scope:
-        return PermissionMissing(scope, f"X refused: {detail or 'Forbidden'} — the connected profile needs the "
-                                        f"'{scope}' permission (reconnect it to grant it).")
-    return PermissionMissing("unknown", f"X refused: {detail or 'Forbidden'}.")
+@dataclass(frozen=True)
+class XFailure:
+    """One error answer of X, as the rows of :data:`X_ERRORS` read it."""
+
+    status: int
+    body: dict
+    detail: str
+    problem_type: str
+    scope: str | None  # the scope the call needs (named when X answers 403)
+    user_context: bool  # a person's token (False: the app's bearer token)
+    invalid_query: bool  # the hook may raise InvalidQuery for a 400
+    headers: object
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of :data:`X_ERRORS`: what it matches, the behaviour, and why.
+
+    Every criterion given must hold: ``statuses`` (the HTTP status), ``user_context``
+    (whose token), ``problem`` (how the problem ``type`` ends), ``says`` (words of the
+    ``detail``, any case). ``make`` builds the typed error that leads to ``behaviour``.
+    """
+
+    match: str
+    behaviour: str
+    why: str
+    make: Callable[[XFailure], ProviderError]
+    statuses: range
+    user_context: bool | None = None
+    problem: str | None = None
+    says: str | None = None
+
+    def matches(self, failure: XFailure) -> bool:
+        """Whether ``failure`` is one of this row's errors."""
+        return (failure.status in self.statuses
+                and (self.user_context is None or failure.user_context == self.user_context)
+                and (self.problem is None or failure.problem_type.endswith(self.problem))
+                and (self.says is None or self.says in failure.detail.lower()))
+
+
+def _expired(failure: XFailure) -> ProviderError:
+    return TokenExpired("X no longer accepts this profile's access token (expired or revoked).")
+
+
+def _app_token_refused(failure: XFailure) -> ProviderError:
+    return ProviderUnavailable("X refused the app's Bearer Token: check TWITTER_APP_TOKEN.")
+
+
+def _rate_limited(failure: XFailure) -> ProviderError:
+    return RateLimited(retry_after(failure.headers), "X's rate limit was reached; Streamdesk will retry when it resets.")
+
+
+def _duplicate(failure: XFailure) -> ProviderError:
+    return InvalidQuery("X refused this post: it duplicates one of your recent posts.")
+
+
+def _gone_parent(failure: XFailure) -> ProviderError:
+    return NotFound("X says the post you are answering was deleted or is not visible.")
+
+
+def _client_forbidden(failure: XFailure) -> ProviderError:
+    reason = clip(str(failure.body.get("reason") or "client-forbidden"), 60)
+    return PermissionMissing(APP_ACCESS, f"X does not give this app access to that part of its API ({reason}); "
+                                         "check the app's project and access level in the X developer portal.")
+
+
+def _unsupported_authentication(failure: XFailure) -> ProviderError:
+    return PermissionMissing(USER_CONTEXT, "This needs a connected X profile; the app's token cannot do it.")
+
+
+def _missing_scope(failure: XFailure) -> ProviderError:
+    # X does not name the scope: the client knows which one the endpoint needs.
+    detail = clip(failure.detail, X_TEXT) or "Forbidden"
+    if failure.scope:
+        return PermissionMissing(failure.scope, f"X refused: {detail} — the connected profile needs the "
+                                                f"'{failure.scope}' permission (grant it by reconnecting).")
+    return PermissionMissing("unknown", f"X refused: {detail}.")
+
+
+def _not_found(failure: XFailure) -> ProviderError:
+    return NotFound(f"X could not find this ({failure.detail or 'not found'}).")
+
+
+def _bad_request(failure: XFailure) -> ProviderError:
+    errors = failure.body.get("errors")
+    messages = [str(e.get("message") or "") for e in errors if isinstance(e, dict)] \
+        if isinstance(errors, list) else []
+    said = clip("; ".join(m for m in messages if m) or failure.detail or "Bad Request", X_TEXT)
+    if failure.invalid_query:
+        return InvalidQuery(f"X refused the request: {said}")
+    return BadRequest(f"X refused a request Streamdesk sent ({said}); it will be retried.")
+
+
+def _transient(failure: XFailure) -> ProviderError:
+    return ProviderUnavailable(f"X is unavailable right now (HTTP {failure.status}); Streamdesk will retry.")
+
+
+def _status(code: int) -> range:
+    return range(code, code + 1)
+
+
+#: The table, first match wins (within 403, what the problem is about comes before the
+#: missing scope, which is what is left).
+X_ERRORS: tuple[Row, ...] = (
+    Row("401, a person's token", "expired", "the access token expired or was revoked (after one forced refresh)",
+        _expired, _status(401), user_context=True),
+    Row("401, the app's bearer token", "transient, retried", "TWITTER_APP_TOKEN is wrong: nothing to reconnect",
+        _app_token_refused, _status(401), user_context=False),
+    Row("429", "rate limited (this token waits)", "a 15-minute window or a daily cap is used up; the "
+        "x-rate-limit-reset headers say until when", _rate_limited, _status(429)),
+    Row("403, “duplicate content”", "refused (shown to the person)", "a post identical to a recent one",
+        _duplicate, _status(403), says="duplicate content"),
+    Row("403, “deleted or not visible”", "not found", "the post being answered is gone",
+        _gone_parent, _status(403), says="deleted or not visible"),
+    Row("403, problem client-forbidden", "permission missing (the app's access level; no Grant link)",
+        "the app's project or plan lacks the endpoint: the developer portal, not the person, can fix it",
+        _client_forbidden, _status(403), problem="/client-forbidden"),
+    Row("403, problem unsupported-authentication", "permission missing (user context; no Grant link)",
+        "the endpoint needs a person's token", _unsupported_authentication, _status(403),
+        problem="/unsupported-authentication"),
+    Row("403, any other (a missing scope)", "permission missing (the scope the call needs)",
+        "the token lacks a scope; X does not name it, the endpoint's own scope is reported",
+        _missing_scope, _status(403)),
+    Row("404", "not found", "no such resource", _not_found, _status(404)),
+    Row("400", "refused (search, interactions) or retried (BadRequest)", "a parameter X refused",
+        _bad_request, _status(400)),
+    Row("5xx", "transient, retried", "X itself failed", _transient, range(500, 600)),
+)
+#: What a status no row matches becomes.
+FALLBACK = Row("anything else", "transient, retried", "an answer X does not document", _transient, range(0))
+
+
+def row_for(failure: XFailure) -> Row:
+    """The :data:`X_ERRORS` row for one error answer."""
+    return next((row for row in X_ERRORS if row.matches(failure)), FALLBACK)
+
+
+def table_markdown() -> str:
+    """:data:`X_ERRORS` as the Markdown table docs/plugins.md shows."""
+    lines = ["| X answer | behaviour | why |", "| --- | --- | --- |"]
+    lines += [f"| {row.match} | {row.behaviour} | {row.why} |" for row in (*X_ERRORS, FALLBACK)]
+    return "\n".join(lines)
 
 
 def lookup_failed(body: dict, what: str) -> ProviderError:

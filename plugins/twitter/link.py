@@ -30,6 +30,18 @@ from .client import TIMEOUT, UNREADABLE, XClient, retry_after
 #: like, hide replies and send DMs; stay connected (offline.access → refresh tokens).
 SCOPES = ("tweet.read", "users.read", "tweet.write", "tweet.moderate.write", "like.write",
           "dm.read", "dm.write", "offline.access")
+#: Each scope in words for people (a stream refused for one names it). X cannot ask
+#: for one scope alone: granting a missing one asks for all of SCOPES again.
+LABELS = {
+    "tweet.read": "Read posts",
+    "users.read": "Read profile information",
+    "tweet.write": "Post and repost",
+    "tweet.moderate.write": "Hide and unhide replies",
+    "like.write": "Like and unlike posts",
+    "dm.read": "Read Direct Messages",
+    "dm.write": "Send Direct Messages",
+    "offline.access": "Stay connected",
+}
 #: Without these a stream cannot be crawled for long (offline.access: beyond two hours).
 ESSENTIAL = ("tweet.read", "users.read", "offline.access")
 USER_FIELDS = "name,username,profile_image_url,public_metrics,description,protected,verified"

@@ -90,8 +90,15 @@ def connect(service: str):
     session["link_popup"] = request.args.get("popup") == "1"
     # Where to come back to: the page whose Reconnect button started this, if any.
     session["link_next"] = safe_next(request.args.get("next"), url_for("personal.connected_profiles"))
+    extra = {}
+    if request.args.get("grant"):
+        # A stream's Grant link: ask (again) for the permission it was refused.
+        try:
+            extra = linking.grant_params(settings(), plugins(), service, request.args["grant"])
+        except linking.CannotGrant as exc:
+            return _profiles_view(400, error=exc.message)
     redirect_uri = url_for("personal.callback", service=service, _external=True)
-    return linking.client(service).authorize_redirect(redirect_uri)
+    return linking.client(service).authorize_redirect(redirect_uri, **extra)
 
 
 @bp.route("/connected-profiles/<service>/callback")
@@ -149,7 +156,7 @@ def _revive(rt, service: str) -> str:
         revived = linking.reconnect_streams(rt, current_user, service)
     except (ProviderError, streams.StreamError) as exc:
         return f" Expired streams could not be reconnected yet: {exc.message}"
-    for stream in revived:
+    for stream in [*revived, *linking.retry_refused_streams(current_user, service)]:
         queue_crawl(settings(), stream)
     return f" Reconnected {len(revived)} expired stream{'s' if len(revived) > 1 else ''}." if revived else ""
 
