@@ -60,8 +60,9 @@ def run(tmp: Path) -> str:
         raw_db.execute(f"PRAGMA {name} = {value}")
     raw_db.execute("INSERT INTO account (name, created_at) VALUES ('Bench', '2026-01-01')")
     raw_db.execute("INSERT INTO topic (account_id, name, created_at) VALUES (1, 'Bench', '2026-01-01')")
-    raw_db.execute("INSERT INTO stream (topic_id, service, page_id, name, authorized, status, scopes, created_at) "
-                   "VALUES (1, 'facebook', '104729384756102', 'Bluebird Coffee', 0, 'queued', '', '2026-01-01')")
+    raw_db.execute("INSERT INTO stream (topic_id, service, page_id, name, authorized, status, scopes, created_at, "
+                   "job_key) VALUES (1, 'facebook', '104729384756102', 'Bluebird Coffee', 0, 'queued', '', "
+                   "'2026-01-01', 'bench')")
     rows = [(1, s.external_id, s.created_at.isoformat(" "), None, s.text, s.author_id, s.author_name, s.url,
              s.raw_type, 0) for s in stories]
     start = time.perf_counter()
