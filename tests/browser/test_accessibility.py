@@ -75,7 +75,7 @@ def walk(page, base: str, data: dict):
     expect(page.locator("#public-panel li.page").first).to_be_visible()
     yield "public panel with results"
     # The confirmation page a browser without JavaScript gets: submit natively (htmx never sees it).
-    page.locator("#streams-list form").first.evaluate("form => form.submit()")
+    page.locator("#streams-list form[action$='/delete']").first.evaluate("form => form.submit()")
     expect(page.get_by_role("heading", name="Remove “Bluebird Coffee” from Our brand?")).to_be_visible()
     yield "confirm page"
 
