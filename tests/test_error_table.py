@@ -21,7 +21,9 @@ from emulators.facebook.errors import forced
 from plugins.facebook import graph_errors, usage
 from plugins.twitter import client as x_client
 from webapp.crawl import crawl
+from webapp.hookspecs import hookimpl
 from webapp.models import ConnectedProfile, Stream, Topic, utcnow
+from webapp.values import Credentials, Service
 
 FB_PAGE = "104729384756102"  # Bluebird Coffee, administered by the emulator's first person
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
@@ -380,3 +382,39 @@ def test_control_calls_refuse_bad_input_readably(emulator, emulator_urls, servic
 
     response = requests.post(f"{emulator_urls[service]}/_control{path}", json=body, timeout=10)
     assert response.status_code == 400 and says in response.json()["error"]
+
+
+class NoRotation:
+    """A provider whose refresh answers carry no refresh token (the plugin passes that on)."""
+
+    @hookimpl
+    def streamdesk_services(self):
+        return Service(name="norotation", label="No rotation")
+
+    @hookimpl
+    def streamdesk_refresh(self, service, config, credentials):
+        if service != "norotation":
+            return None
+        return Credentials("new-access", None, utcnow() + datetime.timedelta(hours=2), ())
+
+    @hookimpl
+    def streamdesk_crawl(self, service, config, stream, credentials, cursor):
+        if service != "norotation":
+            return None
+        assert credentials.access_token == "new-access"
+        return []
+
+
+def test_the_core_keeps_the_refresh_token_when_the_plugin_returns_none(account, environ):
+    """The core's own guard, apart from authlib's (which already keeps it for X)."""
+    from webapp.config import load_settings
+    from webapp.plugins import Plugins
+    from webapp.streams import Runtime
+
+    stream = Stream.create(topic=Topic.create(account=account, name="T"), service="norotation", page_id="p",
+                           name="P", access_token="old-access", refresh_token="keep-me",
+                           expires_at=utcnow() - datetime.timedelta(minutes=1))
+    rt = Runtime(load_settings(environ), Plugins(extra=[NoRotation()]))
+    assert crawl(rt, Stream.get_by_id(stream.id)) == "active"
+    stored = Stream.get_by_id(stream.id)
+    assert stored.access_token == "new-access" and stored.refresh_token == "keep-me"
