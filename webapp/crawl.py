@@ -134,7 +134,8 @@ def record_gap(rt: Runtime, stream: Stream) -> StreamGap | None:
     """After the first crawl since a reconnect: what was posted while the stream was
     expired has been fetched back, as far as the provider lets a crawl reach. Anything
     older than that window is stored as a gap, so it shows instead of a silent hole."""
-    days = rt.plugins.get(stream.service).service.catch_up_days if rt.plugins.get(stream.service) else None
+    loaded = rt.plugins.get(stream.service)
+    days = loaded.service.catch_up_days if loaded else None
     reach = utcnow() - datetime.timedelta(days=days) if days else None
     if reach is None or stream.expired_at >= reach:
         return None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .db import database
 from .jobs import with_database
 from .mail import MailError, render, send
-from .models import ConnectedProfile, User, utcnow
+from .models import ConnectedProfile, Stream, Topic, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,6 @@ def health(plugins, profile: ConnectedProfile, streams: list | None = None) -> H
 
 def profiles_health(plugins, profiles: list[ConnectedProfile]) -> dict[int, Health]:
     """``health`` of each profile, with the streams that use it (one query for all)."""
-    from .models import Stream, Topic
-
     used: dict[int, list] = {}
     ids = [p.id for p in profiles]
     if ids:
