@@ -107,7 +107,7 @@ def test_cron_crawls_streams_that_are_due(app, db, clean_redis, environ, tmp_pat
         wait_for(crawled, timeout=60)
     finally:
         worker.send_signal(signal.SIGTERM)
-        output, _ = worker.communicate(timeout=30)
+        output, _ = worker.communicate(timeout=90)  # a warm shutdown lets the crawl at hand finish
     fresh = Stream.get_by_id(stream.id)
     assert fresh.next_crawl_at > fresh.last_crawled_at  # the next crawl is planned
     assert "Traceback" not in output
