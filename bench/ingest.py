@@ -36,15 +36,14 @@ def _database(path: Path):
 def run(tmp: Path) -> str:
     from webapp.crawl import ingest
     from webapp.db import database
-    from webapp.models import Account, Stream, Topic
+    from webapp.models import Account, Stream
     from webapp.values import CrawlPage
 
     stories = _stories()
     pages = [CrawlPage(cursor=str(i), stories=tuple(stories[i:i + PAGE])) for i in range(0, N, PAGE)]
 
     db, pragmas = _database(tmp / "ours.db")
-    stream = Stream.create(topic=Topic.create(account=Account.create(name="Bench"), name="Bench"),
-                           service="facebook", page_id="104729384756102", name="Bluebird Coffee")
+    stream = Stream.create(account=Account.create(name="Bench"), service="facebook", page_id="104729384756102", name="Bluebird Coffee")
     start = time.perf_counter()
     for page in pages:
         with database.atomic():
@@ -59,10 +58,9 @@ def run(tmp: Path) -> str:
     for name, value in pragmas.items():
         raw_db.execute(f"PRAGMA {name} = {value}")
     raw_db.execute("INSERT INTO account (name, created_at) VALUES ('Bench', '2026-01-01')")
-    raw_db.execute("INSERT INTO topic (account_id, name, created_at) VALUES (1, 'Bench', '2026-01-01')")
-    raw_db.execute("INSERT INTO stream (topic_id, service, page_id, name, authorized, status, scopes, created_at, "
-                   "job_key) VALUES (1, 'facebook', '104729384756102', 'Bluebird Coffee', 0, 'queued', '', "
-                   "'2026-01-01', 'bench')")
+    raw_db.execute("INSERT INTO stream (account_id, service, page_id, name, authorized, status, scopes, created_at, "
+                   "job_key, story_count) VALUES (1, 'facebook', '104729384756102', 'Bluebird Coffee', 0, 'queued', "
+                   "'', '2026-01-01', 'bench', 0)")
     rows = [(1, s.external_id, s.created_at.isoformat(" "), None, s.text, s.author_id, s.author_name, s.url,
              s.raw_type, 0) for s in stories]
     start = time.perf_counter()

@@ -9,6 +9,7 @@ import pytest
 from conftest import PASSWORD, csrf_token, login
 
 from webapp.models import LoginAttempt, Stream, Topic, User
+from factories import new_stream
 
 #: Ids no row can have: past SQLite's (and PostgreSQL's bigint) range, zero, negative,
 #: padded, and digits of other scripts that ``int()`` would read as 1 or 2.
@@ -23,7 +24,7 @@ def topic(account):
 
 @pytest.fixture
 def stream(topic):
-    return Stream.create(topic=topic, service="twitter", page_id="42", name="Acme", authorized=False)
+    return new_stream(topic, service="twitter", page_id="42", name="Acme", authorized=False)
 
 
 def id_routes(app):

@@ -10,6 +10,7 @@ from webapp.crawl import crawl
 from webapp.models import Stream, StreamGap, Topic, utcnow
 from webapp.plugins import Plugins
 from webapp.streams import Runtime
+from factories import new_stream
 
 
 @pytest.fixture
@@ -59,7 +60,7 @@ def test_a_short_expiry_is_caught_up_without_a_gap(admin_client, rt, x_stream):
 
 
 def test_a_service_without_a_window_never_records_a_gap(rt, account):
-    stream = Stream.create(topic=Topic.create(account=account, name="T"), service="facebook", page_id="1",
+    stream = new_stream(Topic.create(account=account, name="T"), service="facebook", page_id="1",
                            name="P", expired_at=utcnow() - datetime.timedelta(days=400))
     from webapp.crawl import record_gap
 

@@ -14,6 +14,7 @@ from webapp.values import Comment as CommentValue
 from webapp.values import CrawlPage, Service
 from webapp.values import Message as MessageValue
 from webapp.values import Story as StoryValue
+from factories import new_stream
 
 T = datetime.datetime(2026, 11, 1, 12, 0, tzinfo=datetime.timezone.utc)
 
@@ -27,7 +28,7 @@ def page(cursor, n, text="hello"):
 
 @pytest.fixture
 def stream(account):
-    return Stream.create(topic=Topic.create(account=account, name="T"), service="scripted", page_id="p1", name="P")
+    return new_stream(Topic.create(account=account, name="T"), service="scripted", page_id="p1", name="P")
 
 
 def test_ingest_is_idempotent_and_keeps_stories_current(stream):

@@ -11,6 +11,7 @@ from webapp.crawl import crawl
 from webapp.models import Stream, Topic, utcnow
 from webapp.plugins import Plugins
 from webapp.streams import Runtime
+from factories import new_stream
 
 GLOBEX = "101938475620394"  # a public Facebook page of the emulator
 
@@ -22,7 +23,7 @@ def topic(account):
 
 @pytest.fixture
 def public(topic, emulator):
-    return Stream.create(topic=topic, service="facebook", page_id=GLOBEX, name="Globex Coffee Company")
+    return new_stream(topic, service="facebook", page_id=GLOBEX, name="Globex Coffee Company")
 
 
 def wait(stream) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from factories import new_stream
 
 
 def directives(response) -> dict[str, list[str]]:
@@ -36,7 +37,7 @@ def test_containers_of_crawled_content_disable_htmx(admin_client, account):
 
     from webapp.models import Comment, Stream, Topic
 
-    stream = Stream.create(topic=Topic.create(account=account, name="Brand"), service="facebook", page_id="1",
+    stream = new_stream(Topic.create(account=account, name="Brand"), service="facebook", page_id="1",
                            name="Page", status="active")
     Comment.create(stream=stream, external_id="c", story_external_id="s", created_at=datetime.datetime(2026, 1, 1),
                    text="hello")

@@ -24,6 +24,7 @@ from webapp.crawl import crawl
 from webapp.hookspecs import hookimpl
 from webapp.models import ConnectedProfile, Stream, Topic, utcnow
 from webapp.values import Credentials, Service
+from factories import new_stream
 
 FB_PAGE = "104729384756102"  # Bluebird Coffee, administered by the emulator's first person
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
@@ -411,7 +412,7 @@ def test_the_core_keeps_the_refresh_token_when_the_plugin_returns_none(account, 
     from webapp.plugins import Plugins
     from webapp.streams import Runtime
 
-    stream = Stream.create(topic=Topic.create(account=account, name="T"), service="norotation", page_id="p",
+    stream = new_stream(Topic.create(account=account, name="T"), service="norotation", page_id="p",
                            name="P", access_token="old-access", refresh_token="keep-me",
                            expires_at=utcnow() - datetime.timedelta(minutes=1))
     rt = Runtime(load_settings(environ), Plugins(extra=[NoRotation()]))

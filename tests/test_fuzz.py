@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from webapp.db import database
 from webapp.models import LoginAttempt, Stream, Topic, User
+from factories import new_stream
 
 #: Examples per route and method (each role); the whole test stays well under a minute.
 EXAMPLES = 30
@@ -74,7 +75,7 @@ class World:
                                         password_hash=_hash()) for name in ("admin", "member")}
         self.rows = {name: user.__data__.copy() for name, user in self.users.items()}
         self.topic = Topic.create(account=account, name="Brand")
-        self.stream = Stream.create(topic=self.topic, service="facebook", page_id="104729384756102",
+        self.stream = new_stream(self.topic, service="facebook", page_id="104729384756102",
                                     name="Bluebird Coffee", authorized=False, status="expired")
         self.saved = [(Topic, self.topic.__data__.copy()), (Stream, self.stream.__data__.copy())]
         self.client = app.test_client()

@@ -6,18 +6,19 @@ from test_streams import add, connect
 
 from webapp.accounts import create_account
 from webapp.models import Comment, Message, Stream, Topic
+from factories import new_stream
 
 T = datetime.datetime(2026, 11, 1, 12, 0)
 
 
 def test_inbox_shows_the_accounts_comments_and_messages_escaped(client, admin, account):
-    stream = Stream.create(topic=Topic.create(account=account, name="Brand"), service="facebook",
+    stream = new_stream(Topic.create(account=account, name="Brand"), service="facebook",
                            page_id="1", name="Bluebird Coffee", authorized=True, status="active")
     Comment.create(stream=stream, external_id="c1", story_external_id="s1", created_at=T,
                    text='<img src=x onerror="alert(1)"> Love this!', author_name="Maria")
     Message.create(stream=stream, external_id="m1", conversation_id="t1", created_at=T,
                    text="Are you open tomorrow?", sender_name="James")
-    other = Stream.create(topic=Topic.create(account=create_account("Rival"), name="T"), service="facebook",
+    other = new_stream(Topic.create(account=create_account("Rival"), name="T"), service="facebook",
                           page_id="2", name="Theirs")
     Comment.create(stream=other, external_id="c2", story_external_id="s2", created_at=T, text="Their secret comment")
     login(client, admin.email)
@@ -35,7 +36,7 @@ def test_empty_inbox(client, admin):
 def test_messages_show_who_wrote_to_whom(client, admin, account):
     """Sent by the page: "Page → person", the person named from the conversation's other
     messages; received: "person → Page". The page's own comments are not listed."""
-    stream = Stream.create(topic=Topic.create(account=account, name="Brand"), service="facebook",
+    stream = new_stream(Topic.create(account=account, name="Brand"), service="facebook",
                            page_id="104", name="Bluebird Coffee", authorized=True, status="active")
     at = lambda minutes: T + datetime.timedelta(minutes=minutes)  # noqa: E731
     Message.create(stream=stream, external_id="m1", conversation_id="t1", created_at=at(1),

@@ -10,6 +10,7 @@ from webapp.metrics import refresh
 from webapp.models import Figure, Stream, Topic
 from webapp.plugins import Plugins
 from webapp.streams import Runtime
+from factories import new_stream
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def test_x_reach_is_not_provided_never_zero(admin_client, emulator, topic, rt):
 
 
 def test_metrics_of_other_accounts_stay_hidden(client, admin, emulator, rt):
-    theirs = Stream.create(topic=Topic.create(account=create_account("Rival"), name="T"), service="facebook",
+    theirs = new_stream(Topic.create(account=create_account("Rival"), name="T"), service="facebook",
                            page_id="1", name="Their secret page", status="active")
     Figure.create(stream=theirs, level="page", object_id="1", name="impressions", value=987654)
     login(client, admin.email)
@@ -64,7 +65,7 @@ def test_metrics_of_other_accounts_stay_hidden(client, admin, emulator, rt):
 
 
 def test_members_see_metrics(client, admin, member, topic):
-    Stream.create(topic=topic, service="facebook", page_id="1", name="Ours", status="active")
+    new_stream(topic, service="facebook", page_id="1", name="Ours", status="active")
     login(client, member.email, PASSWORD)
     html = client.get("/metrics").get_data(as_text=True)
     assert "Ours" in html and "No figures yet" in html
@@ -129,7 +130,7 @@ def test_impressions_and_reach_are_explained_in_the_seeds_words(admin_client, to
 
     assert f"Impressions: {MEANINGS['impressions']}" == SEED_IMPRESSIONS
     assert f"Reach: {MEANINGS['reach']}" == SEED_REACH
-    Stream.create(topic=topic, service="facebook", page_id="1", name="Bluebird Coffee", authorized=True,
+    new_stream(topic, service="facebook", page_id="1", name="Bluebird Coffee", authorized=True,
                   status="active")
     html = admin_client.get("/metrics").get_data(as_text=True)
     for sentence in (SEED_IMPRESSIONS, SEED_REACH):

@@ -1,4 +1,5 @@
 """Migrations: an empty database and one at an older schema version."""
+import pytest
 from werkzeug.security import generate_password_hash
 
 from webapp.db import migrate, migrator, open_database
@@ -36,30 +37,111 @@ def test_upgrade_from_an_older_version_keeps_the_data(settings):
 def test_upgrade_to_never_reused_ids_keeps_rows_and_links(settings):
     """0005 rebuilds SQLite's tables with AUTOINCREMENT (foreign keys and indexes kept)
     and gives every existing stream its own job key."""
-    from webapp.models import Account, Story, Stream, Topic
-
     db = open_database(settings.database_url)
+    p = db.param
     with db.connection_context():
         migrate(db, target="0004_figures")
         db.execute_sql("INSERT INTO account (name, created_at) VALUES ('Old team', '2025-01-01 00:00:00')")
         db.execute_sql("INSERT INTO topic (account_id, name, created_at) VALUES (1, 'Brand', '2025-01-01 00:00:00')")
         for page in ("p1", "p2"):
             db.execute_sql("INSERT INTO stream (topic_id, service, page_id, name, authorized, scopes, status, "
-                           "created_at) VALUES (1, 'facebook', %s, 'Page', %s, '', 'active', "
-                           "'2025-01-01 00:00:00')" % (db.param, db.param), (page, False))
+                           f"created_at) VALUES (1, 'facebook', {p}, 'Page', {p}, '', 'active', "
+                           "'2025-01-01 00:00:00')", (page, False))
         db.execute_sql("INSERT INTO story (stream_id, external_id, created_at, text, is_hidden) "
-                       "VALUES (2, 's1', '2025-01-01 00:00:00', 'kept', %s)" % db.param, (False,))
-        assert "0005_ids_never_reused" in migrate(db)
-        streams = list(Stream.select().order_by(Stream.id))
-        assert [s.page_id for s in streams] == ["p1", "p2"]
-        assert all(len(s.job_key) == 32 for s in streams) and streams[0].job_key != streams[1].job_key
-        assert Story.get().stream.page_id == "p2" and Topic.get().account.name == "Old team"
-        newest = streams[-1]
-        newest.delete_instance(recursive=True)
-        assert Story.select().count() == 0  # the cascade still works after the rebuild
-        again = Stream.create(topic=1, service="facebook", page_id="p3", name="New")
-        assert again.id > newest.id
-        assert Account.create(name="Another").id == 2
+                       f"VALUES (2, 's1', '2025-01-01 00:00:00', 'kept', {p})", (False,))
+        assert "0005_ids_never_reused" in migrate(db, target="0008_missing_permission")
+        streams = db.execute_sql('SELECT "id", "page_id", "job_key" FROM "stream" ORDER BY "id"').fetchall()
+        assert [s[1] for s in streams] == ["p1", "p2"]
+        assert all(len(s[2]) == 32 for s in streams) and streams[0][2] != streams[1][2]
+        assert db.execute_sql('SELECT "stream_id" FROM "story"').fetchall() == [(2,)]
+        db.execute_sql('DELETE FROM "stream" WHERE "id" = 2')
+        # the cascade still works after the rebuild
+        assert db.execute_sql('SELECT COUNT(*) FROM "story"').fetchone()[0] == 0
+        db.execute_sql("INSERT INTO stream (topic_id, service, page_id, name, authorized, scopes, status, job_key, "
+                       f"created_at) VALUES (1, 'facebook', 'p3', 'New', {p}, '', 'queued', 'k', "
+                       "'2025-01-01 00:00:00')", (False,))
+        assert db.execute_sql('SELECT MAX("id") FROM "stream"').fetchone()[0] == 3
         if db.__class__.__name__ == "SqliteDatabase":
             indexes = {row[1] for row in db.execute_sql("PRAGMA index_list('stream')").fetchall()}
             assert any("topic_id_service_page_id" in name for name in indexes), indexes
+
+
+def test_one_crawl_per_page_merges_the_same_page_of_two_topics(settings):
+    """0009: the streams an account had of one page (one per topic) become one stream
+    held by both topics, with every row of both kept once; other pages, other accounts
+    and the authorized/unauthorized distinction stay apart."""
+    from webapp.models import Comment, Figure, Story, Stream, StreamGap, Topic, TopicStream
+
+    db = open_database(settings.database_url)
+    p = db.param
+    with db.connection_context():
+        migrate(db, target="0008_missing_permission")
+        for account in ("Team", "Rival"):
+            db.execute_sql(f"INSERT INTO account (name, created_at) VALUES ({p}, '2025-01-01 00:00:00')", (account,))
+        for account_id, topic in ((1, "Brand"), (1, "Competitors"), (1, "Launch"), (2, "Theirs")):
+            db.execute_sql(f"INSERT INTO topic (account_id, name, created_at) VALUES ({p}, {p}, "
+                           "'2025-01-01 00:00:00')", (account_id, topic))
+
+        def stream(topic_id, page_id, authorized=False, status="active", cursor=None):
+            db.execute_sql("INSERT INTO stream (topic_id, service, page_id, name, authorized, scopes, status, "
+                           f"job_key, cursor, created_at) VALUES ({p}, 'facebook', {p}, {p}, {p}, '', {p}, {p}, {p}, "
+                           "'2025-01-01 00:00:00')",
+                           (topic_id, page_id, f"Page {page_id}", authorized, status, f"k{topic_id}{page_id}", cursor))
+            return db.execute_sql('SELECT MAX("id") FROM "stream"').fetchone()[0]
+
+        def story(stream_id, external_id, text):
+            db.execute_sql("INSERT INTO story (stream_id, external_id, created_at, text, is_hidden) "
+                           f"VALUES ({p}, {p}, '2025-01-02 00:00:00', {p}, {p})", (stream_id, external_id, text, False))
+
+        def comment(stream_id, external_id):
+            db.execute_sql("INSERT INTO comment (stream_id, external_id, story_external_id, created_at, text, "
+                           f"is_hidden) VALUES ({p}, {p}, 's1', '2025-01-02 00:00:00', 'hi', {p})",
+                           (stream_id, external_id, False))
+
+        brand = stream(1, "acme", status="expired")
+        rivals = stream(2, "acme", cursor="c2")          # the same page in a second topic
+        launch = stream(3, "acme")                       # and a third
+        owned = stream(2, "acme-own", authorized=True)
+        own_public = stream(3, "acme-own")               # the same page without a token: apart
+        theirs = stream(4, "acme")                       # another account's: apart
+        story(brand, "s1", "brand's copy")
+        story(rivals, "s1", "rivals' copy")
+        story(rivals, "s2", "only in rivals")
+        story(launch, "s3", "only in launch")
+        story(theirs, "s1", "theirs")
+        comment(brand, "c1")
+        comment(rivals, "c1")
+        comment(launch, "c2")
+        for stream_id in (brand, rivals):
+            db.execute_sql("INSERT INTO figure (stream_id, level, object_id, name, value, updated_at) "
+                           f"VALUES ({p}, 'page', 'acme', 'reach', {p}, '2025-01-02 00:00:00')", (stream_id, stream_id))
+        db.execute_sql("INSERT INTO stream_gap (stream_id, starts_at, ends_at, reason, created_at) VALUES "
+                       f"({p}, '2025-01-01 00:00:00', '2025-01-02 00:00:00', 'gap', '2025-01-03 00:00:00')", (brand,))
+
+        assert migrate(db) == ["0009_one_crawl_per_page"]
+
+        merged = Stream.get(Stream.account == 1, Stream.page_id == "acme")
+        assert merged.id == rivals  # the first that had not expired survives, with its cursor
+        assert merged.cursor == "c2" and merged.status == "active"
+        assert {t.name for t in Topic.select().join(TopicStream).where(TopicStream.stream == merged)} == {
+            "Brand", "Competitors", "Launch"}
+        assert sorted(Story.select(Story.external_id, Story.text).where(Story.stream == merged).tuples()) == [
+            ("s1", "rivals' copy"), ("s2", "only in rivals"), ("s3", "only in launch")]
+        assert sorted(c.external_id for c in Comment.select().where(Comment.stream == merged)) == ["c1", "c2"]
+        assert Figure.select().where(Figure.stream == merged).count() == 1
+        assert StreamGap.get().stream_id == merged.id
+        assert merged.story_count == 3
+        # nothing else merged, nothing lost
+        assert Stream.select().count() == 4
+        assert Stream.get_by_id(owned).authorized and not Stream.get_by_id(own_public).authorized
+        assert Stream.get_by_id(theirs).account_id == 2 and Stream.get_by_id(theirs).story_count == 1
+        assert Story.select().count() == 4 and Comment.select().count() == 2
+        assert TopicStream.select().count() == 6
+        # the cascade, the unique unit and never-reused ids still hold after the rebuild
+        Stream.get_by_id(theirs).delete_instance(recursive=True)
+        assert Story.select().count() == 3
+        again = Stream.create(account=1, service="facebook", page_id="new", name="New")
+        assert again.id > own_public + 1
+        from peewee import IntegrityError
+        with pytest.raises(IntegrityError), db.atomic():
+            Stream.create(account=1, service="facebook", page_id="acme", name="Twice", authorized=False)

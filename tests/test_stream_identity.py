@@ -21,6 +21,7 @@ from webapp.values import CrawlPage
 from webapp.values import Figure as FigureValue
 from webapp.values import Message as MessageValue
 from webapp.values import Story as StoryValue
+from factories import new_stream
 
 T = datetime.datetime(2026, 11, 1, 12, 0, tzinfo=datetime.timezone.utc)
 
@@ -55,7 +56,7 @@ _made = itertools.count()
 
 
 def _newest_stream(account: Account, name: str) -> Stream:
-    return Stream.create(topic=Topic.create(account=account, name=f"{name}'s topic {next(_made)}"), service="scripted",
+    return new_stream(Topic.create(account=account, name=f"{name}'s topic {next(_made)}"), service="scripted",
                          page_id=f"page-{name}", name=name, status="queued")
 
 

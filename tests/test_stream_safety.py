@@ -1,6 +1,7 @@
 """Streams stay inside their account and their person's token: scoping, disconnects,
 re-links, unreadable tokens, failing mail."""
 import dataclasses
+import datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,9 +13,10 @@ from webapp.accounts import create_account, create_user
 from webapp.config import load_settings
 from webapp.crawl import crawl
 from webapp.expiry import expire_stream
-from webapp.models import ConnectedProfile, Story, Stream, Topic
+from webapp.models import ConnectedProfile, Story, Stream, Topic, TopicStream
 from webapp.plugins import Plugins
 from webapp.streams import Runtime
+from factories import new_stream
 
 FB_PAGE = "104729384756102"  # Bluebird Coffee, administered by the emulator's first person
 
@@ -27,11 +29,11 @@ def topic(account):
 @pytest.fixture
 def foreign(db):
     other = Topic.create(account=create_account("Rival"), name="Theirs")
-    return Stream.create(topic=other, service="facebook", page_id="1", name="Their page", status="active")
+    return new_stream(other, service="facebook", page_id="1", name="Their page", status="active")
 
 
 def test_remove_stream_takes_its_stories(admin_client, topic):
-    stream = Stream.create(topic=topic, service="facebook", page_id="1", name="Ours")
+    stream = new_stream(topic, service="facebook", page_id="1", name="Ours")
     Story.create(stream=stream, external_id="s", created_at="2026-01-01 00:00:00")
     token = csrf_token(admin_client, f"/account/topics/{topic.id}")
     response = admin_client.post(f"/account/topics/{topic.id}/streams/{stream.id}/delete",
@@ -42,7 +44,7 @@ def test_remove_stream_takes_its_stories(admin_client, topic):
 
 
 def test_streams_of_other_topics_and_accounts_are_out_of_reach(admin_client, topic, foreign):
-    mine_elsewhere = Stream.create(topic=Topic.create(account=topic.account, name="Other"), service="facebook",
+    mine_elsewhere = new_stream(Topic.create(account=topic.account, name="Other"), service="facebook",
                                    page_id="2", name="Elsewhere")
     token = csrf_token(admin_client, f"/account/topics/{topic.id}")
     for stream in (foreign, mine_elsewhere):
@@ -52,15 +54,16 @@ def test_streams_of_other_topics_and_accounts_are_out_of_reach(admin_client, top
         assert Stream.get_or_none(Stream.id == stream.id) is not None
     html = admin_client.get(f"/account/topics/{topic.id}").get_data(as_text=True)
     assert "There is no such stream in this topic." in html
-    theirs = foreign.topic_id
+    theirs = TopicStream.get(TopicStream.stream == foreign).topic_id
     assert admin_client.get(f"/account/topics/{theirs}/streams", headers={"HX-Request": "true"}).status_code == 404
     assert admin_client.get(f"/account/topics/{theirs}/add/facebook/public?q=x").status_code == 404
     response = add(admin_client, Topic.get_by_id(theirs), "facebook", "public", "100482736450917", q="@acmeoutdoor")
-    assert response.status_code == 404 and Stream.select().where(Stream.topic == theirs).count() == 1
+    assert response.status_code == 404 and TopicStream.select().where(TopicStream.topic == theirs).count() == 1
 
 
 def test_reconnect_is_a_post_within_the_account(admin_client, foreign):
-    expired = Stream.create(topic=foreign.topic, service="facebook", page_id="9", name="X", status="expired")
+    expired = new_stream(TopicStream.get(TopicStream.stream == foreign).topic, service="facebook", page_id="9",
+                         name="X", status="expired")
     token = csrf_token(admin_client, "/topics")
     assert admin_client.get(f"/personal/reconnect/{expired.id}").status_code == 405
     response = admin_client.post(f"/personal/reconnect/{expired.id}", data={"csrf_token": token})
@@ -70,7 +73,7 @@ def test_reconnect_is_a_post_within_the_account(admin_client, foreign):
 
 
 def test_reconnecting_an_unauthorized_stream_requeues_it(admin_client, topic):
-    stream = Stream.create(topic=topic, service="facebook", page_id="9", name="Public", status="expired")
+    stream = new_stream(topic, service="facebook", page_id="9", name="Public", status="expired")
     admin_client.post(f"/personal/reconnect/{stream.id}", data={"csrf_token": csrf_token(admin_client, "/topics")})
     assert Stream.get_by_id(stream.id).status == "queued"
     assert "“Public” is queued for crawling again." in admin_client.get("/topics").get_data(as_text=True)
@@ -143,7 +146,7 @@ def test_unreadable_tokens_do_not_break_pages(admin_client, emulator, topic, env
 
 
 def test_a_failing_mail_server_does_not_stop_the_expiry(topic, environ, admin):
-    stream = Stream.create(topic=topic, service="twitter", page_id="1", name="Acme\r\nBcc: evil@x", status="active")
+    stream = new_stream(topic, service="twitter", page_id="1", name="Acme\r\nBcc: evil@x", status="active")
     rt = runtime(environ, SMTP_URL="smtp://127.0.0.1:1")
     assert expire_stream(rt, stream, "Token revoked.") is True
     assert Stream.get_by_id(stream.id).status == "expired"
@@ -193,7 +196,7 @@ def test_a_member_cannot_take_over_an_expired_authorized_stream(client, admin, m
 def test_the_banner_shows_on_account_topics_and_the_nav_and_reconnect_comes_back(admin_client, topic, emulator):
     """Issue 14: the red banner on Account settings → Topics too, a badge on the Topics
     link, and Reconnect returns to the page it was pressed on."""
-    public = Stream.create(topic=topic, service="facebook", page_id="9", name="Public", status="expired",
+    public = new_stream(topic, service="facebook", page_id="9", name="Public", status="expired",
                            status_message="(#190) Error validating access token")
     html = admin_client.get("/account/topics/").get_data(as_text=True)
     assert 'class="expired-banner"' in html and 'class="badge expired-count"' in html
@@ -229,7 +232,7 @@ def test_reconnecting_an_authorized_stream_comes_back_to_the_banner_page(admin_c
 def test_without_javascript_remove_and_disconnect_ask_first(admin_client, emulator, topic):
     """Issue 14: a plain form post (no htmx, so no hx-confirm dialog) gets a confirmation
     page; only its own form, which says so, removes or disconnects."""
-    stream = Stream.create(topic=topic, service="facebook", page_id="1", name="Ours <b>")
+    stream = new_stream(topic, service="facebook", page_id="1", name="Ours <b>")
     token = csrf_token(admin_client, f"/account/topics/{topic.id}")
     remove = f"/account/topics/{topic.id}/streams/{stream.id}/delete"
     html = admin_client.post(remove, data={"csrf_token": token}).get_data(as_text=True)
@@ -245,3 +248,25 @@ def test_without_javascript_remove_and_disconnect_ask_first(admin_client, emulat
     assert "Disconnect your X (Twitter) profile" in html and ConnectedProfile.select().count() == 1
     admin_client.post(disconnect, data={"csrf_token": token, "confirmed": "1"})
     assert ConnectedProfile.select().count() == 0
+
+
+def test_a_page_in_two_topics_is_one_stream_and_keeps_its_data_for_the_other(admin_client, topic):
+    """One crawl per page: removing the page from one topic keeps what the other topic
+    shows; removing it from the last topic (or deleting that topic) takes the data."""
+    from webapp.crawl import ingest
+    from webapp.db import database
+    from webapp.values import CrawlPage, Story as StoryValue
+
+    stream = new_stream(topic, service="facebook", page_id="1", name="Ours")
+    other = Topic.create(account=topic.account, name="Launch")
+    TopicStream.create(topic=other, stream=stream)
+    with database.atomic():
+        ingest(stream, CrawlPage(None, (StoryValue("s1", datetime.datetime(2026, 1, 1)),)))
+    token = csrf_token(admin_client, f"/account/topics/{topic.id}")
+    response = admin_client.post(f"/account/topics/{topic.id}/streams/{stream.id}/delete",
+                                 data={"csrf_token": token, "confirmed": "1"})
+    assert response.status_code == 303
+    assert Stream.get_by_id(stream.id).topic_names == ["Launch"] and Story.select().count() == 1
+    response = admin_client.post(f"/account/topics/{other.id}/delete", data={"csrf_token": token, "confirmed": "1"})
+    assert response.status_code in (303, 204)
+    assert Stream.select().count() == 0 and Story.select().count() == 0

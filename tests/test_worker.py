@@ -12,6 +12,7 @@ from webapp import create_app
 from webapp.accounts import create_account, create_user
 from webapp.config import load_settings
 from webapp.models import Heartbeat
+from factories import new_stream
 
 
 def wait_for(predicate, timeout: float = 30, interval: float = 0.2):
@@ -96,7 +97,7 @@ def test_cron_crawls_streams_that_are_due(app, db, clean_redis, environ, tmp_pat
     from webapp.models import Stream, Topic
 
     topic = Topic.create(account=create_account("Due"), name="Rivals")
-    stream = Stream.create(topic=topic, service="facebook", page_id="101938475620394",
+    stream = new_stream(topic, service="facebook", page_id="101938475620394",
                            name="Globex Coffee Company", status="queued")
     worker = start_worker(environ, clean_redis, tmp_path, "--due-interval", "1")
     try:

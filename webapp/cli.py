@@ -182,7 +182,7 @@ def crawl_command(stream_id, topic_id, everything):
     """Crawl streams in the foreground, with a progress bar (expired streams are skipped)."""
     from . import crypto
     from .crawl import crawl
-    from .models import Stream
+    from .models import Stream, TopicStream
     from .streams import Runtime
 
     if sum(bool(x) for x in (stream_id, topic_id, everything)) != 1:
@@ -195,7 +195,7 @@ def crawl_command(stream_id, topic_id, everything):
     if stream_id:
         query = query.where(Stream.id == stream_id)
     elif topic_id:
-        query = query.where(Stream.topic == topic_id)
+        query = query.join(TopicStream).where(TopicStream.topic == topic_id)
     chosen = list(query)
     if not chosen:
         raise click.ClickException("No stream matches: see the ids on Account settings → Topics.")

@@ -10,6 +10,7 @@ import datetime
 import logging
 from functools import lru_cache
 
+from peewee import fn
 
 from . import queue
 from .config import load_settings
@@ -18,7 +19,8 @@ from .errors import PermissionMissing, ProviderError, RateLimited, TokenExpired
 from .jobs import with_database
 from .pauses import Pauses
 from .pauses import scopes as pause_scopes
-from .models import (Comment, ConnectedProfile, Message, Story, Stream, StreamGap, StreamGone, Topic, naive_utc,
+from .models import (Comment, ConnectedProfile, Message, Story, Stream, StreamGap, StreamGone, Topic, TopicStream,
+                     naive_utc,
                      token_columns, utcnow)
 from .plugins import Plugins
 from .streams import Runtime
@@ -125,9 +127,12 @@ def crawl(rt: Runtime, stream: Stream) -> str:
 
 
 def interval_of(rt: Runtime, stream: Stream) -> int:
-    """Seconds until the stream's next crawl: its topic's own interval, else CRAWL_INTERVAL."""
-    override = Topic.select(Topic.crawl_interval).where(Topic.id == stream.topic_id).scalar()
-    return override or rt.settings.crawl_interval
+    """Seconds until the stream's next crawl: the shortest that a topic holding it asks
+    for (a topic without an interval of its own asks for CRAWL_INTERVAL)."""
+    default = rt.settings.crawl_interval
+    shortest = (TopicStream.select(fn.MIN(fn.COALESCE(Topic.crawl_interval, default))).join(Topic)
+                .where(TopicStream.stream == stream.id).scalar())
+    return shortest or default
 
 
 def record_gap(rt: Runtime, stream: Stream) -> StreamGap | None:
@@ -260,8 +265,10 @@ def _fresh_credentials(rt: Runtime, stream: Stream, force: bool = False) -> Cred
     return fresh
 
 
-def ingest(stream: Stream, page: CrawlPage) -> None:
-    """Upsert one crawl page's stories, comments and messages by their provider ids."""
+def ingest(stream: Stream, page: CrawlPage) -> int:
+    """Upsert one crawl page's stories, comments and messages by their provider ids,
+    and count the new stories into the stream's ``story_count``; returns how many
+    stories were new. Call it inside the transaction that holds the stream."""
     stories = [dict(stream=stream.id, external_id=s.external_id, created_at=naive_utc(s.created_at),
                     updated_at=naive_utc(s.updated_at), text=s.text or "", author_id=s.author_id,
                     author_name=s.author_name, url=s.url, raw_type=s.raw_type, is_hidden=s.is_hidden)
@@ -274,6 +281,13 @@ def ingest(stream: Stream, page: CrawlPage) -> None:
                      created_at=naive_utc(m.created_at), text=m.text or "", sender_id=m.sender_id,
                      sender_name=m.sender_name)
                 for m in page.messages]
+    ids = {row["external_id"] for row in stories}
+    known = (Story.select().where(Story.stream == stream.id, Story.external_id.in_(list(ids))).count()
+             if ids else 0)
     upsert(Story, BY_PROVIDER_ID, stories, ("updated_at", "text", "is_hidden", "url"))
     upsert(Comment, BY_PROVIDER_ID, comments, ("text", "is_hidden"))
     upsert(Message, BY_PROVIDER_ID, messages, ("text",))
+    added = len(ids) - known
+    if added:
+        Stream.update(story_count=Stream.story_count + added).where(stream.this()).execute()
+    return added

@@ -7,7 +7,7 @@ from peewee import JOIN
 
 from .db import database
 from .mail import MailError, render, send
-from .models import ConnectedProfile, Stream, Topic, User, utcnow
+from .models import ConnectedProfile, Stream, User, utcnow, with_topic_names
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +36,8 @@ def connection_streams(stream: Stream) -> list[Stream]:
     ``stream``, so one broken token expires them together: the streams on the same
     person's token, the same page's streams on its page token (one page in several
     topics), or the public streams of the service (the app's own token)."""
-    query = (Stream.select(Stream).join(Topic)
-             .where(Topic.account == Topic.select(Topic.account).where(Topic.id == stream.topic_id),
-                    Stream.service == stream.service, Stream.id != stream.id, Stream.status != "expired",
+    query = (Stream.select(Stream)
+             .where(Stream.account == stream.account_id, Stream.service == stream.service, Stream.id != stream.id, Stream.status != "expired",
                     Stream.authorized == stream.authorized))
     if stream.authorized:
         if stream.connected_profile_id is None:
@@ -63,8 +62,8 @@ def admin_emails(account_id: int) -> list[str]:
 def notify_admins(rt, streams: list[Stream], reason: str) -> None:
     """E-mail each admin of the streams' account once: what expired, why, and where to
     reconnect (text and HTML parts)."""
-    streams = sorted(streams, key=lambda s: (s.topic.name, s.name))
-    account_id = streams[0].topic.account_id
+    streams = sorted(with_topic_names(streams), key=lambda s: (s.topic_names, s.name))
+    account_id = streams[0].account_id
     label = rt.label(streams[0].service)
     subject = (f"Streamdesk: {label} stream “{streams[0].name}” expired" if len(streams) == 1
                else f"Streamdesk: {len(streams)} {label} streams expired")
@@ -80,7 +79,6 @@ def notify_admins(rt, streams: list[Stream], reason: str) -> None:
 
 def expired_streams(account):
     """The account's expired streams, for the red banner on the topics page."""
-    return (Stream.select(Stream, Topic, ConnectedProfile).join(Topic).switch(Stream)
-            .join(ConnectedProfile, JOIN.LEFT_OUTER)
-            .where(Topic.account == account, Stream.status == "expired")
-            .order_by(Topic.name, Stream.name))
+    return with_topic_names(Stream.select(Stream, ConnectedProfile).join(ConnectedProfile, JOIN.LEFT_OUTER)
+                            .where(Stream.account == account, Stream.status == "expired")
+                            .order_by(Stream.name))

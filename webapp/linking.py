@@ -122,9 +122,8 @@ def retry_refused_streams(user: User, service: str) -> list[Stream]:
     """After a (re)link: the account's streams of ``service`` that stopped on a missing
     permission are queued at once, without waiting for their next retry — the link may
     have granted it. Returns them."""
-    waiting = [s for s in Stream.select(Stream, ConnectedProfile).join(Topic).switch(Stream)
-               .join(ConnectedProfile, JOIN.LEFT_OUTER)
-               .where(Topic.account == user.account_id, Stream.service == service, Stream.status == "permission")
+    waiting = [s for s in Stream.select(Stream, ConnectedProfile).join(ConnectedProfile, JOIN.LEFT_OUTER)
+               .where(Stream.account == user.account_id, Stream.service == service, Stream.status == "permission")
                if may_reconnect(user, s)]
     for stream in waiting:
         Stream.update(status="queued", next_crawl_at=None).where(stream.this()).execute()
@@ -140,9 +139,8 @@ def reconnect_streams(rt: Runtime, user: User, service: str) -> list[Stream]:
     """
     from .streams import managed_pages
 
-    expired = [s for s in Stream.select(Stream, ConnectedProfile).join(Topic).switch(Stream)
-               .join(ConnectedProfile, JOIN.LEFT_OUTER)
-               .where(Topic.account == user.account_id, Stream.service == service, Stream.status == "expired")
+    expired = [s for s in Stream.select(Stream, ConnectedProfile).join(ConnectedProfile, JOIN.LEFT_OUTER)
+               .where(Stream.account == user.account_id, Stream.service == service, Stream.status == "expired")
                if may_reconnect(user, s)]
     if not expired:
         return []

@@ -15,7 +15,7 @@ from . import queue
 from .db import database, upsert
 from .errors import ProviderError, RateLimited, TokenExpired
 from .jobs import with_database
-from .models import Figure, Story, Stream, StreamGone, Topic, utcnow
+from .models import Figure, Story, Stream, StreamGone, utcnow
 from .streams import Runtime
 from .values import StreamRef
 
@@ -126,8 +126,8 @@ def _plan(stream: Stream, seconds: float) -> None:
 def page_figures(account) -> dict[int, list[Figure]]:
     """Page-level figures of the account's streams, headline figures first."""
     figures: dict[int, list[Figure]] = {}
-    query = (Figure.select().join(Stream).join(Topic)
-             .where(Topic.account == account, Figure.level == "page"))
+    query = (Figure.select().join(Stream)
+             .where(Stream.account == account, Figure.level == "page"))
     for figure in query:
         figures.setdefault(figure.stream_id, []).append(figure)
     for rows in figures.values():

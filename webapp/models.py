@@ -157,9 +157,13 @@ class StreamGone(Exception):
 
 
 class Stream(BaseModel):
-    """One page or account tracked inside a topic, authorized or not."""
+    """One page or account an account tracks, authorized or not: the unit that is
+    crawled. It is stored once per account, service, page and authorization, however
+    many topics hold it (:class:`TopicStream`), so a page is crawled once and its
+    stories, comments and messages are stored once and shown in every topic that has it.
+    """
 
-    topic = ForeignKeyField(Topic, backref="streams", on_delete="CASCADE")
+    account = ForeignKeyField(Account, backref="streams", on_delete="CASCADE")
     service = CharField(max_length=32)
     page_id = CharField(max_length=128)
     name = CharField(max_length=255)
@@ -190,6 +194,11 @@ class Stream(BaseModel):
     # Jobs carry it beside the id: a job can only ever write to the stream it was queued
     # for, whatever happens to ids (a restored backup, a reused id).
     job_key = CharField(max_length=32, default=new_job_key)
+    # Kept up to date as crawls write stories, so lists show sizes without counting rows.
+    story_count = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("account", "service", "page_id", "authorized"), True),)
 
     def this(self):
         """The condition that selects this very stream (its id and its job key)."""
@@ -207,6 +216,14 @@ class Stream(BaseModel):
             raise StreamGone(f"stream {self.id} was removed")
 
     @property
+    def topic_names(self) -> list[str]:
+        """The names of the topics holding this stream (read once; for many streams,
+        :func:`with_topic_names` reads them all in one query)."""
+        if not hasattr(self, "_topic_names"):
+            with_topic_names([self])
+        return self._topic_names
+
+    @property
     def credentials(self) -> Credentials | None:
         """The token a crawl or interaction of this stream uses (None: public data only)."""
         if self.access_token:
@@ -214,6 +231,31 @@ class Stream(BaseModel):
         if self.authorized and self.connected_profile is not None:
             return self.connected_profile.credentials
         return None
+
+
+class TopicStream(BaseModel):
+    """A topic holds a stream. Removing the last hold removes the stream with its data."""
+
+    topic = ForeignKeyField(Topic, backref="holds", on_delete="CASCADE")
+    stream = ForeignKeyField(Stream, backref="holds", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("topic", "stream"), True),)
+
+
+def with_topic_names(streams):
+    """Give each of ``streams`` its :attr:`Stream.topic_names` in one query; returns them."""
+    streams = list(streams)
+    names: dict[int, list[str]] = {stream.id: [] for stream in streams}
+    if names:
+        rows = (TopicStream.select(TopicStream.stream, Topic.name).join(Topic)
+                .where(TopicStream.stream.in_(list(names))).order_by(Topic.name).tuples())
+        for stream_id, name in rows:
+            names[stream_id].append(name)
+    for stream in streams:
+        stream._topic_names = names[stream.id]
+    return streams
 
 
 class Story(BaseModel):
@@ -238,7 +280,7 @@ class Comment(BaseModel):
     external_id = CharField(max_length=128)
     story_external_id = CharField(max_length=128)
     parent_external_id = CharField(max_length=128, null=True)
-    created_at = DateTimeField()
+    created_at = DateTimeField(index=True)  # the Inbox lists newest first
     text = TextField(default="")
     author_id = CharField(max_length=128, null=True)
     author_name = CharField(max_length=255, null=True)
@@ -251,7 +293,7 @@ class Message(BaseModel):
     stream = ForeignKeyField(Stream, backref="messages", on_delete="CASCADE")
     external_id = CharField(max_length=128)
     conversation_id = CharField(max_length=128)
-    created_at = DateTimeField()
+    created_at = DateTimeField(index=True)  # the Inbox lists newest first
     text = TextField(default="")
     sender_id = CharField(max_length=128, null=True)
     sender_name = CharField(max_length=255, null=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .db import database
 from .jobs import with_database
 from .mail import MailError, render, send
-from .models import ConnectedProfile, Stream, Topic, User, utcnow
+from .models import ConnectedProfile, Stream, User, utcnow, with_topic_names
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,8 @@ def profiles_health(plugins, profiles: list[ConnectedProfile]) -> dict[int, Heal
     used: dict[int, list] = {}
     ids = [p.id for p in profiles]
     if ids:
-        for stream in (Stream.select(Stream, Topic).join(Topic).where(Stream.connected_profile.in_(ids))
-                       .order_by(Topic.name, Stream.name)):
+        for stream in with_topic_names(Stream.select().where(Stream.connected_profile.in_(ids))
+                                       .order_by(Stream.name)):
             used.setdefault(stream.connected_profile_id, []).append(stream)
     return {p.id: health(plugins, p, used.get(p.id)) for p in profiles}
 

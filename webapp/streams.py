@@ -15,7 +15,7 @@ from . import services
 from .config import Settings
 from .db import database
 from .errors import TokenExpired
-from .models import ConnectedProfile, Stream, StreamGap, Topic, User, token_columns, utcnow
+from .models import ConnectedProfile, Stream, StreamGap, Topic, TopicStream, User, token_columns, utcnow
 from .plugins import Plugins
 from .values import ManagedPage, PageInfo
 
@@ -91,7 +91,7 @@ def search_pages(rt: Runtime, user: User, service: str, query: str) -> list[Page
 
 
 def _check_new(topic: Topic, service: str, page_id: str, name: str) -> None:
-    if Stream.select().where(Stream.topic == topic, Stream.service == service, Stream.page_id == page_id).exists():
+    if in_topic(topic).where(Stream.service == service, Stream.page_id == page_id).exists():
         raise StreamError(f"“{name}” is already a stream of this topic.")
 
 
@@ -116,15 +116,26 @@ def add_unauthorized(rt: Runtime, user: User, topic: Topic, service: str, page_i
 
 def _create(topic: Topic, service: str, page: PageInfo, authorized: bool,
             profile: ConnectedProfile | None = None, managed: ManagedPage | None = None) -> Stream:
+    """Put the page into ``topic``. The account's stream of that page is reused when
+    another topic holds it already (one crawl per page); an expired authorized one
+    takes the token just checked, as a reconnect would."""
     credentials = managed.credentials if managed is not None else None
     try:
         with database.atomic():
             _check_new(topic, service, page.page_id, page.name)
-            return Stream.create(
-                topic=topic, service=service, page_id=page.page_id, name=page.name[:255],
-                handle=page.handle, url=web_url(page.url), picture_url=web_url(page.picture_url),
-                authorized=authorized, connected_profile=profile, **token_columns(credentials),
-                status="queued", created_at=utcnow())
+            stream = Stream.get_or_none(Stream.account == topic.account_id, Stream.service == service,
+                                        Stream.page_id == page.page_id, Stream.authorized == authorized)
+            if stream is None:
+                stream = Stream.create(
+                    account=topic.account_id, service=service, page_id=page.page_id, name=page.name[:255],
+                    handle=page.handle, url=web_url(page.url), picture_url=web_url(page.picture_url),
+                    authorized=authorized, connected_profile=profile, **token_columns(credentials),
+                    status="queued", created_at=utcnow())
+            elif authorized and stream.status == "expired":
+                Stream.update(connected_profile=profile, status="queued", status_message=None, next_crawl_at=None,
+                              **token_columns(credentials)).where(stream.this()).execute()
+            TopicStream.create(topic=topic, stream=stream)
+            return stream
     except IntegrityError:  # a concurrent Add of the same page won the race
         raise StreamError(f"“{page.name}” is already a stream of this topic.") from None
 
@@ -136,14 +147,18 @@ def web_url(url: str | None) -> str | None:
     return None
 
 
+def in_topic(topic):
+    """The streams ``topic`` holds, as a query to refine."""
+    return Stream.select().join(TopicStream).where(TopicStream.topic == topic)
+
+
 def streams_of(topic: Topic):
-    return Stream.select().where(Stream.topic == topic).order_by(Stream.service, Stream.name)
+    return in_topic(topic).order_by(Stream.service, Stream.name)
 
 
 def get_stream(account, stream_id) -> Stream:
-    """A stream of one of ``account``'s topics; StreamError otherwise."""
-    stream = (Stream.select().join(Topic)
-              .where(Stream.id == stream_id, Topic.account == account).first())
+    """A stream of ``account``; StreamError otherwise."""
+    stream = Stream.get_or_none((Stream.id == stream_id) & (Stream.account == account))
     if stream is None:
         raise StreamError("There is no such stream in your account.")
     return stream
@@ -161,7 +176,7 @@ def gaps_of(streams) -> dict[int, list[StreamGap]]:
 
 def stream_of(topic: Topic, stream_id) -> Stream | None:
     """The stream ``stream_id`` of ``topic`` (None for any other id)."""
-    return Stream.get_or_none((Stream.id == stream_id) & (Stream.topic == topic))
+    return in_topic(topic).where(Stream.id == stream_id).first()
 
 
 def crawl_now(topic: Topic, stream_id) -> Stream:
@@ -177,13 +192,24 @@ def crawl_now(topic: Topic, stream_id) -> Stream:
 
 
 def remove_stream(topic: Topic, stream_id) -> str:
-    """Remove a stream of ``topic`` with everything crawled from it; returns its name."""
+    """Take a stream out of ``topic``; returns its name. What it crawled stays while
+    another topic holds it, and goes with the stream when this was the last one."""
     with database.atomic():
         stream = stream_of(topic, stream_id)
         if stream is None:
             raise StreamError("There is no such stream in this topic.")
-        stream.delete_instance(recursive=True)
+        TopicStream.delete().where(TopicStream.topic == topic, TopicStream.stream == stream).execute()
+        remove_unheld([stream.id])
     return stream.name
+
+
+def remove_unheld(stream_ids) -> int:
+    """Remove those of ``stream_ids`` that no topic holds any more, with their data."""
+    held = TopicStream.select(TopicStream.stream).where(TopicStream.stream.in_(stream_ids))
+    removed = 0
+    for stream in Stream.select().where(Stream.id.in_(stream_ids), Stream.id.not_in(held)):
+        removed += stream.delete_instance(recursive=True)
+    return removed
 
 
 def requeue_expired(account, stream_id) -> Stream:

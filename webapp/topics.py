@@ -7,7 +7,8 @@ from peewee import IntegrityError, fn
 
 from .config import MIN_CRAWL_INTERVAL, ConfigError, crawl_interval
 from .db import database
-from .models import Account, Story, Stream, Topic
+from .models import Account, Stream, Topic, TopicStream
+from .streams import remove_unheld
 
 MAX_NAME = 80
 
@@ -96,20 +97,22 @@ def topic_size(topic: Topic) -> TopicSize:
 
 
 def sizes_of(topics) -> dict[int, TopicSize]:
-    """Streams and stories per topic of the ``topics`` query, in two grouped queries
-    (not two per topic)."""
-    streams = dict(Stream.select(Stream.topic, fn.COUNT(Stream.id)).where(Stream.topic.in_(topics))
-                   .group_by(Stream.topic).tuples())
-    stories = dict(Stream.select(Stream.topic, fn.COUNT(Story.id)).join(Story).where(Stream.topic.in_(topics))
-                   .group_by(Stream.topic).tuples())
-    return {topic_id: TopicSize(count, stories.get(topic_id, 0)) for topic_id, count in streams.items()}
+    """Streams and stories per topic of the ``topics`` query, in one grouped query that
+    reads the streams' kept story counts (never counts stories)."""
+    rows = (TopicStream.select(TopicStream.topic, fn.COUNT(Stream.id), fn.SUM(Stream.story_count))
+            .join(Stream).where(TopicStream.topic.in_(topics)).group_by(TopicStream.topic).tuples())
+    return {topic_id: TopicSize(count, int(stories or 0)) for topic_id, count, stories in rows}
 
 
 def delete_topic(account: Account, topic_id) -> tuple[str, TopicSize]:
-    """Delete a topic with its streams and what they crawled; returns its name and size."""
+    """Delete a topic, and the streams no other topic holds with what they crawled;
+    returns its name and size."""
     with database.atomic():
         topic = get_topic(account, topic_id)
         size = topic_size(topic)
         name = topic.name
+        held = [stream_id for (stream_id,) in
+                TopicStream.select(TopicStream.stream).where(TopicStream.topic == topic).tuples()]
         topic.delete_instance(recursive=True)
+        remove_unheld(held)
     return name, size

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from browser.conftest import DESKTOP, PHONE, assert_accessible, assert_fits, log_in
 from webapp.models import Comment, Figure, Message, OutboxEmail, Story, Stream, Topic
+from factories import new_stream
 
 pytestmark = pytest.mark.browser
 T = datetime.datetime(2026, 3, 1, 12, 0)
@@ -25,10 +26,10 @@ def data(account, admin, member):
     """A lived-in account: two topics, an active and an expired stream, crawled content."""
     brand = Topic.create(account=account, name="Our brand")
     Topic.create(account=account, name="Competitors")
-    active = Stream.create(topic=brand, service="facebook", page_id="104729384756102", name="Bluebird Coffee",
+    active = new_stream(brand, service="facebook", page_id="104729384756102", name="Bluebird Coffee",
                            handle="bluebirdcoffee", url="https://www.facebook.com/bluebirdcoffee",
                            authorized=False, status="active")
-    Stream.create(topic=brand, service="twitter", page_id="42", name="acmecoffee", handle="acmecoffee",
+    new_stream(brand, service="twitter", page_id="42", name="acmecoffee", handle="acmecoffee",
                   authorized=True, status="expired", status_message="The token was revoked.")
     Story.create(stream=active, external_id="s1", created_at=T, text="Our new roast is out")
     Comment.create(stream=active, external_id="c1", story_external_id="s1", created_at=T,

@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from browser.conftest import log_in
 from webapp.models import Comment, Figure, Message, Story, Stream, Topic
+from factories import new_stream
 
 pytestmark = pytest.mark.browser
 PROBE = "/inert-probe"
@@ -32,7 +33,7 @@ def payload(where: str) -> str:
 def crawled(account):
     """A stream whose name, comment, message and top post all carry the payload."""
     topic = Topic.create(account=account, name="Brand")
-    stream = Stream.create(topic=topic, service="facebook", page_id="1", name=payload("stream"),
+    stream = new_stream(topic, service="facebook", page_id="1", name=payload("stream"),
                            authorized=True, status="active")
     Comment.create(stream=stream, external_id="c1", story_external_id="s1", created_at=T, text=payload("comment"))
     Message.create(stream=stream, external_id="m1", conversation_id="t1", created_at=T, text=payload("message"))

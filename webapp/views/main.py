@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from ..expiry import expired_streams
 from ..linking import may_reconnect
 from .. import inbox as inbox_rows
-from ..models import Stream, Topic
+from ..models import Stream, Topic, TopicStream, with_topic_names
 from ..renewal import expiring_soon
 from . import plugins
 
@@ -26,9 +26,9 @@ def topics():
     account = current_user.account
     topics = list(Topic.select().where(Topic.account == account).order_by(Topic.name))
     streams = {}
-    for stream in (Stream.select().join(Topic).where(Topic.account == account)
-                   .order_by(Stream.service, Stream.name)):
-        streams.setdefault(stream.topic_id, []).append(stream)
+    for stream in (Stream.select(Stream, TopicStream.topic.alias("held_by")).join(TopicStream)
+                   .where(Stream.account == account).order_by(Stream.service, Stream.name).objects()):
+        streams.setdefault(stream.held_by, []).append(stream)
     return render_template("main/topics.html", topics=topics, streams=streams,
                            expiring=expiring_soon(plugins(), current_user))
 
@@ -58,7 +58,7 @@ def inbox():
     """The newest comments from others and private messages (sender → recipient) of the
     account's streams."""
     account = current_user.account
-    streams = {s.id: s for s in Stream.select(Stream, Topic).join(Topic).where(Topic.account == account)}
+    streams = {s.id: s for s in Stream.select().where(Stream.account == account)}
     return render_template("main/inbox.html", streams=streams,
                            comments=inbox_rows.outsiders_comments(streams, INBOX_SIZE),
                            messages=inbox_rows.message_lines(streams, INBOX_SIZE))
@@ -71,7 +71,6 @@ def metrics():
     from .. import metrics as figures
 
     account = current_user.account
-    streams = list(Stream.select(Stream, Topic).join(Topic).where(Topic.account == account)
-                   .order_by(Topic.name, Stream.name))
+    streams = with_topic_names(Stream.select().where(Stream.account == account).order_by(Stream.name))
     return render_template("main/metrics.html", streams=streams, pages=figures.page_figures(account),
                            posts=figures.top_posts(streams), meanings=figures.MEANINGS)
