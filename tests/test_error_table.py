@@ -21,9 +21,9 @@ from emulators.facebook.errors import forced
 from plugins.facebook import graph_errors, usage
 from plugins.twitter import client as x_client
 from webapp.crawl import crawl
-from webapp.hookspecs import hookimpl
+from streamdesk_contract.hookspecs import hookimpl
 from webapp.models import ConnectedProfile, Stream, Topic, utcnow
-from webapp.values import Credentials, Service
+from streamdesk_contract.values import Credentials, Service
 
 FB_PAGE = "104729384756102"  # Bluebird Coffee, administered by the emulator's first person
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"

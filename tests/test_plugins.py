@@ -7,12 +7,13 @@ import sys
 import pytest
 from conftest import ROOT, STREAMDESK, login
 
-from webapp import create_app, hookspecs
+from streamdesk_contract import hookspecs
+from webapp import create_app
 from webapp.db import migrate
-from webapp.errors import InvalidQuery
-from webapp.hookspecs import hookimpl
+from streamdesk_contract.errors import InvalidQuery
+from streamdesk_contract.hookspecs import hookimpl
 from webapp.plugins import PluginError, Plugins
-from webapp.values import Service, ServiceConfig
+from streamdesk_contract.values import Service, ServiceConfig
 
 FIXTURE_PLUGIN = ROOT / "tests" / "fixtures" / "thirdparty-plugin"
 HOOKS = [name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction) if name.startswith("streamdesk_")]

@@ -11,7 +11,7 @@ from webapp.crawl import crawl
 from webapp.models import Story, Stream, Topic
 from webapp.plugins import Plugins
 from webapp.streams import Runtime
-from webapp.values import ServiceConfig
+from streamdesk_contract.values import ServiceConfig
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 PUBLIC = {"twitter": ("@rivalroasters", "rivalroasters"), "facebook": ("acmeoutdoor", "100482736450917")}

@@ -12,8 +12,8 @@ the plugin cannot read ends in ProviderUnavailable, never in a Python error.
 """
 from __future__ import annotations
 
-from webapp.hookspecs import hookimpl
-from webapp.values import Service
+from streamdesk_contract.hookspecs import hookimpl
+from streamdesk_contract.values import Service
 
 from . import crawl as _crawl
 from . import interact as _interact

@@ -1,4 +1,4 @@
-"""Graph JSON → the plain values of :mod:`webapp.values`.
+"""Graph JSON → the plain values of :mod:`streamdesk_contract.values`.
 
 The readers here check the shape of what they read and raise
 :class:`~.guard.Malformed` when Graph's answer is not what its reference documents, so
@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from webapp.values import Comment, Message, PageInfo, Story
+from streamdesk_contract.values import Comment, Message, PageInfo, Story
 
 from .guard import Malformed
 

@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Iterable, Iterator
 from urllib.parse import quote, urlsplit
 
-from webapp.values import CrawlPage, PageInfo, ServiceConfig
+from streamdesk_contract.values import CrawlPage, PageInfo, ServiceConfig
 
 #: Graph's production host: a sandbox configured with it has no emulator pages to link.
 PRODUCTION_HOSTS = {"graph.facebook.com"}

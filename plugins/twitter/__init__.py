@@ -1,6 +1,6 @@
 """Twitter/X provider plugin (X API v2).
 
-Every URL is built from the :class:`~webapp.values.ServiceConfig`: ``api_url``
+Every URL is built from the :class:`~streamdesk_contract.values.ServiceConfig`: ``api_url``
 (``https://api.x.com`` in production, the emulator in sandbox mode) and ``auth_url``
 (``https://x.com/i/oauth2``). Calls without a person's credentials (search, public
 streams, their metrics) use the app-only bearer token ``config.app_token`` — X's
@@ -18,9 +18,9 @@ core could only report as a plugin bug.
 """
 from __future__ import annotations
 
-from webapp.hookspecs import hookimpl
-from webapp.pluginkit import readable_answers
-from webapp.values import Service
+from streamdesk_contract.hookspecs import hookimpl
+from streamdesk_contract.pluginkit import readable_answers
+from streamdesk_contract.values import Service
 
 from . import weblinks
 from .crawl import crawl

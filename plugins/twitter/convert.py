@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from webapp.values import Comment, Message, Story
+from streamdesk_contract.values import Comment, Message, Story
 
 TWEPOCH_MS = 1288834974657
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 
-from webapp.values import Credentials, Figure, ServiceConfig, StreamRef
+from streamdesk_contract.values import Credentials, Figure, ServiceConfig, StreamRef
 
 from .client import XClient, lookup_failed
 from .convert import parse_time

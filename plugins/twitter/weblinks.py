@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator
 
-from webapp.values import CrawlPage, PageInfo, ServiceConfig
+from streamdesk_contract.values import CrawlPage, PageInfo, ServiceConfig
 
 #: Where X serves profiles and posts.
 X_SITE = "https://x.com"

@@ -9,7 +9,7 @@ import emulators
 from emulators.twitter import sandbox_config
 from plugins.twitter.client import RATES
 from webapp.plugins import Plugins
-from webapp.values import Credentials, ServiceConfig, StreamRef
+from streamdesk_contract.values import Credentials, ServiceConfig, StreamRef
 
 from .x_helpers import REDIRECT_URI, Emulator, authorize
 
