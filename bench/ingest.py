@@ -34,10 +34,10 @@ def _database(path: Path):
 
 
 def run(tmp: Path) -> str:
+    from streamdesk_contract.values import CrawlPage
     from webapp.crawl import ingest
     from webapp.db import database
     from webapp.models import Account, Stream, Topic
-    from streamdesk_contract.values import CrawlPage
 
     stories = _stories()
     pages = [CrawlPage(cursor=str(i), stories=tuple(stories[i:i + PAGE])) for i in range(0, N, PAGE)]

@@ -92,6 +92,16 @@ CASES = {
         "GET /2/users/:id/tweets",
         {"data": [TWEET], "includes": {"users": [{"name": "No Id", "username": "noid"}]}, "meta": {"result_count": 1}},
         lambda run: crawl(run, public(run))),
+    # Times X does not send: not RFC 3339, no offset (the zone would be guessed), not a string.
+    "tweet with a created_at that is not a date": (
+        "GET /2/users/:id/tweets", {"data": [{**TWEET, "created_at": "yesterday"}], "meta": {"result_count": 1}},
+        crawl),
+    "tweet with a created_at without its offset": (
+        "GET /2/users/:id/tweets",
+        {"data": [{**TWEET, "created_at": "2026-11-28T10:00:00.000"}], "meta": {"result_count": 1}}, crawl),
+    "tweet with a created_at that is a number": (
+        "GET /2/users/:id/tweets", {"data": [{**TWEET, "created_at": 1764324000}], "meta": {"result_count": 1}},
+        lambda run: crawl(run, public(run))),
     "mentions with users that are not objects": (
         "GET /2/users/:id/mentions", {"data": [TWEET], "includes": {"users": ["noid"]}, "meta": {"result_count": 1}},
         crawl),
