@@ -22,12 +22,12 @@ from streamdesk_contract.hookspecs import hookimpl
 from streamdesk_contract.pluginkit import readable_answers
 from streamdesk_contract.values import Service
 
-from . import weblinks
 from .crawl import crawl
 from .interactions import interact
 from .link import LABELS, link_details, link_profile, managed_pages, refresh
 from .metrics import metrics
 from .search import search
+from .weblinks import LINKS
 
 NAME = "twitter"
 
@@ -125,7 +125,7 @@ def streamdesk_managed_pages(service, config, credentials):
     if service != NAME:
         return None
 
-    return weblinks.managed(config, managed_pages(config, credentials))
+    return LINKS.managed(config, managed_pages(config, credentials))
 
 
 @hookimpl
@@ -141,7 +141,7 @@ def streamdesk_search(service, config, query, credentials):
     if service != NAME:
         return None
 
-    return weblinks.pages(config, search(config, query, credentials))
+    return LINKS.pages(config, search(config, query, credentials))
 
 
 @hookimpl
@@ -159,7 +159,7 @@ def streamdesk_crawl(service, config, stream, credentials, cursor):
         return None
 
     # @guarded guards it as it runs; in sandbox mode stories link to the emulator's pages.
-    return weblinks.crawl_pages(config, crawl(config, stream, credentials, cursor))
+    return LINKS.crawl_pages(config, crawl(config, stream, credentials, cursor))
 
 
 @hookimpl
