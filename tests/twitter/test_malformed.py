@@ -137,7 +137,8 @@ def test_malformed_answers_end_in_one_readable_error(run, case):
 
 def test_the_reading_error_stays_in_the_log(run, caplog):
     run.emulator.malformed("GET /2/users/me", NOT_FOUND)
-    with caplog.at_level(logging.WARNING, logger="streamdesk_contract.pluginkit"), pytest.raises(ProviderUnavailable) as raised:
+    with (caplog.at_level(logging.WARNING, logger="streamdesk_contract.pluginkit"),
+          pytest.raises(ProviderUnavailable) as raised):
         run("streamdesk_managed_pages", credentials=run.owner)
     assert isinstance(raised.value.__cause__, KeyError)
     assert any("streamdesk_managed_pages" in r.getMessage() and r.exc_info for r in caplog.records)
