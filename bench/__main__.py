@@ -3,9 +3,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import ingest, jobs
+from bench import dates, ingest, jobs
 
-BENCHMARKS = [ingest.run, jobs.run]
+BENCHMARKS = [dates.run, ingest.run, jobs.run]
 
 
 def main() -> int:

@@ -15,7 +15,7 @@ PAGE = 100
 
 
 def _stories():
-    from webapp.values import Story
+    from streamdesk_contract.values import Story
 
     base = datetime.datetime(2026, 1, 1)
     return [Story(external_id=f"104729384756102_{i}", created_at=base + datetime.timedelta(minutes=i),
@@ -34,10 +34,10 @@ def _database(path: Path):
 
 
 def run(tmp: Path) -> str:
+    from streamdesk_contract.values import CrawlPage
     from webapp.crawl import ingest
     from webapp.db import database
     from webapp.models import Account, Stream
-    from webapp.values import CrawlPage
 
     stories = _stories()
     pages = [CrawlPage(cursor=str(i), stories=tuple(stories[i:i + PAGE])) for i in range(0, N, PAGE)]

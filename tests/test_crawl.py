@@ -3,17 +3,17 @@ import datetime
 
 import pytest
 
+from streamdesk_contract.errors import NotFound, RateLimited
+from streamdesk_contract.hookspecs import hookimpl
+from streamdesk_contract.values import Comment as CommentValue
+from streamdesk_contract.values import CrawlPage, Service
+from streamdesk_contract.values import Message as MessageValue
+from streamdesk_contract.values import Story as StoryValue
 from webapp.config import load_settings
 from webapp.crawl import crawl, ingest
-from webapp.errors import NotFound, RateLimited
-from webapp.hookspecs import hookimpl
 from webapp.models import Comment, Message, Story, Stream, Topic
 from webapp.plugins import Plugins
 from webapp.streams import Runtime
-from webapp.values import Comment as CommentValue
-from webapp.values import CrawlPage, Service
-from webapp.values import Message as MessageValue
-from webapp.values import Story as StoryValue
 from factories import new_stream
 
 T = datetime.datetime(2026, 11, 1, 12, 0, tzinfo=datetime.timezone.utc)

@@ -20,10 +20,10 @@ from test_streams import BUTTON, add, connect, runtime
 from emulators.facebook.errors import forced
 from plugins.facebook import graph_errors, usage
 from plugins.twitter import client as x_client
+from streamdesk_contract.hookspecs import hookimpl
+from streamdesk_contract.values import Credentials, Service
 from webapp.crawl import crawl
-from webapp.hookspecs import hookimpl
 from webapp.models import ConnectedProfile, Stream, Topic, utcnow
-from webapp.values import Credentials, Service
 from factories import new_stream
 
 FB_PAGE = "104729384756102"  # Bluebird Coffee, administered by the emulator's first person

@@ -6,15 +6,15 @@ import datetime
 import pytest
 from test_streams import add, connect
 
+from streamdesk_contract.errors import RateLimited
+from streamdesk_contract.values import Credentials
 from webapp.config import load_settings
 from webapp.crawl import crawl, shared_pauses
-from webapp.errors import RateLimited
 from webapp.metrics import refresh
 from webapp.models import Stream, Topic, utcnow
 from webapp.pauses import scopes
 from webapp.plugins import Plugins
 from webapp.streams import Runtime
-from webapp.values import Credentials
 
 
 @pytest.fixture

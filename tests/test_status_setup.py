@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from webapp.hookspecs import hookimpl
+from streamdesk_contract.hookspecs import hookimpl
 from webapp.plugins import Plugins
-from webapp.values import Service
+from streamdesk_contract.values import Service
 
 
 class Legacy:

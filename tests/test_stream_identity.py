@@ -8,19 +8,19 @@ import pytest
 from conftest import login
 from test_crawl import Scripted
 
+from streamdesk_contract.hookspecs import hookimpl
+from streamdesk_contract.values import Comment as CommentValue
+from streamdesk_contract.values import CrawlPage
+from streamdesk_contract.values import Figure as FigureValue
+from streamdesk_contract.values import Message as MessageValue
+from streamdesk_contract.values import Story as StoryValue
 from webapp.accounts import create_account, create_user
 from webapp.config import load_settings
 from webapp.crawl import crawl, crawl_stream, job_id
-from webapp.hookspecs import hookimpl
 from webapp.metrics import refresh
 from webapp.models import Account, Comment, Figure, Message, Story, Stream, Topic, User
 from webapp.plugins import Plugins
 from webapp.streams import Runtime
-from webapp.values import Comment as CommentValue
-from webapp.values import CrawlPage
-from webapp.values import Figure as FigureValue
-from webapp.values import Message as MessageValue
-from webapp.values import Story as StoryValue
 from factories import new_stream
 
 T = datetime.datetime(2026, 11, 1, 12, 0, tzinfo=datetime.timezone.utc)

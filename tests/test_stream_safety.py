@@ -255,7 +255,7 @@ def test_a_page_in_two_topics_is_one_stream_and_keeps_its_data_for_the_other(adm
     shows; removing it from the last topic (or deleting that topic) takes the data."""
     from webapp.crawl import ingest
     from webapp.db import database
-    from webapp.values import CrawlPage, Story as StoryValue
+    from streamdesk_contract.values import CrawlPage, Story as StoryValue
 
     stream = new_stream(topic, service="facebook", page_id="1", name="Ours")
     other = Topic.create(account=topic.account, name="Launch")

@@ -2,14 +2,14 @@
 import datetime
 
 from conftest import csrf_token, login
+from factories import new_stream
+from streamdesk_contract.values import CrawlPage
+from streamdesk_contract.values import Story as StoryValue
 
 from webapp.accounts import create_account
-from webapp.models import Story, Stream, Topic
-from factories import new_stream
 from webapp.crawl import ingest
 from webapp.db import database
-from webapp.values import CrawlPage
-from webapp.values import Story as StoryValue
+from webapp.models import Story, Stream, Topic
 
 
 def create(client, name, htmx=True):

@@ -11,11 +11,12 @@ import logging
 from functools import lru_cache
 
 from peewee import fn
+from streamdesk_contract.errors import PermissionMissing, ProviderError, RateLimited, TokenExpired
+from streamdesk_contract.values import CrawlPage, Credentials, StreamRef
 
 from . import queue
 from .config import load_settings
 from .db import database, upsert
-from .errors import PermissionMissing, ProviderError, RateLimited, TokenExpired
 from .jobs import with_database
 from .pauses import Pauses
 from .pauses import scopes as pause_scopes
@@ -24,7 +25,6 @@ from .models import (Comment, ConnectedProfile, Message, Story, Stream, StreamGa
                      token_columns, utcnow)
 from .plugins import Plugins
 from .streams import Runtime
-from .values import CrawlPage, Credentials, StreamRef
 
 log = logging.getLogger(__name__)
 

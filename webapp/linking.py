@@ -1,20 +1,21 @@
 """Linking a person's own profile on a service (OAuth 2.0 through authlib).
 
-The plugin says how (:class:`~webapp.values.OAuthDetails`); authlib runs the flow and
+The plugin says how (:class:`~streamdesk_contract.values.OAuthDetails`); authlib runs the flow and
 checks ``state`` (and PKCE where asked); the plugin turns the token into a
-:class:`~webapp.values.LinkedProfile`, which becomes the user's connected profile.
+:class:`~streamdesk_contract.values.LinkedProfile`, which becomes the user's connected profile.
 """
 from __future__ import annotations
 
 from authlib.integrations.flask_client import OAuth
 from peewee import JOIN, IntegrityError
 
+from streamdesk_contract.values import LinkedProfile
+
 from . import services
 from .db import database
 from .expiry import expire_profile_streams
 from .models import ConnectedProfile, Stream, Topic, User, token_columns, utcnow
 from .streams import Runtime, connected_profile
-from .values import LinkedProfile
 
 oauth = OAuth()
 

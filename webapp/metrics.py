@@ -11,13 +11,14 @@ import logging
 
 from redis import RedisError
 
+from streamdesk_contract.errors import ProviderError, RateLimited, TokenExpired
+from streamdesk_contract.values import StreamRef
+
 from . import queue
 from .db import database, upsert
-from .errors import ProviderError, RateLimited, TokenExpired
 from .jobs import with_database
 from .models import Figure, Story, Stream, StreamGone, utcnow
 from .streams import Runtime
-from .values import StreamRef
 
 log = logging.getLogger(__name__)
 

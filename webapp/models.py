@@ -8,9 +8,10 @@ from flask_login import UserMixin
 from peewee import (BigIntegerField, BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, Model,
                     SqliteDatabase, TextField)
 
+from streamdesk_contract.values import Credentials
+
 from .crypto import EncryptedTextField
 from .db import IdField, database
-from .values import Credentials
 
 ROLES = ("admin", "member")
 #: A stream's life: queued for its first crawl, crawling, active (up to date), expired

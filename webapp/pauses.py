@@ -16,8 +16,8 @@ import time
 
 import redis
 
-from .errors import RateLimited
-from .values import Credentials
+from streamdesk_contract.errors import RateLimited
+from streamdesk_contract.values import Credentials
 
 log = logging.getLogger(__name__)
 

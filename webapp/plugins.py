@@ -12,8 +12,8 @@ from importlib import metadata
 
 import pluggy
 
-from . import hookspecs
-from .values import INTERACTIONS, Service, ServiceConfig
+from streamdesk_contract import hookspecs
+from streamdesk_contract.values import INTERACTIONS, Service, ServiceConfig
 
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 

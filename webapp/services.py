@@ -1,17 +1,18 @@
 """Calling provider plugins from the core: configuration per service, errors to messages.
 
 Views and jobs never call a plugin directly: they go through :func:`call`, which builds
-the service's :class:`~webapp.values.ServiceConfig` from the settings and turns a plugin
+the service's :class:`~streamdesk_contract.values.ServiceConfig` from the settings and turns a plugin
 that breaks its contract into a readable error.
 """
 from __future__ import annotations
 
 import logging
 
+from streamdesk_contract.errors import ProviderError, ProviderUnavailable
+from streamdesk_contract.values import ServiceConfig
+
 from .config import Settings, is_sandbox
-from .errors import ProviderError, ProviderUnavailable
 from .plugins import Plugins
-from .values import ServiceConfig
 
 log = logging.getLogger(__name__)
 

@@ -11,13 +11,14 @@ from urllib.parse import urlsplit
 
 from peewee import IntegrityError
 
+from streamdesk_contract.errors import TokenExpired
+from streamdesk_contract.values import ManagedPage, PageInfo
+
 from . import services
 from .config import Settings
 from .db import database
-from .errors import TokenExpired
 from .models import ConnectedProfile, Stream, StreamGap, Topic, TopicStream, User, token_columns, utcnow
 from .plugins import Plugins
-from .values import ManagedPage, PageInfo
 
 MAX_QUERY = 500
 

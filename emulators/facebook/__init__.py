@@ -18,7 +18,7 @@ from html import escape
 
 from flask import Flask
 
-from webapp.values import ServiceConfig
+from streamdesk_contract.values import ServiceConfig
 
 from .seed import APP_ID, APP_SECRET
 from .state import State

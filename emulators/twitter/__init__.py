@@ -14,7 +14,7 @@ import time
 
 from flask import Flask
 
-from webapp.values import ServiceConfig
+from streamdesk_contract.values import ServiceConfig
 
 from . import control, oauth, reads, site, writes
 from .problems import ApiError, problem

@@ -12,8 +12,8 @@ the plugin cannot read ends in ProviderUnavailable, never in a Python error.
 """
 from __future__ import annotations
 
-from webapp.hookspecs import hookimpl
-from webapp.values import Service
+from streamdesk_contract.hookspecs import hookimpl
+from streamdesk_contract.values import Service
 
 from . import crawl as _crawl
 from . import interact as _interact
@@ -22,10 +22,10 @@ from . import metrics as _metrics
 from . import pages as _pages
 from . import search as _search
 from . import versions as _versions
-from . import weblinks
 from .guard import readable
 from .rules import PERMISSION_HELP
 from .rules import LABELS as _LABELS
+from .weblinks import LINKS
 
 NAME = "facebook"
 
@@ -86,7 +86,7 @@ def streamdesk_managed_pages(service, config, credentials):
     ProviderUnavailable."""
     if service != NAME:
         return None
-    return weblinks.managed(config, _pages.managed_pages(config, credentials))
+    return LINKS.managed(config, _pages.managed_pages(config, credentials))
 
 
 @hookimpl
@@ -97,7 +97,7 @@ def streamdesk_search(service, config, query, credentials):
     Facebook page"), RateLimited, ProviderUnavailable, TokenExpired."""
     if service != NAME:
         return None
-    return weblinks.pages(config, _search.search(config, query, credentials))
+    return LINKS.pages(config, _search.search(config, query, credentials))
 
 
 @hookimpl
@@ -113,7 +113,7 @@ def streamdesk_crawl(service, config, stream, credentials, cursor):
     if service != NAME:
         return None
     # @readable guards it as it runs; in sandbox mode stories link to the emulator's pages.
-    return weblinks.crawl_pages(config, _crawl.crawl(config, stream, credentials, cursor))
+    return LINKS.crawl_pages(config, _crawl.crawl(config, stream, credentials, cursor))
 
 
 @hookimpl

@@ -4,7 +4,7 @@ Every URL is built from ``config.api_url`` (``https://graph.facebook.com`` in
 production, the emulator in sandbox mode) with the pinned version (:mod:`.versions`). Each call sends the token in the
 ``Authorization`` header — never in the URL, where proxies and request logs would keep
 it — with its ``appsecret_proof`` (required when the app enables "Require App Secret"),
-reads the usage headers, and turns failures into :mod:`webapp.errors` types. Paging
+reads the usage headers, and turns failures into :mod:`streamdesk_contract.errors` types. Paging
 links are followed only on the API's own origin, so a token is never sent elsewhere.
 """
 from __future__ import annotations
@@ -17,8 +17,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
-from webapp.errors import ProviderUnavailable
-from webapp.values import ServiceConfig
+from streamdesk_contract.errors import ProviderUnavailable
+from streamdesk_contract.values import ServiceConfig
 
 from . import usage
 from .convert import items, next_link

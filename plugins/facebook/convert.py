@@ -1,4 +1,4 @@
-"""Graph JSON → the plain values of :mod:`webapp.values`.
+"""Graph JSON → the plain values of :mod:`streamdesk_contract.values`.
 
 The readers here check the shape of what they read and raise
 :class:`~.guard.Malformed` when Graph's answer is not what its reference documents, so
@@ -6,25 +6,18 @@ that no half-read value (an id ``"None"``, a story without a date) reaches the c
 """
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from webapp.values import Comment, Message, PageInfo, Story
+from streamdesk_contract.times import parse_time
+from streamdesk_contract.values import Comment, Message, PageInfo, Story
 
 from .guard import Malformed
 
-GRAPH_TIME = "%Y-%m-%dT%H:%M:%S%z"
 #: Facebook counts insights per Pacific day, whatever the page's own time zone.
 PACIFIC = ZoneInfo("America/Los_Angeles")
 #: What the plugin asks for about a page (search results, managed pages).
 PAGE_FIELDS = "id,name,username,link,category,fan_count,followers_count,picture"
-
-
-def parse_time(value) -> datetime:
-    """Graph's ``2021-07-04T19:50:58+0000`` as an aware UTC datetime."""
-    if not isinstance(value, str):
-        raise Malformed(f"a time that is not a string: {type(value).__name__}")
-    return datetime.strptime(value, GRAPH_TIME).astimezone(UTC)
 
 
 def insights_day(end_time) -> date:

@@ -39,8 +39,8 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from webapp.errors import NotFound, PermissionMissing, TokenExpired
-from webapp.values import CrawlPage, Credentials, ServiceConfig, StreamRef
+from streamdesk_contract.errors import NotFound, PermissionMissing, TokenExpired
+from streamdesk_contract.values import CrawlPage, Credentials, ServiceConfig, StreamRef
 
 from . import convert
 from . import messages as _messages

@@ -1,4 +1,4 @@
-"""Turning Graph's error envelope into the shared typed errors of :mod:`webapp.errors`.
+"""Turning Graph's error envelope into the shared typed errors of :mod:`streamdesk_contract.errors`.
 
 Graph answers ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``;
 the code decides the behaviour, the subcode refines it, and the message names the
@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from webapp.errors import (
+from streamdesk_contract.errors import (
     InvalidQuery,
     NotFound,
     PermissionMissing,

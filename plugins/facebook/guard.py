@@ -2,12 +2,12 @@
 
 Graph's answers are read as plain JSON. An answer with a field missing or of an odd
 type (a feed item without ``created_time``, a search hit without ``id``, a paging link
-without its position) ends in :class:`~webapp.errors.ProviderUnavailable`, which the core
-retries later, through the shared guard of :mod:`webapp.pluginkit`.
+without its position) ends in :class:`~streamdesk_contract.errors.ProviderUnavailable`, which the core
+retries later, through the shared guard of :mod:`streamdesk_contract.pluginkit`.
 """
 from __future__ import annotations
 
-from webapp.pluginkit import Malformed, readable_answers, unreadable_message
+from streamdesk_contract.pluginkit import Malformed, readable_answers, unreadable_message
 
 __all__ = ["MALFORMED_MESSAGE", "Malformed", "readable"]
 

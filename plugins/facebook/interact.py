@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 
-from webapp.errors import InvalidQuery, PermissionMissing, ProviderUnavailable, TokenExpired
-from webapp.values import INTERACTIONS, Credentials, Interaction, InteractionResult, ServiceConfig, StreamRef
+from streamdesk_contract.errors import InvalidQuery, PermissionMissing, ProviderUnavailable, TokenExpired
+from streamdesk_contract.values import (INTERACTIONS, Credentials, Interaction, InteractionResult, ServiceConfig,
+                                        StreamRef)
 
 from .client import GraphClient
 from .rules import INTERACTION_RULES, TASK_LABELS, tasks_of

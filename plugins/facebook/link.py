@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from webapp.errors import ProviderUnavailable
-from webapp.values import Credentials, LinkedProfile, OAuthDetails, ServiceConfig
+from streamdesk_contract.errors import ProviderUnavailable
+from streamdesk_contract.values import Credentials, LinkedProfile, OAuthDetails, ServiceConfig
 
 from .client import GraphClient, app_token
 from .convert import node_id, permissions

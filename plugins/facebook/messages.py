@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-from webapp.values import CrawlPage
+from streamdesk_contract.values import CrawlPage
 
 from . import convert
 from .client import GraphClient

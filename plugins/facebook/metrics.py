@@ -15,8 +15,8 @@ figures with no value and a note, never a made-up zero.
 """
 from __future__ import annotations
 
-from webapp.errors import NotFound
-from webapp.values import Credentials, Figure, ServiceConfig, StreamRef
+from streamdesk_contract.errors import NotFound
+from streamdesk_contract.values import Credentials, Figure, ServiceConfig, StreamRef
 
 from .client import GraphClient
 from .convert import insights_day

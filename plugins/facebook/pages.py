@@ -7,8 +7,8 @@ words that say what to do in Facebook's settings.
 """
 from __future__ import annotations
 
-from webapp.errors import PermissionMissing
-from webapp.values import Credentials, ManagedPage, ServiceConfig
+from streamdesk_contract.errors import PermissionMissing
+from streamdesk_contract.values import Credentials, ManagedPage, ServiceConfig
 
 from .client import GraphClient
 from .convert import PAGE_FIELDS, items, page_info, permissions

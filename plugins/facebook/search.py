@@ -6,8 +6,8 @@ follower counts. The text typed is never fetched as a URL.
 """
 from __future__ import annotations
 
-from webapp.errors import NotFound
-from webapp.values import Credentials, PageInfo, ServiceConfig
+from streamdesk_contract.errors import NotFound
+from streamdesk_contract.values import Credentials, PageInfo, ServiceConfig
 
 from .client import GraphClient
 from .convert import PAGE_FIELDS, items, node_id, page_info

@@ -5,7 +5,7 @@ Accepted URLs: facebook.com and fb.com on http(s), with the www., m., mobile., w
 touch., mbasic., business. or language (de-de.) hosts; paths ``/name``, ``/name/…``,
 ``/pg/name``, ``/pages/Name/ID``, ``/pages/category/Cat/Name-ID``, ``/p/Name-ID``,
 ``/people/Name/ID`` and ``/profile.php?id=ID``; query strings, fragments and trailing
-slashes are ignored. Everything else gets an :class:`~webapp.errors.InvalidQuery`
+slashes are ignored. Everything else gets an :class:`~streamdesk_contract.errors.InvalidQuery`
 that says what was wrong.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from webapp.errors import InvalidQuery
+from streamdesk_contract.errors import InvalidQuery
 
 MAX_QUERY = 1000
 MAX_TEXT = 200

@@ -7,7 +7,7 @@ per bucket ("app" or a page id) are remembered for the worker process:
 
 * from :data:`SLOW_AT` percent the client pauses before each call, longer as usage rises;
 * from :data:`STOP_AT` percent, or while Graph says access is not yet regained, the client
-  raises :class:`~webapp.errors.RateLimited` *without calling*, so the job is
+  raises :class:`~streamdesk_contract.errors.RateLimited` *without calling*, so the job is
   rescheduled instead of tripping the block (which lasts much longer than a pause).
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from webapp.errors import RateLimited
+from streamdesk_contract.errors import RateLimited
 
 SLOW_AT = 75
 STOP_AT = 95

@@ -1,6 +1,6 @@
 """Twitter/X provider plugin (X API v2).
 
-Every URL is built from the :class:`~webapp.values.ServiceConfig`: ``api_url``
+Every URL is built from the :class:`~streamdesk_contract.values.ServiceConfig`: ``api_url``
 (``https://api.x.com`` in production, the emulator in sandbox mode) and ``auth_url``
 (``https://x.com/i/oauth2``). Calls without a person's credentials (search, public
 streams, their metrics) use the app-only bearer token ``config.app_token`` — X's
@@ -18,16 +18,16 @@ core could only report as a plugin bug.
 """
 from __future__ import annotations
 
-from webapp.hookspecs import hookimpl
-from webapp.pluginkit import readable_answers
-from webapp.values import Service
+from streamdesk_contract.hookspecs import hookimpl
+from streamdesk_contract.pluginkit import readable_answers
+from streamdesk_contract.values import Service
 
-from . import weblinks
 from .crawl import crawl
 from .interactions import interact
 from .link import LABELS, link_details, link_profile, managed_pages, refresh
 from .metrics import metrics
 from .search import search
+from .weblinks import LINKS
 
 NAME = "twitter"
 
@@ -125,7 +125,7 @@ def streamdesk_managed_pages(service, config, credentials):
     if service != NAME:
         return None
 
-    return weblinks.managed(config, managed_pages(config, credentials))
+    return LINKS.managed(config, managed_pages(config, credentials))
 
 
 @hookimpl
@@ -141,7 +141,7 @@ def streamdesk_search(service, config, query, credentials):
     if service != NAME:
         return None
 
-    return weblinks.pages(config, search(config, query, credentials))
+    return LINKS.pages(config, search(config, query, credentials))
 
 
 @hookimpl
@@ -159,7 +159,7 @@ def streamdesk_crawl(service, config, stream, credentials, cursor):
         return None
 
     # @guarded guards it as it runs; in sandbox mode stories link to the emulator's pages.
-    return weblinks.crawl_pages(config, crawl(config, stream, credentials, cursor))
+    return LINKS.crawl_pages(config, crawl(config, stream, credentials, cursor))
 
 
 @hookimpl

@@ -4,7 +4,7 @@ Every call names its endpoint as X's rate-limit tables do (``GET /2/users/:id/tw
 The rate-limit headers of each answer — the 15-minute ``x-rate-limit-*`` window and, on
 daily-capped endpoints, ``x-user-limit-24hour-*`` / ``x-app-limit-24hour-*`` — are
 remembered per token (per app for the app's daily cap) and endpoint, so a call that would
-be refused (window used up, reset still ahead) raises :class:`~webapp.errors.RateLimited`
+be refused (window used up, reset still ahead) raises :class:`~streamdesk_contract.errors.RateLimited`
 *before* it is sent. X's answers become the shared typed errors; a 200 with only an
 ``errors`` array (a failed lookup) becomes NotFound.
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import requests
 
-from webapp.errors import (
+from streamdesk_contract.errors import (
     InvalidQuery,
     NotFound,
     PermissionMissing,
@@ -33,8 +33,8 @@ from webapp.errors import (
     RateLimited,
     TokenExpired,
 )
-from webapp.pluginkit import unreadable_message
-from webapp.values import Credentials, ServiceConfig
+from streamdesk_contract.pluginkit import unreadable_message
+from streamdesk_contract.values import Credentials, ServiceConfig
 
 TIMEOUT = (5, 30)  # connect, read (seconds)
 USER_AGENT = "Streamdesk-twitter/0.1"

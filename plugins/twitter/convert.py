@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from webapp.values import Comment, Message, Story
+from streamdesk_contract.times import parse_time
+from streamdesk_contract.values import Comment, Message, Story
 
 TWEPOCH_MS = 1288834974657
 
 
-def parse_time(value: str | None) -> datetime:
-    """X's ``2021-01-06T18:40:40.000Z`` as an aware UTC datetime."""
-    if not value:
-        return datetime.now(UTC)
-    return datetime.fromisoformat(value).astimezone(UTC)
+def created_at(obj: dict) -> datetime:
+    """When X says ``obj`` (a tweet, a DM event) was created, as an aware UTC datetime;
+    now when the answer leaves ``created_at`` out, as this plugin has always read it."""
+    value = obj.get("created_at")
+    return parse_time(value) if value else datetime.now(UTC)
 
 
 def snowflake_at(ts: float) -> int:
@@ -62,7 +63,7 @@ def story_of(tweet: dict, users: dict[str, dict], owner_id: str, raw_type: str |
         else:
             raw_type = "tweet" if tweet.get("author_id") == owner_id else "mention"
     return Story(
-        external_id=tweet["id"], created_at=parse_time(tweet.get("created_at")), text=tweet.get("text", ""),
+        external_id=tweet["id"], created_at=created_at(tweet), text=tweet.get("text", ""),
         author_id=tweet.get("author_id"), author_name=author_label(users.get(tweet.get("author_id", ""))),
         url=tweet_url(tweet, users), raw_type=raw_type,
     )
@@ -72,7 +73,7 @@ def comment_of(tweet: dict, users: dict[str, dict], parent_id: str) -> Comment:
     """A reply as a comment of its conversation's first tweet."""
     story_id = tweet.get("conversation_id") or parent_id
     return Comment(
-        external_id=tweet["id"], story_id=story_id, created_at=parse_time(tweet.get("created_at")),
+        external_id=tweet["id"], story_id=story_id, created_at=created_at(tweet),
         text=tweet.get("text", ""), author_id=tweet.get("author_id"),
         author_name=author_label(users.get(tweet.get("author_id", ""))),
         parent_id=None if parent_id == story_id else parent_id,
@@ -105,6 +106,6 @@ def dm_to_message(event: dict, users: dict[str, dict]) -> Message:
     """A DM event as a message."""
     return Message(
         external_id=event["id"], conversation_id=event.get("dm_conversation_id", ""),
-        created_at=parse_time(event.get("created_at")), text=event.get("text", ""),
+        created_at=created_at(event), text=event.get("text", ""),
         sender_id=event.get("sender_id"), sender_name=author_label(users.get(event.get("sender_id", ""))),
     )

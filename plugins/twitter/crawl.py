@@ -40,8 +40,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 
-from webapp.errors import PermissionMissing, TokenExpired
-from webapp.values import (
+from streamdesk_contract.errors import PermissionMissing, TokenExpired
+from streamdesk_contract.values import (
     Comment,
     CrawlPage,
     Credentials,

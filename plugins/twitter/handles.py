@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from webapp.errors import InvalidQuery
+from streamdesk_contract.errors import InvalidQuery
 
 from .client import clip
 

@@ -6,8 +6,8 @@ turns like into unlike and hide into unhide.
 """
 from __future__ import annotations
 
-from webapp.errors import InvalidQuery, NotFound, TokenExpired
-from webapp.values import (
+from streamdesk_contract.errors import InvalidQuery, NotFound, TokenExpired
+from streamdesk_contract.values import (
     Credentials,
     Interaction,
     InteractionResult,

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 import requests
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
 
-from webapp.errors import ProviderUnavailable, RateLimited, TokenExpired
-from webapp.values import (
+from streamdesk_contract.errors import ProviderUnavailable, RateLimited, TokenExpired
+from streamdesk_contract.values import (
     Credentials,
     LinkedProfile,
     ManagedPage,

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import time
 
-from webapp.values import Credentials, Figure, ServiceConfig, StreamRef
+from streamdesk_contract.values import Credentials, Figure, ServiceConfig, StreamRef
 
 from .client import XClient, lookup_failed
-from .convert import parse_time
+from .convert import created_at
 
 NOT_PROVIDED = "not provided by X"
 PRIVATE_ONLY = "X provides this only for your own posts from the last 30 days"
@@ -55,7 +55,7 @@ def post_figures(client: XClient, stream: StreamRef, story_ids: list[str], user_
         eligible = [
             t["id"] for t in tweets.values()
             if user_context and stream.authorized and t.get("author_id") == stream.page_id
-            and parse_time(t.get("created_at")).timestamp() >= horizon
+            and created_at(t).timestamp() >= horizon
         ]
         private: dict[str, dict] = {}
         if eligible:

@@ -6,7 +6,7 @@ known to name an X account (see :mod:`.handles`).
 """
 from __future__ import annotations
 
-from webapp.values import Credentials, PageInfo, ServiceConfig
+from streamdesk_contract.values import Credentials, PageInfo, ServiceConfig
 
 from .client import XClient
 from .handles import parse_query

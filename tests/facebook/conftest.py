@@ -16,8 +16,8 @@ import emulators
 from emulators.facebook import sandbox_config
 from plugins.facebook import usage
 from plugins.facebook.rules import SCOPES
+from streamdesk_contract.values import Credentials, StreamRef
 from webapp.plugins import Plugins
-from webapp.values import Credentials, StreamRef
 
 #: The callback URL the tests' OAuth clients send (the emulator registers it).
 REDIRECT = "http://127.0.0.1:5000/personal/connected/facebook/callback"

@@ -3,8 +3,8 @@ insights called with a user token, and the "logged out" session (190/467)."""
 import pytest
 
 from plugins.facebook.graph_errors import WrongTokenKind
-from webapp.errors import TokenExpired
-from webapp.values import Credentials
+from streamdesk_contract.errors import TokenExpired
+from streamdesk_contract.values import Credentials
 
 from .conftest import ALEX, BLUEBIRD, authorized
 

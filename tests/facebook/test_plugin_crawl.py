@@ -10,7 +10,7 @@ import pytest
 from plugins.facebook import crawl as crawl_module
 from plugins.facebook.cursor import FEED_LIMIT
 from plugins.facebook.messages import NESTED_MESSAGES
-from webapp.values import CrawlPage
+from streamdesk_contract.values import CrawlPage
 
 from .conftest import ACME, BLUEBIRD, authorized, public
 

@@ -6,7 +6,7 @@ import pytest
 
 from plugins.facebook.guard import MALFORMED_MESSAGE
 from plugins.facebook.rules import SCOPES
-from webapp.errors import PermissionMissing, ProviderUnavailable
+from streamdesk_contract.errors import PermissionMissing, ProviderUnavailable
 
 from .conftest import ACME, BLUEBIRD, authorized, public
 from .test_plugin_crawl import Drained, crawl, drain

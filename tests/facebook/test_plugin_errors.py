@@ -8,8 +8,8 @@ from emulators.facebook import sandbox_config
 from plugins.facebook import usage
 from plugins.facebook.client import GraphClient
 from plugins.facebook.graph_errors import ReduceData
-from webapp.errors import NotFound, PermissionMissing, ProviderUnavailable, RateLimited, TokenExpired
-from webapp.values import Interaction
+from streamdesk_contract.errors import NotFound, PermissionMissing, ProviderUnavailable, RateLimited, TokenExpired
+from streamdesk_contract.values import Interaction
 
 from .conftest import ACME, ALEX, BLUEBIRD, authorized, public
 

@@ -1,8 +1,8 @@
 """Interactions as an authorized stream, and refusals by the page's tasks."""
 import pytest
 
-from webapp.errors import InvalidQuery, NotFound, PermissionMissing
-from webapp.values import Interaction
+from streamdesk_contract.errors import InvalidQuery, NotFound, PermissionMissing
+from streamdesk_contract.values import Interaction
 
 from .conftest import ALEX, BLUEBIRD, SAM, authorized
 

@@ -8,8 +8,8 @@ from authlib.oauth2.rfc6749.errors import MismatchingStateException
 
 import plugins.facebook as facebook_plugin
 from plugins.facebook.rules import REQUIRED, SCOPES
-from webapp.errors import PermissionMissing, TokenExpired
-from webapp.values import Credentials
+from streamdesk_contract.errors import PermissionMissing, TokenExpired
+from streamdesk_contract.values import Credentials
 
 from .conftest import ALEX, BLUEBIRD, JORDAN, NORTHWIND, RIVERSIDE, SAM, consent
 

@@ -6,8 +6,8 @@ import pytest
 
 import plugins.facebook as facebook_plugin
 from plugins.facebook.guard import MALFORMED_MESSAGE
-from webapp.errors import ProviderUnavailable
-from webapp.values import Credentials, Interaction
+from streamdesk_contract.errors import ProviderUnavailable
+from streamdesk_contract.values import Credentials, Interaction
 
 from .conftest import ACME, ALEX, BLUEBIRD, authorized, public
 from .test_plugin_crawl import crawl, drain

@@ -3,7 +3,7 @@ import pytest
 
 from emulators.facebook.insights import post_views
 from plugins.facebook.metrics import metric_value
-from webapp.errors import PermissionMissing
+from streamdesk_contract.errors import PermissionMissing
 
 from .conftest import ACME, BLUEBIRD, authorized, public
 

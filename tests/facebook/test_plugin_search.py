@@ -2,8 +2,8 @@
 import pytest
 
 from plugins.facebook import usage
-from webapp.errors import InvalidQuery, ProviderUnavailable, RateLimited
-from webapp.values import Credentials
+from streamdesk_contract.errors import InvalidQuery, ProviderUnavailable, RateLimited
+from streamdesk_contract.values import Credentials
 
 from .conftest import ACME, BLUEBIRD, DELI
 

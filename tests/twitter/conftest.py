@@ -8,8 +8,8 @@ import pytest
 import emulators
 from emulators.twitter import sandbox_config
 from plugins.twitter.client import RATES
+from streamdesk_contract.values import Credentials, ServiceConfig, StreamRef
 from webapp.plugins import Plugins
-from webapp.values import Credentials, ServiceConfig, StreamRef
 
 from .x_helpers import REDIRECT_URI, Emulator, authorize
 

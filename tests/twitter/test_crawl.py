@@ -7,8 +7,8 @@ import types
 
 import pytest
 
-from webapp.errors import NotFound, ProviderUnavailable, RateLimited, TokenExpired
-from webapp.values import StreamRef
+from streamdesk_contract.errors import NotFound, ProviderUnavailable, RateLimited, TokenExpired
+from streamdesk_contract.values import StreamRef
 
 from .x_helpers import authorize
 

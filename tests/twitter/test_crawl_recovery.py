@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from emulators.twitter import APP_TOKEN
-from webapp.errors import PermissionMissing, ProviderUnavailable, TokenExpired
-from webapp.values import StreamRef
+from streamdesk_contract.errors import PermissionMissing, ProviderUnavailable, TokenExpired
+from streamdesk_contract.values import StreamRef
 
 from .test_crawl import collect, crawl
 from .x_helpers import authorize

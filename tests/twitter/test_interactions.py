@@ -5,14 +5,14 @@ from dataclasses import replace
 
 import pytest
 
-from webapp.errors import (
+from streamdesk_contract.errors import (
     InvalidQuery,
     NotFound,
     PermissionMissing,
     RateLimited,
     TokenExpired,
 )
-from webapp.values import Interaction
+from streamdesk_contract.values import Interaction
 
 from .x_helpers import authorize
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from emulators.twitter import PUBLIC_CLIENT_ID
-from webapp.errors import ProviderUnavailable, RateLimited, TokenExpired
-from webapp.values import Credentials
+from streamdesk_contract.errors import ProviderUnavailable, RateLimited, TokenExpired
+from streamdesk_contract.values import Credentials
 
 from .x_helpers import authorize
 

@@ -11,8 +11,8 @@ import types
 
 import pytest
 
-from webapp.errors import ProviderUnavailable
-from webapp.values import Interaction, StreamRef
+from streamdesk_contract.errors import ProviderUnavailable
+from streamdesk_contract.values import Interaction, StreamRef
 
 from .x_helpers import authorize
 
@@ -92,6 +92,16 @@ CASES = {
         "GET /2/users/:id/tweets",
         {"data": [TWEET], "includes": {"users": [{"name": "No Id", "username": "noid"}]}, "meta": {"result_count": 1}},
         lambda run: crawl(run, public(run))),
+    # Times X does not send: not RFC 3339, no offset (the zone would be guessed), not a string.
+    "tweet with a created_at that is not a date": (
+        "GET /2/users/:id/tweets", {"data": [{**TWEET, "created_at": "yesterday"}], "meta": {"result_count": 1}},
+        crawl),
+    "tweet with a created_at without its offset": (
+        "GET /2/users/:id/tweets",
+        {"data": [{**TWEET, "created_at": "2026-11-28T10:00:00.000"}], "meta": {"result_count": 1}}, crawl),
+    "tweet with a created_at that is a number": (
+        "GET /2/users/:id/tweets", {"data": [{**TWEET, "created_at": 1764324000}], "meta": {"result_count": 1}},
+        lambda run: crawl(run, public(run))),
     "mentions with users that are not objects": (
         "GET /2/users/:id/mentions", {"data": [TWEET], "includes": {"users": ["noid"]}, "meta": {"result_count": 1}},
         crawl),
@@ -127,7 +137,8 @@ def test_malformed_answers_end_in_one_readable_error(run, case):
 
 def test_the_reading_error_stays_in_the_log(run, caplog):
     run.emulator.malformed("GET /2/users/me", NOT_FOUND)
-    with caplog.at_level(logging.WARNING, logger="webapp.pluginkit"), pytest.raises(ProviderUnavailable) as raised:
+    with (caplog.at_level(logging.WARNING, logger="streamdesk_contract.pluginkit"),
+          pytest.raises(ProviderUnavailable) as raised):
         run("streamdesk_managed_pages", credentials=run.owner)
     assert isinstance(raised.value.__cause__, KeyError)
     assert any("streamdesk_managed_pages" in r.getMessage() and r.exc_info for r in caplog.records)

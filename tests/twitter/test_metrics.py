@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from webapp.errors import NotFound, ProviderUnavailable, TokenExpired
-from webapp.values import StreamRef
+from streamdesk_contract.errors import NotFound, ProviderUnavailable, TokenExpired
+from streamdesk_contract.values import StreamRef
 
 
 def metrics(plugins_registry, config, stream, credentials, story_ids):

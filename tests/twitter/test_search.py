@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from webapp.errors import (
+from streamdesk_contract.errors import (
     InvalidQuery,
     PermissionMissing,
     ProviderUnavailable,

@@ -11,7 +11,7 @@ from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 from consent import press
 
-from webapp.values import ServiceConfig
+from streamdesk_contract.values import ServiceConfig
 
 #: Where the core would receive the redirect; never contacted (redirects are not followed).
 REDIRECT_URI = "http://127.0.0.1:5999/personal/connected-profiles/twitter/callback"

@@ -5,10 +5,11 @@ from authlib.integrations.base_client import OAuthError
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 
+from streamdesk_contract.errors import ProviderError
+
 from .. import linking, streams
 from ..accounts import AccountError, TooManyAttempts, change_password, end_logins
 from ..crawl import queue_crawl
-from ..errors import ProviderError
 from ..models import ConnectedProfile
 from ..renewal import profiles_health
 from . import Confirmation, confirmed, plugins, render, safe_next, settings

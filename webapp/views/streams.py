@@ -4,9 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
+from streamdesk_contract.errors import InvalidQuery, PermissionMissing, ProviderError
+
 from .. import streams
 from ..crawl import queue_crawl
-from ..errors import InvalidQuery, PermissionMissing, ProviderError
 from ..streams import Runtime, StreamError
 from . import Confirmation, admin_required, confirmed, plugins, render, settings
 from .topics import topic_or_404

@@ -2,7 +2,7 @@
 
 Plugins receive and return these dataclasses and nothing else: no Flask objects, no
 database rows. That keeps a provider plugin testable on its own and lets a third party
-write one by reading this module, ``webapp.errors`` and ``webapp.hookspecs``.
+write one by reading this module, ``streamdesk_contract.errors`` and ``streamdesk_contract.hookspecs``.
 """
 from __future__ import annotations
 

@@ -6,11 +6,11 @@ that implements some of these hooks with ``@hookimpl``. Only
 absent, and the core offers only what the service can do.
 
 Every hook but :func:`streamdesk_services` is called for one service at a time: it
-receives ``service`` (the name) and ``config`` (a :class:`~webapp.values.ServiceConfig`)
+receives ``service`` (the name) and ``config`` (a :class:`~streamdesk_contract.values.ServiceConfig`)
 and must return ``None`` when ``service`` is not one of its own, so that pluggy's
 first-result dispatch reaches the right plugin. Hooks are called with keyword arguments.
 
-Errors: a hook raises only the types in :mod:`webapp.errors`. Anything else is a bug in
+Errors: a hook raises only the types in :mod:`streamdesk_contract.errors`. Anything else is a bug in
 the plugin and is reported as such.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ def streamdesk_services():
     """Declare the services this plugin provides.
 
     Arguments: none.
-    Returns: a :class:`~webapp.values.Service`, or a list of them.
+    Returns: a :class:`~streamdesk_contract.values.Service`, or a list of them.
     Raises: nothing; called at start-up to build the service registry.
     """
 
@@ -36,7 +36,7 @@ def streamdesk_link_details(service, config):
     """Describe how a person links their profile on ``service`` (OAuth 2.0).
 
     Arguments: ``service`` (str), ``config`` (ServiceConfig: client id/secret, base URLs).
-    Returns: :class:`~webapp.values.OAuthDetails` (authorize and token URLs, scopes,
+    Returns: :class:`~streamdesk_contract.values.OAuthDetails` (authorize and token URLs, scopes,
     PKCE method, whether the dialog can ask for one missing permission alone), or
     ``None`` if ``service`` is not this plugin's.
     Raises: nothing.
@@ -49,7 +49,7 @@ def streamdesk_link_profile(service, config, token):
 
     Arguments: ``token`` (dict: the token endpoint's JSON, with ``access_token`` and,
     where issued, ``refresh_token``, ``expires_in``/``expires_at``, ``scope``).
-    Returns: :class:`~webapp.values.LinkedProfile` — the person's id and name, the
+    Returns: :class:`~streamdesk_contract.values.LinkedProfile` — the person's id and name, the
     credentials to store (exchanged for a long-lived token where the service allows it),
     the granted and declined permissions.
     Raises: TokenExpired, PermissionMissing, RateLimited, ProviderUnavailable.
@@ -58,7 +58,7 @@ def streamdesk_link_profile(service, config, token):
 
 @hookspec(firstresult=True)
 def streamdesk_refresh(service, config, credentials):
-    """Refresh ``credentials`` (a :class:`~webapp.values.Credentials`) before expiry.
+    """Refresh ``credentials`` (a :class:`~streamdesk_contract.values.Credentials`) before expiry.
 
     Returns: new Credentials (with the rotated refresh token where the service rotates
     them), or ``None`` if the service's tokens cannot be refreshed.
@@ -72,7 +72,7 @@ def streamdesk_managed_pages(service, config, credentials):
     """List the pages the connected person can add as authorized streams.
 
     Arguments: ``credentials`` of the person's connected profile.
-    Returns: a list of :class:`~webapp.values.ManagedPage`; pages the person cannot add
+    Returns: a list of :class:`~streamdesk_contract.values.ManagedPage`; pages the person cannot add
     (not an Admin, missing permissions) are included with ``reason`` set.
     Raises: TokenExpired, PermissionMissing (the person's token cannot list pages at
     all), RateLimited, ProviderUnavailable.
@@ -85,7 +85,7 @@ def streamdesk_search(service, config, query, credentials):
 
     Arguments: ``query`` (str, exactly as typed), ``credentials`` (Credentials or None:
     an app-level call is used when None). Never fetch the URL the person typed.
-    Returns: a list of :class:`~webapp.values.PageInfo` (empty when nothing matches).
+    Returns: a list of :class:`~streamdesk_contract.values.PageInfo` (empty when nothing matches).
     Raises: InvalidQuery (the query cannot name a page of this service, with a message
     saying so), RateLimited, ProviderUnavailable, TokenExpired, PermissionMissing (the
     app lacks the access public lookups need, e.g. an app-only token).
@@ -96,9 +96,9 @@ def streamdesk_search(service, config, query, credentials):
 def streamdesk_crawl(service, config, stream, credentials, cursor):
     """Bring ``stream`` up to date from ``cursor``.
 
-    Arguments: ``stream`` (:class:`~webapp.values.StreamRef`), ``credentials``
+    Arguments: ``stream`` (:class:`~streamdesk_contract.values.StreamRef`), ``credentials``
     (Credentials or None for unauthorized streams), ``cursor`` (str or None for the first
-    crawl: whatever the previous :class:`~webapp.values.CrawlPage` returned).
+    crawl: whatever the previous :class:`~streamdesk_contract.values.CrawlPage` returned).
     Returns: an iterable of CrawlPage, fetched lazily page by page; the core stores each
     page's rows with its cursor in one transaction. Unauthorized streams honour the
     service's ``unauthorized_post_limit``.
@@ -110,7 +110,7 @@ def streamdesk_crawl(service, config, stream, credentials, cursor):
 def streamdesk_metrics(service, config, stream, credentials, story_ids):
     """Read post-level figures for ``story_ids`` and page-level figures for ``stream``.
 
-    Returns: a list of :class:`~webapp.values.Figure`, each naming the provider metric
+    Returns: a list of :class:`~streamdesk_contract.values.Figure`, each naming the provider metric
     it came from; a figure the service does not provide has ``value=None`` and a note.
     Raises: TokenExpired, PermissionMissing, RateLimited, NotFound, ProviderUnavailable.
     """
@@ -118,10 +118,10 @@ def streamdesk_metrics(service, config, stream, credentials, story_ids):
 
 @hookspec(firstresult=True)
 def streamdesk_interact(service, config, stream, credentials, interaction):
-    """Send an :class:`~webapp.values.Interaction` (publish, reply, comment, like, hide,
+    """Send an :class:`~streamdesk_contract.values.Interaction` (publish, reply, comment, like, hide,
     delete, message) as the authorized ``stream``.
 
-    Returns: :class:`~webapp.values.InteractionResult`.
+    Returns: :class:`~streamdesk_contract.values.InteractionResult`.
     Raises: TokenExpired, PermissionMissing, RateLimited, NotFound, ProviderUnavailable,
     InvalidQuery (the provider refused the content, e.g. a duplicate post).
     """

@@ -3,7 +3,7 @@
 :func:`readable_answers` guards a plugin's hooks against answers of the provider that do
 not have the documented shape: reading such JSON raises KeyError, ValueError, TypeError
 or AttributeError, which the core would report as a bug in the plugin. The guard turns
-them into :class:`~webapp.errors.ProviderUnavailable` with a readable message (the core
+them into :class:`~streamdesk_contract.errors.ProviderUnavailable` with a readable message (the core
 retries later) and logs what went wrong. It also guards the lazy iterator a crawl hook
 returns, while the core consumes it.
 """
