@@ -3,9 +3,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import ingest, jobs
+from bench import ingest, jobs, revisit
 
-BENCHMARKS = [ingest.run, jobs.run]
+BENCHMARKS = [ingest.run, jobs.run, revisit.run]
 
 
 def main() -> int:

@@ -244,6 +244,19 @@ def add_posts():
     return jsonify({"count": count})
 
 
+@bp.get("/posts")
+def list_posts():
+    """The stories of ``page_id``, newest first: id and created/updated unix times."""
+    st = _state()
+    with st.lock:
+        page = st.world.get(request.args.get("page_id", ""))
+        if not isinstance(page, Page):
+            return _fail("unknown page_id", 404)
+        posts = [{"id": p.id, "created": int(p.created.timestamp()), "updated": int(p.updated.timestamp())}
+                 for p in st.world.posts(page.id)]
+    return jsonify({"posts": posts})
+
+
 @bp.get("/clock")
 def clock():
     """The emulator's clock, in unix seconds."""
