@@ -204,3 +204,13 @@ def test_a_next_link_without_its_position_is_unreadable(fb, fb_plugins, config, 
     with pytest.raises(ProviderUnavailable) as caught:
         drain(crawl(fb_plugins, config, authorized(), page_credentials()))
     assert caught.value.message == MALFORMED_MESSAGE
+
+
+def test_a_version_2_cursor_keeps_its_sweep_floor_in_every_band():
+    from plugins.facebook.cursor import CrawlCursor
+
+    old = ('{"v":2,"s":200,"si":["p_1"],"g":null,"w":{"q":{"until":"50"},"f":120,"fi":["p_9"],"n":150,'
+           '"ni":[],"k":{"p_3":130}},"m":null,"mi":[],"l":100}')
+    cursor = CrawlCursor.load(old)
+    assert cursor.stories_at == 200 and set(cursor.sweeps) == {band.name for band in BANDS}
+    assert all(s.floor == 120 and s.query is None and s.known == {"p_3": 130} for s in cursor.sweeps.values())
