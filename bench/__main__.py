@@ -3,9 +3,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import ingest, jobs
+from bench import ingest, jobs, web
 
-BENCHMARKS = [ingest.run, jobs.run]
+BENCHMARKS = [ingest.run, jobs.run, web.run]
 
 
 def main() -> int:

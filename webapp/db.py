@@ -1,7 +1,13 @@
-"""The database: one peewee proxy, bound from ``DATABASE_URL`` by each process."""
+"""The database: one peewee proxy, bound from ``DATABASE_URL`` by each process.
+
+Connections are pooled (playhouse.pool): a web thread hands its connection back at the
+end of a request and the next request takes it again, instead of paying a new
+connection (a PostgreSQL backend process, SQLite's pragmas) every time.
+"""
 from __future__ import annotations
 
 import os
+import weakref
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,18 +44,65 @@ class DatabaseError(Exception):
     """The database cannot be reached or opened; the message says why."""
 
 
-def open_database(url: str) -> peewee.Database:
-    """Create (not connect) a peewee database for ``url`` and bind the proxy to it."""
+#: Connections a pool keeps by default: one per thread that uses the database at once.
+MAX_CONNECTIONS = 8
+#: An idle pooled connection older than this (seconds) is closed, not reused: servers
+#: and proxies drop long-idle connections, and a fresh one picks up server changes.
+STALE_TIMEOUT = 300
+#: Seconds a thread waits for a free connection when all are in use, before failing.
+POOL_WAIT = 30
+
+#: The pools this process opened (see _after_fork_in_child).
+_pools: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: Pools inherited by a forked child: kept referenced, never used and never closed.
+_inherited: list = []
+
+
+def open_database(url: str, max_connections: int = MAX_CONNECTIONS) -> peewee.Database:
+    """Create (not connect) a pooled peewee database for ``url`` and bind the proxy to
+    it. ``db.close()`` hands a connection back to the pool; ``db.close_all()`` ends them."""
+    db = _pool(url, max_connections)
+    _pools[db] = (url, max_connections)
+    database.initialize(db)
+    return db
+
+
+def _pool(url: str, max_connections: int) -> peewee.Database:
+    pool = {"max_connections": max_connections, "stale_timeout": STALE_TIMEOUT, "timeout": POOL_WAIT}
     if url.startswith("sqlite:"):
         # BEGIN IMMEDIATE: a transaction takes the write lock when it starts (waiting up
         # to busy_timeout), instead of failing with "database is locked" when a read
         # inside it is upgraded to a write after another process committed.
-        db = connect_url(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
+        # check_same_thread off: a pooled connection serves one thread at a time, but
+        # not always the thread that opened it.
+        db = connect_url(url.replace("sqlite:", "sqlite+pool:", 1), pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE",
+                         check_same_thread=False, **pool)
         _create_private(db.database)
     else:
-        db = connect_url(url.replace("postgres://", "postgresql://", 1))
-    database.initialize(db)
+        scheme, rest = url.split("://", 1)
+        db = connect_url(f"postgresql+pool://{rest}", **pool)
     return db
+
+
+def _after_fork_in_child() -> None:
+    """Never let a forked child (an RQ work-horse) touch its parent's connections.
+
+    An inherited connection shares its socket (PostgreSQL) or its file locks (SQLite)
+    with the parent: using it interleaves two processes' queries on one session, and
+    closing it — even by garbage collection — ends the parent's session. So the child
+    keeps each inherited pool referenced and untouched, and the proxy gets a new, empty
+    pool for the same URL: the child's first query opens its own connection.
+    """
+    bound = database.obj
+    inherited = list(_pools.items())
+    _inherited.extend(db for db, _ in inherited)
+    _pools.clear()
+    for db, (url, max_connections) in inherited:
+        if db is bound:
+            open_database(url, max_connections)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _create_private(path: str) -> None:

@@ -58,7 +58,7 @@ def _serve(settings: Settings, with_worker: bool) -> int:
     except AccountError as exc:
         click.echo(f"Error: cannot create the first admin: {exc}", err=True)
         return 1
-    db.close()
+    db.close_all()  # the app opens its own pool
 
     valkey = worker = server = None
     # SIGTERM (e.g. from a process manager) stops everything like Ctrl-C does.
