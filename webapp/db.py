@@ -134,31 +134,63 @@ def check_connection(db: peewee.Database) -> None:
         ) from None
 
 
-#: Rows per executemany call (bounds the memory of one call on long pages).
+#: Rows per statement (PostgreSQL: per round trip; SQLite: per executemany call), which
+#: bounds the memory of one call on long pages.
 BATCH = 500
 
 
 def upsert(model, conflict: tuple[str, ...], rows: list[dict], update: tuple[str, ...]) -> None:
     """Insert ``rows`` into ``model``'s table; a row whose ``conflict`` columns match a
-    stored one updates its ``update`` fields instead. One prepared statement executed
-    for every row: building the SQL once, not per value, keeps this near raw speed."""
+    stored one updates its ``update`` fields instead, and of two rows with the same
+    ``conflict`` columns the later wins. The SQL is built once per table, not per value.
+
+    SQLite runs one prepared statement per row (in-process, no round trips). PostgreSQL
+    gets one multi-row statement per BATCH rows through ``execute_values``: executemany
+    there is a round trip per row.
+    """
     if not rows:
         return
-    sql, fields = _upsert_statement(model, conflict, update, database.param)
+    postgres = isinstance(database.obj, peewee.PostgresqlDatabase)
+    sql, fields = _upsert_statement(model, conflict, update, database.param, multirow=postgres)
     params = [tuple(field.db_value(row.get(field.name)) for field in fields) for row in rows]
     cursor = database.cursor()
+    if postgres:
+        from psycopg2.extras import execute_values
+
+        # One statement may not touch a row twice ("ON CONFLICT DO UPDATE command cannot
+        # affect row a second time"): keep the last of the rows that share a key.
+        params = _last_per_key(params, [i for i, f in enumerate(fields) if f.column_name in conflict])
+        for start in range(0, len(params), BATCH):
+            execute_values(cursor, sql, params[start:start + BATCH], page_size=BATCH)
+        return
     for start in range(0, len(params), BATCH):
         cursor.executemany(sql, params[start:start + BATCH])
 
 
+def _last_per_key(params: list[tuple], key: list[int]) -> list[tuple]:
+    """``params`` with only the last row of each conflict key (in first-seen order).
+
+    A key holding NULL never conflicts (NULLs are distinct in a unique index), so those
+    rows are all kept, as one by one inserts would keep them.
+    """
+    kept: dict = {}
+    for n, row in enumerate(params):
+        values = tuple(row[i] for i in key)
+        kept[values if None not in values else ("<null>", n)] = row
+    return list(kept.values())
+
+
 @lru_cache(maxsize=None)
-def _upsert_statement(model, conflict: tuple[str, ...], update: tuple[str, ...], param: str):
+def _upsert_statement(model, conflict: tuple[str, ...], update: tuple[str, ...], param: str, multirow: bool):
+    """The upsert SQL and its fields: with ``multirow``, VALUES takes the one ``%s``
+    that ``execute_values`` fills with a page of rows; else one row of ``param``."""
     fields = [f for f in model._meta.sorted_fields if f.name != "id"]
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
     changes = ", ".join(f'"{model._meta.fields[n].column_name}" = excluded."{model._meta.fields[n].column_name}"'
                         for n in update)
     targets = ", ".join(f'"{c}"' for c in conflict)
-    sql = (f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join([param] * len(fields))}) '
+    values = "%s" if multirow else f'({", ".join([param] * len(fields))})'
+    sql = (f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES {values} '
            f"ON CONFLICT ({targets}) DO UPDATE SET {changes}")
     return sql, fields
 
