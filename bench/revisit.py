@@ -53,7 +53,7 @@ class Polling:
 
     def crawl(self) -> None:
         """One crawl, its calls counted, its comments checked off the watch list."""
-        from webapp.values import StreamRef
+        from streamdesk_contract.values import StreamRef
 
         self.control("DELETE", "calls")
         for page in self.plugins.call("streamdesk_crawl", "facebook", self.config,
@@ -89,7 +89,7 @@ def start(url: str) -> Polling:
     from plugins.facebook import usage
     from plugins.facebook.rules import SCOPES
     from webapp.plugins import Plugins
-    from webapp.values import Credentials
+    from streamdesk_contract.values import Credentials
 
     usage.forget()
     requests.post(f"{url}/_control/reset", timeout=10).raise_for_status()

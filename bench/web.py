@@ -34,9 +34,13 @@ def _rate(app) -> float:
         start = time.perf_counter()
         for _ in range(N):
             _get(conn)
-        return N / (time.perf_counter() - start)
+        rate = N / (time.perf_counter() - start)
+        conn.close()
+        time.sleep(0.2)  # let the server see the client go before it closes itself
+        return rate
     finally:
         server.close()
+        thread.join(timeout=5)
 
 
 def _get(conn) -> None:
