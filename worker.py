@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         client = queue.connect(settings.redis_url)
         db = open_database(settings.database_url)
         check_connection(db)
-        db.close()
+        # Really closed, not pooled: the work-horses this process forks must inherit none.
+        db.close_all()
         # Fail at start, not in the first crawl, when an installed plugin is broken.
         Plugins()
     except (ConfigError, queue.QueueUnavailable, DatabaseError, PluginError) as exc:

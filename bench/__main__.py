@@ -3,9 +3,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import dates, ingest, jobs
+from bench import dates, ingest, jobs, revisit, web
 
-BENCHMARKS = [dates.run, ingest.run, jobs.run]
+BENCHMARKS = [dates.run, ingest.run, jobs.run, web.run, revisit.run]
 
 
 def main() -> int:

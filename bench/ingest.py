@@ -1,11 +1,14 @@
-"""Ingest: stories stored by the crawl's upsert vs raw sqlite3 inserts of the same rows.
+"""Ingest: stories stored by the crawl's upsert vs raw inserts of the same rows.
 
 Both sides write the same rows, in transactions of one crawl page (100 stories), into
-SQLite files with the same schema and pragmas: the ratio is what our layer costs.
+SQLite files with the same schema and pragmas: the ratio is what our layer costs. With
+``BENCH_DATABASE_URL`` (postgresql://…) the same again on PostgreSQL against raw
+psycopg2 ``execute_values``, each side in a schema of its own that is dropped afterwards.
 """
 from __future__ import annotations
 
 import datetime
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -34,26 +37,89 @@ def _database(path: Path):
 
 
 def run(tmp: Path) -> str:
+    """The SQLite line, and the PostgreSQL one when BENCH_DATABASE_URL is set."""
+    lines = [run_sqlite(tmp)]
+    if os.environ.get("BENCH_DATABASE_URL"):
+        lines.append(run_postgres(os.environ["BENCH_DATABASE_URL"]))
+    return "\n".join(lines)
+
+
+def _ours(db_url: str, stories) -> float:
+    """Stories/s through the crawl's ingest, a page per transaction with its cursor."""
     from streamdesk_contract.values import CrawlPage
     from webapp.crawl import ingest
-    from webapp.db import database
+    from webapp.db import database, migrate, open_database
     from webapp.models import Account, Stream
 
-    stories = _stories()
+    db = open_database(db_url)
+    db.connect()
+    migrate(db)
     pages = [CrawlPage(cursor=str(i), stories=tuple(stories[i:i + PAGE])) for i in range(0, N, PAGE)]
-
-    db, pragmas = _database(tmp / "ours.db")
     stream = Stream.create(account=Account.create(name="Bench"), service="facebook", page_id="104729384756102", name="Bluebird Coffee")
     start = time.perf_counter()
     for page in pages:
         with database.atomic():
             ingest(stream, page)
             Stream.update(cursor=page.cursor).where(Stream.id == stream.id).execute()
-    ours = N / (time.perf_counter() - start)
-    db.close()
+    rate = N / (time.perf_counter() - start)
+    db.close_all()
+    return rate
 
-    db, _ = _database(tmp / "raw.db")
-    db.close()
+
+def run_postgres(url: str) -> str:
+    """Ours vs raw psycopg2 execute_values on PostgreSQL, each in a throwaway schema."""
+    import psycopg2
+    from psycopg2.extras import execute_values
+
+    from webapp.db import migrate, open_database
+
+    stories = _stories()
+    admin = psycopg2.connect(url)
+    admin.autocommit = True
+    schemas = [f"bench_{name}_{os.getpid()}" for name in ("ours", "raw")]
+    try:
+        for schema in schemas:
+            admin.cursor().execute(f"CREATE SCHEMA {schema}")
+        sep = "&" if "?" in url else "?"
+        ours = _ours(f"{url}{sep}options=-csearch_path%3D{schemas[0]}", stories)
+
+        raw_url = f"{url}{sep}options=-csearch_path%3D{schemas[1]}"
+        db = open_database(raw_url)
+        db.connect()
+        migrate(db)
+        db.close_all()
+        raw_db = psycopg2.connect(url, options=f"-csearch_path={schemas[1]}")
+        cur = raw_db.cursor()
+        cur.execute("INSERT INTO account (name, created_at) VALUES ('Bench', now()) RETURNING id")
+        cur.execute("INSERT INTO stream (account_id, service, page_id, name, authorized, status, scopes, created_at, "
+                    "job_key, story_count) VALUES (%s, 'facebook', '104729384756102', 'Bluebird Coffee', false, "
+                    "'queued', '', now(), 'bench', 0) RETURNING id", cur.fetchone())
+        stream_id = cur.fetchone()[0]
+        raw_db.commit()
+        rows = [(stream_id, s.external_id, s.created_at, None, s.text, s.author_id, s.author_name, s.url,
+                 s.raw_type, False) for s in stories]
+        start = time.perf_counter()
+        for i in range(0, N, PAGE):
+            execute_values(cur, "INSERT INTO story (stream_id, external_id, created_at, updated_at, text, author_id, "
+                                "author_name, url, raw_type, is_hidden) VALUES %s", rows[i:i + PAGE], page_size=PAGE)
+            cur.execute("UPDATE stream SET cursor = %s WHERE id = %s", (str(i), stream_id))
+            raw_db.commit()
+        raw = N / (time.perf_counter() - start)
+        raw_db.close()
+    finally:
+        for schema in schemas:
+            admin.cursor().execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        admin.close()
+    return f"ingest (postgresql): {ours:,.0f} stories/s — ratio {ours / raw:.2f} of raw psycopg2 {raw:,.0f}/s"
+
+
+def run_sqlite(tmp: Path) -> str:
+    """Ours vs raw sqlite3 executemany, the same rows, the same pragmas."""
+    stories = _stories()
+    ours = _ours(f"sqlite:///{tmp / 'ours.db'}", stories)
+
+    db, pragmas = _database(tmp / "raw.db")
+    db.close_all()
     raw_db = sqlite3.connect(tmp / "raw.db", isolation_level=None)
     for name, value in pragmas.items():
         raw_db.execute(f"PRAGMA {name} = {value}")

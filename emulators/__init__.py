@@ -10,7 +10,7 @@ import importlib
 import threading
 from dataclasses import dataclass
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 #: Service name → module providing ``create_app(base_url: str)``.
 EMULATORS = {
@@ -44,10 +44,23 @@ class RunningEmulator:
         self.thread.join(5)
 
 
+#: The app config key under which an emulator may give its clock (unix seconds): the
+#: ``Date`` header of every answer then shows the emulated time, as a provider's shows its own.
+CLOCK = "EMULATOR_CLOCK"
+
+
+class _Handler(WSGIRequestHandler):
+    """Werkzeug's handler, with the ``Date`` header taken from the emulator's clock."""
+
+    def date_time_string(self, timestamp=None):
+        clock = self.server.app.config.get(CLOCK) if timestamp is None else None
+        return super().date_time_string(clock() if clock else timestamp)
+
+
 def start(service: str, host: str = "127.0.0.1", port: int = 0, redirect_uris=()) -> RunningEmulator:
     """Serve the emulator of ``service`` in a thread (port 0: any free port), with
     ``redirect_uris`` registered as its app's OAuth callback URLs."""
-    server = make_server(host, port, None, threaded=True)
+    server = make_server(host, port, None, threaded=True, request_handler=_Handler)
     url = f"http://{host}:{server.server_port}"
     app = create_app(service, url, redirect_uris)
     server.app = app

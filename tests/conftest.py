@@ -38,6 +38,7 @@ def reset_postgres(url: str) -> None:
     with db.connection_context():
         db.execute_sql("DROP SCHEMA IF EXISTS public CASCADE")
         db.execute_sql("CREATE SCHEMA public")
+    db.close_all()  # pooled: end the session, do not leave it idle beside the test's
 
 
 #: Where the tests' app is reached: the Flask test client asks for http://localhost/…,
@@ -124,6 +125,8 @@ def app(settings, plugins):
     yield app
     if not database.is_closed():
         database.close()
+    # The pool's idle connections too: the next test resets the schema they saw.
+    app.extensions["streamdesk.db"].close_all()
 
 
 @pytest.fixture

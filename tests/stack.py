@@ -20,13 +20,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Run:
-    """`streamdesk run` in its own process group, its output read line by line."""
+#: An access log line of a request that went well: ``… "GET /x HTTP/1.1" 200 512``.
+ACCESS_OK = re.compile(r'" (200|304) (\d+|-)$')
 
-    def __init__(self, environ, cwd, **extra):
+
+class Run:
+    """`streamdesk run` (or another serving ``command``, such as ``web``) in its own
+    process group, its output read line by line."""
+
+    def __init__(self, environ, cwd, command: str = "run", **extra):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([STREAMDESK, "run"], cwd=cwd, start_new_session=True,
+        self.proc = subprocess.Popen([STREAMDESK, command], cwd=cwd, start_new_session=True,
                                      env=subprocess_env(environ, PORT=str(self.port), **extra),
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: queue.Queue = queue.Queue()
@@ -56,7 +61,7 @@ class Run:
         """Everything printed so far but the access log (shown when a test fails)."""
         while not self.lines.empty():
             self.output.append(self.lines.get())
-        return "".join(line for line in self.output if '" 200 -' not in line and '" 304 -' not in line)
+        return "".join(line for line in self.output if not ACCESS_OK.search(line))
 
     def interrupt(self) -> int:
         """Ctrl-C: SIGINT to the whole foreground process group, as a terminal does."""

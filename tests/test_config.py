@@ -46,6 +46,9 @@ def test_environment_secrets_win(tmp_path):
     ("PORT", "eighty", "PORT must be a number"),
     ("SANDBOX", "maybe", "SANDBOX must be"),
     ("TOKEN_KEY", "not-a-key", "TOKEN_KEY must be"),
+    ("WEB_THREADS", "0", "WEB_THREADS must be a whole number of threads from 1 to 64, not '0'."),
+    ("WEB_THREADS", "500", "not '500'"),
+    ("WEB_THREADS", "8.5", "not '8.5'"),
 ])
 def test_bad_values_get_clear_messages(tmp_path, name, value, expected):
     with pytest.raises(ConfigError) as info:

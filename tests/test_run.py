@@ -2,6 +2,8 @@
 import subprocess
 import time
 
+import requests
+
 from conftest import STREAMDESK, subprocess_env
 from stack import Run, free_port, log_in, processes_with, wait_until_gone
 
@@ -130,3 +132,49 @@ def test_first_run_ends_with_the_url_and_credentials_in_a_box(environ, tmp_path)
     assert "Streamdesk is running on http://127.0.0.1:" in box[1] and "(sandbox mode)" in box[1]
     assert "Log in as admin@example.com" in box[2] and "password: " in box[3]
     assert len({len(line) for line in box}) == 1  # a closed frame
+
+
+def test_run_serves_through_waitress_with_an_access_log(environ, tmp_path):
+    run = Run(environ, tmp_path, WEB_THREADS="3")
+    try:
+        run.wait_for("Streamdesk is running on")
+        response = requests.get(f"{run.url}/login?next=/topics", timeout=10)
+        line = run.wait_for(r'"GET /login\S* HTTP/1.1" \d+ \S+').group(0)
+    finally:
+        run.interrupt()
+    assert response.status_code == 200 and response.headers["Server"] == "waitress"
+    # werkzeug's format, as before, with the size of the answer
+    assert line == f'"GET /login?next=/topics HTTP/1.1" 200 {len(response.content)}', line
+
+
+def test_web_serves_alone_and_queues_on_redis_url(environ, tmp_path, clean_redis):
+    run = Run(environ, tmp_path, command="web", REDIS_URL=clean_redis)
+    try:
+        run.wait_for(r"Streamdesk is running on \S+ \(sandbox mode\) — web server only")
+        password = run.wait_for(r"password: (\S+)").group(1)
+        session = log_in(run.url, "admin@example.com", password)
+        page = session.get(f"{run.url}/topics", timeout=10)
+        assert page.headers["Server"] == "waitress"
+        time.sleep(2)  # time enough for `run` to have started its worker (and Valkey)
+        # Nothing but the web server itself: no worker, no cron, no embedded Valkey.
+        assert processes_with(f"STREAMDESK_INSTANCE={environ['STREAMDESK_INSTANCE']}") == [run.proc.pid]
+    finally:
+        assert run.interrupt() == 0
+    assert "Embedded Valkey" not in "".join(run.output) and "Traceback" not in "".join(run.output)
+
+
+def test_web_without_redis_url_says_what_to_set(environ, tmp_path):
+    out = subprocess.run([STREAMDESK, "web"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                         env=subprocess_env(environ, PORT=str(free_port())))
+    assert out.returncode == 1
+    assert out.stderr.startswith("Error: REDIS_URL is not set: `streamdesk web` serves the web app alone")
+    assert "Traceback" not in out.stderr + out.stdout
+
+
+def test_bad_web_threads_is_refused_with_a_readable_message(environ, tmp_path):
+    for command in ("run", "web"):
+        out = subprocess.run([STREAMDESK, command], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                             env=subprocess_env(environ, WEB_THREADS="lots", PORT=str(free_port())))
+        assert out.returncode == 1, out.stdout
+        assert "WEB_THREADS must be a whole number of threads from 1 to 64, not 'lots'." in out.stderr
+        assert "Traceback" not in out.stderr + out.stdout

@@ -63,13 +63,16 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     app.config["SANDBOX"] = is_sandbox(settings, plugins.services)
     crypto.init(settings.token_keys)
 
-    db = open_database(settings.database_url)
+    # One pooled connection per web server thread, plus one for the thread that
+    # builds the app (a CLI command, a test).
+    db = open_database(settings.database_url, max_connections=settings.web_threads + 1)
     app.extensions["streamdesk.db"] = db
 
     @app.before_request
     def _connect():
         # Close only what this request opened: a caller (a test, a CLI command) may
-        # already hold the connection of this thread.
+        # already hold the connection of this thread. Closing hands the connection
+        # back to the pool, where this thread's next request takes it again.
         g.opened_db = database.is_closed()
         if g.opened_db:
             database.connect()

@@ -1,4 +1,4 @@
-"""The ``streamdesk`` command: run, migrate, config, users, plugins, install-assets."""
+"""The ``streamdesk`` command: run, web, migrate, config, users, plugins, install-assets."""
 from __future__ import annotations
 
 import sys
@@ -49,6 +49,14 @@ def run():
 
     settings = _settings()
     sys.exit(run_all(settings))
+
+
+@main.command()
+def web():
+    """Start the web server alone (team installs: workers run elsewhere on REDIS_URL)."""
+    from .runner import web as run_web
+
+    sys.exit(run_web(_settings()))
 
 
 @main.command()

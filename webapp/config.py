@@ -41,6 +41,7 @@ class Settings:
     public_url: str  # how people reach this installation (links in e-mails)
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers count
     crawl_interval: int = 300  # seconds between two crawls of an up-to-date stream
+    web_threads: int = 8  # requests the web server handles at once (one database connection each)
     environ: dict[str, str] = field(default_factory=dict, repr=False)
 
     def provider_value(self, service: str, key: str) -> str:
@@ -78,6 +79,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                     f"{environ.get('PORT', '5000')}").rstrip("/"),
         trusted_proxies=_count("TRUSTED_PROXIES", environ.get("TRUSTED_PROXIES", "0")),
         crawl_interval=crawl_interval(environ.get("CRAWL_INTERVAL", "")),
+        web_threads=_web_threads(environ.get("WEB_THREADS", "")),
         environ=environ,
     )
 
@@ -130,6 +132,21 @@ def _count(name: str, value: str) -> int:
     if not value.strip().isdigit():
         raise ConfigError(f"{name} must be a whole number (0 when no proxy is in front), not {value!r}.")
     return int(value)
+
+
+#: The most web server threads: each holds a database connection, and PostgreSQL's
+#: default max_connections (100) must leave room for the workers.
+MAX_WEB_THREADS = 64
+
+
+def _web_threads(value: str) -> int:
+    text = value.strip()
+    if not text:
+        return 8
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_WEB_THREADS:
+        raise ConfigError(f"WEB_THREADS must be a whole number of threads from 1 to {MAX_WEB_THREADS}, "
+                          f"not {text[:20]!r}.")
+    return int(text)
 
 
 #: The shortest crawl interval: below it a crawl would hardly end before the next began.
@@ -237,6 +254,7 @@ def describe(settings: Settings, services=()) -> list[tuple[str, str]]:
         ("PUBLIC_URL", settings.public_url),
         ("TRUSTED_PROXIES", str(settings.trusted_proxies)),
         ("CRAWL_INTERVAL", f"{settings.crawl_interval} s"),
+        ("WEB_THREADS", str(settings.web_threads)),
         ("sandbox mode", "on" if is_sandbox(settings, services) else "off"),
     ]
     for service in services:

@@ -1,7 +1,13 @@
-"""The database: one peewee proxy, bound from ``DATABASE_URL`` by each process."""
+"""The database: one peewee proxy, bound from ``DATABASE_URL`` by each process.
+
+Connections are pooled (playhouse.pool): a web thread hands its connection back at the
+end of a request and the next request takes it again, instead of paying a new
+connection (a PostgreSQL backend process, SQLite's pragmas) every time.
+"""
 from __future__ import annotations
 
 import os
+import weakref
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,18 +44,65 @@ class DatabaseError(Exception):
     """The database cannot be reached or opened; the message says why."""
 
 
-def open_database(url: str) -> peewee.Database:
-    """Create (not connect) a peewee database for ``url`` and bind the proxy to it."""
+#: Connections a pool keeps by default: one per thread that uses the database at once.
+MAX_CONNECTIONS = 8
+#: An idle pooled connection older than this (seconds) is closed, not reused: servers
+#: and proxies drop long-idle connections, and a fresh one picks up server changes.
+STALE_TIMEOUT = 300
+#: Seconds a thread waits for a free connection when all are in use, before failing.
+POOL_WAIT = 30
+
+#: The pools this process opened (see _after_fork_in_child).
+_pools: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: Pools inherited by a forked child: kept referenced, never used and never closed.
+_inherited: list = []
+
+
+def open_database(url: str, max_connections: int = MAX_CONNECTIONS) -> peewee.Database:
+    """Create (not connect) a pooled peewee database for ``url`` and bind the proxy to
+    it. ``db.close()`` hands a connection back to the pool; ``db.close_all()`` ends them."""
+    db = _pool(url, max_connections)
+    _pools[db] = (url, max_connections)
+    database.initialize(db)
+    return db
+
+
+def _pool(url: str, max_connections: int) -> peewee.Database:
+    pool = {"max_connections": max_connections, "stale_timeout": STALE_TIMEOUT, "timeout": POOL_WAIT}
     if url.startswith("sqlite:"):
         # BEGIN IMMEDIATE: a transaction takes the write lock when it starts (waiting up
         # to busy_timeout), instead of failing with "database is locked" when a read
         # inside it is upgraded to a write after another process committed.
-        db = connect_url(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
+        # check_same_thread off: a pooled connection serves one thread at a time, but
+        # not always the thread that opened it.
+        db = connect_url(url.replace("sqlite:", "sqlite+pool:", 1), pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE",
+                         check_same_thread=False, **pool)
         _create_private(db.database)
     else:
-        db = connect_url(url.replace("postgres://", "postgresql://", 1))
-    database.initialize(db)
+        scheme, rest = url.split("://", 1)
+        db = connect_url(f"postgresql+pool://{rest}", **pool)
     return db
+
+
+def _after_fork_in_child() -> None:
+    """Never let a forked child (an RQ work-horse) touch its parent's connections.
+
+    An inherited connection shares its socket (PostgreSQL) or its file locks (SQLite)
+    with the parent: using it interleaves two processes' queries on one session, and
+    closing it — even by garbage collection — ends the parent's session. So the child
+    keeps each inherited pool referenced and untouched, and the proxy gets a new, empty
+    pool for the same URL: the child's first query opens its own connection.
+    """
+    bound = database.obj
+    inherited = list(_pools.items())
+    _inherited.extend(db for db, _ in inherited)
+    _pools.clear()
+    for db, (url, max_connections) in inherited:
+        if db is bound:
+            open_database(url, max_connections)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _create_private(path: str) -> None:
@@ -81,31 +134,63 @@ def check_connection(db: peewee.Database) -> None:
         ) from None
 
 
-#: Rows per executemany call (bounds the memory of one call on long pages).
+#: Rows per statement (PostgreSQL: per round trip; SQLite: per executemany call), which
+#: bounds the memory of one call on long pages.
 BATCH = 500
 
 
 def upsert(model, conflict: tuple[str, ...], rows: list[dict], update: tuple[str, ...]) -> None:
     """Insert ``rows`` into ``model``'s table; a row whose ``conflict`` columns match a
-    stored one updates its ``update`` fields instead. One prepared statement executed
-    for every row: building the SQL once, not per value, keeps this near raw speed."""
+    stored one updates its ``update`` fields instead, and of two rows with the same
+    ``conflict`` columns the later wins. The SQL is built once per table, not per value.
+
+    SQLite runs one prepared statement per row (in-process, no round trips). PostgreSQL
+    gets one multi-row statement per BATCH rows through ``execute_values``: executemany
+    there is a round trip per row.
+    """
     if not rows:
         return
-    sql, fields = _upsert_statement(model, conflict, update, database.param)
+    postgres = isinstance(database.obj, peewee.PostgresqlDatabase)
+    sql, fields = _upsert_statement(model, conflict, update, database.param, multirow=postgres)
     params = [tuple(field.db_value(row.get(field.name)) for field in fields) for row in rows]
     cursor = database.cursor()
+    if postgres:
+        from psycopg2.extras import execute_values
+
+        # One statement may not touch a row twice ("ON CONFLICT DO UPDATE command cannot
+        # affect row a second time"): keep the last of the rows that share a key.
+        params = _last_per_key(params, [i for i, f in enumerate(fields) if f.column_name in conflict])
+        for start in range(0, len(params), BATCH):
+            execute_values(cursor, sql, params[start:start + BATCH], page_size=BATCH)
+        return
     for start in range(0, len(params), BATCH):
         cursor.executemany(sql, params[start:start + BATCH])
 
 
+def _last_per_key(params: list[tuple], key: list[int]) -> list[tuple]:
+    """``params`` with only the last row of each conflict key (in first-seen order).
+
+    A key holding NULL never conflicts (NULLs are distinct in a unique index), so those
+    rows are all kept, as one by one inserts would keep them.
+    """
+    kept: dict = {}
+    for n, row in enumerate(params):
+        values = tuple(row[i] for i in key)
+        kept[values if None not in values else ("<null>", n)] = row
+    return list(kept.values())
+
+
 @lru_cache(maxsize=None)
-def _upsert_statement(model, conflict: tuple[str, ...], update: tuple[str, ...], param: str):
+def _upsert_statement(model, conflict: tuple[str, ...], update: tuple[str, ...], param: str, multirow: bool):
+    """The upsert SQL and its fields: with ``multirow``, VALUES takes the one ``%s``
+    that ``execute_values`` fills with a page of rows; else one row of ``param``."""
     fields = [f for f in model._meta.sorted_fields if f.name != "id"]
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
     changes = ", ".join(f'"{model._meta.fields[n].column_name}" = excluded."{model._meta.fields[n].column_name}"'
                         for n in update)
     targets = ", ".join(f'"{c}"' for c in conflict)
-    sql = (f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join([param] * len(fields))}) '
+    values = "%s" if multirow else f'({", ".join([param] * len(fields))})'
+    sql = (f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES {values} '
            f"ON CONFLICT ({targets}) DO UPDATE SET {changes}")
     return sql, fields
 

@@ -1,4 +1,5 @@
-"""Background jobs. Each job opens its own database connection: RQ forks per job."""
+"""Background jobs. Each job opens its own database connection: RQ forks per job, and
+a connection inherited across fork must not be used (see db._after_fork_in_child)."""
 from __future__ import annotations
 
 import functools
@@ -25,9 +26,13 @@ def with_database(func):
     def wrapper(*args, **kwargs):
         settings = load_settings()
         crypto.init(settings.token_keys)
-        db = open_database(settings.database_url)
-        with db.connection_context():
-            return func(*args, **kwargs)
+        db = open_database(settings.database_url, max_connections=2)
+        try:
+            with db.connection_context():
+                return func(*args, **kwargs)
+        finally:
+            # The work-horse ends with os._exit: say goodbye to the server first.
+            db.close_all()
 
     return wrapper
 

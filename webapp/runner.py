@@ -1,20 +1,21 @@
-"""``streamdesk run``: everything in one terminal, for the embedded default.
+"""``streamdesk run`` and ``streamdesk web``: the web server, with or without its helpers.
 
-Migrates, creates the first admin, starts an embedded Valkey server when ``REDIS_URL``
-is not set, a worker process beside the web server, and stops them all on Ctrl-C.
+``run`` is everything in one terminal, for the embedded default: it migrates, creates the
+first admin, starts an embedded Valkey server when ``REDIS_URL`` is not set, a worker
+process beside the web server, and stops them all on Ctrl-C. ``web`` is the web server
+alone, for team installs whose workers run elsewhere against the same ``REDIS_URL``.
+
+Both serve through waitress, a production WSGI server (werkzeug's is for development).
 """
 from __future__ import annotations
 
-import logging
 import os
-import re
 import signal
 import sys
 
 import click
-from werkzeug.serving import make_server
 
-from . import queue
+from . import accesslog, queue
 from .accounts import AccountError, ensure_first_admin
 from .config import Settings, is_sandbox, load_settings, mask_url
 from .db import DatabaseError, check_connection, migrate, open_database
@@ -25,7 +26,23 @@ from .supervisor import WorkerSupervisor
 
 
 def run(settings: Settings) -> int:
-    """Run until Ctrl-C or SIGTERM; returns the process exit code."""
+    """Web server, worker and (without REDIS_URL) embedded Valkey, until Ctrl-C or
+    SIGTERM; returns the process exit code."""
+    return _serve(settings, with_worker=True)
+
+
+def web(settings: Settings) -> int:
+    """The web server alone, until Ctrl-C or SIGTERM; returns the process exit code.
+    Its jobs go to REDIS_URL, where workers started elsewhere take them."""
+    if not settings.redis_url:
+        click.echo("Error: REDIS_URL is not set: `streamdesk web` serves the web app alone and queues crawls "
+                   "for workers on REDIS_URL. Point it at your Redis or Valkey server, or use `streamdesk run` "
+                   "for the embedded one.", err=True)
+        return 1
+    return _serve(settings, with_worker=False)
+
+
+def _serve(settings: Settings, with_worker: bool) -> int:
     try:
         plugins = Plugins()
         db = open_database(settings.database_url)
@@ -41,9 +58,9 @@ def run(settings: Settings) -> int:
     except AccountError as exc:
         click.echo(f"Error: cannot create the first admin: {exc}", err=True)
         return 1
-    db.close()
+    db.close_all()  # the app opens its own pool
 
-    valkey = worker = None
+    valkey = worker = server = None
     # SIGTERM (e.g. from a process manager) stops everything like Ctrl-C does.
     signal.signal(signal.SIGTERM, _terminate)
     # Ctrl-C must stop us even when started from a shell that ignores SIGINT (a
@@ -68,42 +85,46 @@ def run(settings: Settings) -> int:
         if is_sandbox(settings, plugins.services):
             for emulator in start_emulators(plugins.services, settings.public_url):
                 click.echo(f"Sandbox: {emulator.service} emulator on {emulator.url}")
+            if not with_worker:
+                click.echo("Note: the sandbox emulators live in this process; workers started elsewhere do not "
+                           "see them. Use `streamdesk run` to try Streamdesk out.")
         # Read again: the queue URL and the sandbox's provider settings are now set.
         settings = load_settings()
         from . import create_app
 
         app = create_app(settings, plugins)
-        logging.getLogger("werkzeug").addFilter(MaskOAuthCodes())
         try:
-            server = make_server(settings.host, settings.port, app, threaded=True)
-        except (OSError, SystemExit):  # werkzeug exits when the port is taken
+            server = make_server(app, settings)
+        except OSError:
             click.echo(f"Error: cannot listen on {settings.host}:{settings.port}. "
                        "Set PORT to use another port.", err=True)
             return 1
-        # The worker starts once the port is ours, so a failed start leaves nothing behind;
-        # it is restarted whenever it dies, and each restart says why.
-        worker = WorkerSupervisor([sys.executable, "-m", "worker"], dict(os.environ),
-                                  on_event=lambda message: click.echo(message, err=True)).start()
+        if with_worker:
+            # The worker starts once the port is ours, so a failed start leaves nothing
+            # behind; it is restarted whenever it dies, and each restart says why.
+            worker = WorkerSupervisor([sys.executable, "-m", "worker"], dict(os.environ),
+                                      on_event=lambda message: click.echo(message, err=True)).start()
         click.echo(f"Database: {mask_url(settings.database_url)}")
         if not settings.database_url.startswith("sqlite:") and not settings.environ.get("TOKEN_KEY"):
             click.echo("Note: TOKEN_KEY and SECRET_KEY come from the instance folder here. Workers on other "
                        "machines need the same values: set both in their environment.")
         lines = [f"Streamdesk is running on http://{settings.host}:{settings.port}"
-                 f"{' (sandbox mode)' if app.config['SANDBOX'] else ''}"]
+                 f"{' (sandbox mode)' if app.config['SANDBOX'] else ''}"
+                 f"{'' if with_worker else ' — web server only: start workers with python -m worker'}"]
         if first_admin:
             lines += [f"Log in as {first_admin[0]}"]
             if first_admin[1]:
                 # Printed once, never stored in clear: the hash is all the database keeps.
                 lines += [f"password: {first_admin[1]}   (shown only now; change it in Personal settings)"]
         click.echo(boxed(lines + ["Press Ctrl-C to stop."]))
-        server.serve_forever()  # returns on Ctrl-C: werkzeug swallows KeyboardInterrupt
+        server.run()  # returns on Ctrl-C: waitress closes itself on KeyboardInterrupt
     except KeyboardInterrupt:
         pass
     finally:
         # A second Ctrl-C must not cut the clean-up short (and leave processes behind).
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        if worker is not None:
+        if server is not None:
             click.echo("\nStopping…")
         if worker is not None:
             worker.stop()
@@ -112,21 +133,16 @@ def run(settings: Settings) -> int:
     return 0
 
 
-class MaskOAuthCodes(logging.Filter):
-    """Replace the values of OAuth ``code`` and ``state`` in the access log with ``***``.
+def make_server(app, settings: Settings):
+    """A waitress server for ``app`` bound to HOST:PORT with WEB_THREADS threads, its
+    access log on stderr; raises OSError when the address cannot be had."""
+    from waitress.server import create_server
 
-    The callback URL carries a code that is worth a token until it is used or expires;
-    the log is read by more people, and kept longer, than the code lives.
-    """
-
-    PARAMETER = re.compile(r"([?&;](?:code|state)=)[^&;\s\"]*")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = self.PARAMETER.sub(r"\1***", message)
-        if masked != message:
-            record.msg, record.args = masked, ()
-        return True
+    accesslog.enable()
+    # No trusted_proxy here: X-Forwarded-* is applied once, by the app's ProxyFix
+    # (TRUSTED_PROXIES), so waitress must pass those headers through untouched.
+    return create_server(accesslog.AccessLog(app), host=settings.host, port=settings.port,
+                         threads=settings.web_threads, ident="waitress")
 
 
 def _terminate(signum, frame):

@@ -33,6 +33,7 @@ def create_app(base_url: str, redirect_uris=()) -> Flask:
 
     app = Flask(__name__)
     app.config["FB_STATE"] = State(redirect_uris)
+    app.config["EMULATOR_CLOCK"] = lambda: app.config["FB_STATE"].now().timestamp()  # the Date header
     app.config["FB_BASE_URL"] = base_url.rstrip("/")
     app.json.sort_keys = False  # keep Graph's field order
     app.register_blueprint(control.bp)

@@ -215,6 +215,71 @@ def add_post():
     return jsonify({"id": post.id})
 
 
+@bp.post("/posts/bulk")
+def add_posts():
+    """``count`` stories on ``page_id`` (at most 50,000), by the page, created evenly
+    between ``oldest_days`` ago and ``newest_days`` ago (default: one a day back from now),
+    without comments: a big page's history in one call."""
+    body = _body()
+    st = _state()
+    try:
+        count = int(body.get("count", 0))
+        oldest = float(body.get("oldest_days", count))
+        newest = float(body.get("newest_days", 0))
+    except (TypeError, ValueError):
+        return _fail("count, oldest_days and newest_days are numbers")
+    if not 0 < count <= 50000 or not 0 <= newest <= oldest:
+        return _fail("count is 1 to 50000 and 0 <= newest_days <= oldest_days")
+    with st.lock:
+        page = st.world.get(str(body.get("page_id", "")))
+        if not isinstance(page, Page):
+            return _fail("unknown page_id", 404)
+        now = st.now()
+        step = (oldest - newest) / max(1, count - 1)
+        for n in range(count):
+            at = (now - timedelta(days=oldest - n * step)).replace(microsecond=0)
+            st.world.add(Post(id=f"{page.id}_{10**15 + secrets.randbelow(9 * 10**15)}", page_id=page.id,
+                              author_id=page.id, message=f"Archive post #{n + 1}", story=None,
+                              status_type="mobile_status_update", created=at, updated=at))
+    return jsonify({"count": count})
+
+
+@bp.get("/posts")
+def list_posts():
+    """The stories of ``page_id``, newest first: id and created/updated unix times."""
+    st = _state()
+    with st.lock:
+        page = st.world.get(request.args.get("page_id", ""))
+        if not isinstance(page, Page):
+            return _fail("unknown page_id", 404)
+        posts = [{"id": p.id, "created": int(p.created.timestamp()), "updated": int(p.updated.timestamp())}
+                 for p in st.world.posts(page.id)]
+    return jsonify({"posts": posts})
+
+
+@bp.get("/clock")
+def clock():
+    """The emulator's clock, in unix seconds."""
+    with _state().lock:
+        return jsonify({"now": int(_state().now().timestamp())})
+
+
+@bp.post("/clock")
+def move_clock():
+    """``{"advance": seconds}``: move the clock forward (never back) until reset; every
+    time Graph shows — ``Date`` headers, new objects, token expiry, usage windows — follows."""
+    try:
+        advance = float(_body().get("advance", 0))
+    except (TypeError, ValueError):
+        return _fail("advance is a number of seconds")
+    if advance < 0:
+        return _fail("the clock only moves forward")
+    st = _state()
+    with st.lock:
+        st.clock_offset += timedelta(seconds=advance)
+        return jsonify({"now": int(st.now().timestamp())})
+
+
 @bp.post("/comments")
 def add_comment():
     """A comment on ``post_id`` or a reply to ``parent_id`` by a fan (``author_id``)."""

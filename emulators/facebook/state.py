@@ -82,13 +82,14 @@ class State:
         self.lock = threading.RLock()
         #: The app's Valid OAuth Redirect URIs as registered at start (reset restores them).
         self.registered_redirect_uris = tuple(redirect_uris)
-        # The running clock never shows a time before the seed's end, whatever the host says.
-        self.clock_offset = max(timedelta(0), SEED_NOW + timedelta(minutes=5) - datetime.now(UTC))
         self.reset()
 
     def reset(self) -> None:
         """Back to the seed: same world, no tokens, no grants, no faults, zero counters."""
         self.world: World = build_world()
+        # The running clock never shows a time before the seed's end, whatever the host says;
+        # the control API can move it forward (simulated polling over days).
+        self.clock_offset = max(timedelta(0), SEED_NOW + timedelta(minutes=5) - datetime.now(UTC))
         #: Valid OAuth Redirect URIs (Facebook Login → Settings; strict mode: exact match).
         self.redirect_uris: list[str] = list(self.registered_redirect_uris)
         self.tokens: dict[str, Token] = {}
@@ -228,9 +229,14 @@ class State:
         """Whose quota a call uses: the page's for page tokens, else the app's."""
         return token.page_id if token is not None and token.kind == "PAGE" else "app"
 
+    def _usage_clock(self) -> float:
+        # The host's monotonic clock moved with the emulated one, so that moving the clock
+        # forward ages the calls out of the rolling usage window as time passing would.
+        return time.monotonic() + self.clock_offset.total_seconds()
+
     def use(self, bucket: str) -> None:
         """Remember that one call used ``bucket``'s quota now."""
-        self.history.append((time.monotonic(), bucket))
+        self.history.append((self._usage_clock(), bucket))
 
     def usage(self, bucket: str) -> dict:
         """Usage percentages for ``bucket`` ("app" or a page id) from the calls made on
@@ -239,7 +245,7 @@ class State:
             return dict(self.forced_usage[bucket])
         horizon = 3600 if bucket == "app" else 86400
         limit = APP_CALLS_PER_HOUR if bucket == "app" else PAGE_CALLS_PER_DAY
-        since = time.monotonic() - horizon
+        since = self._usage_clock() - horizon
         used = sum(1 for at, owner in self.history if at >= since and owner == bucket)
         percent = min(100, used * 100 // limit)
         return {"call_count": percent, "total_cputime": percent // 2, "total_time": percent // 2,

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import time
+from email.utils import parsedate_to_datetime
 from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
@@ -39,6 +41,14 @@ def app_token(config: ServiceConfig) -> str:
     return config.app_token or f"{config.client_id}|{config.client_secret}"
 
 
+def answered_at(headers) -> float | None:
+    """The unix time of an answer's ``Date`` header (None when absent or unreadable)."""
+    try:
+        return parsedate_to_datetime(headers.get("Date") or "").timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
 class GraphClient:
     """Calls the Graph API with one token; ``bucket`` names whose quota the calls use
     ("app" for app and user tokens, the page id for page tokens)."""
@@ -51,6 +61,13 @@ class GraphClient:
         self.bucket = bucket
         self.session = session or requests.Session()
         self.calls = 0
+        self.provider_time: float | None = None  # the Date of Graph's last answer
+
+    def now(self) -> int:
+        """The time on Facebook's clock (unix seconds): the ``Date`` of its last answer,
+        else ours. Posts' times are on that clock, so ages measured with it do not
+        depend on this machine's."""
+        return int(self.provider_time if self.provider_time is not None else time.time())
 
     # --- public API --------------------------------------------------------------------
     def get(self, path: str, params: dict | None = None, *, needs: tuple[str, ...] = ()) -> dict:
@@ -107,6 +124,7 @@ class GraphClient:
         finally:
             self.calls += 1
         readings = usage.record(self.base, response.headers)
+        self.provider_time = answered_at(response.headers) or self.provider_time
         served = response.headers.get("facebook-api-version")
         if served and served != PINNED:
             # Graph serves an expired version's calls with the oldest live one, silently.

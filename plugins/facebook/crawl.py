@@ -19,12 +19,11 @@ Cost model (what keeps an idle re-crawl at one or two calls):
   while they hold stories newer than the watermark: the whole history on the first
   crawl, a gap on later ones.
 * All posts of an owned page can be tracked, and Graph pages its feed by creation time:
-  a comment on an old post moves its ``updated_time`` but not its place. So every
-  authorized crawl also *sweeps* one older feed page, asking only ``id`` and the two
-  times, and reads in full (one batched lookup) just the posts that changed. The sweep
-  walks the feed page after page, one per crawl, and starts over from the second page
-  when it reaches the end: a change on an old post is found within as many crawls as
-  the feed has pages beyond the first (the next crawl for the second page).
+  a comment on an old post moves its ``updated_time`` but not its place. So authorized
+  crawls also *revisit* older feed pages by age band (:mod:`.revisit`: under 7 days on
+  every crawl, under 30 days in hourly rounds, older ones in a daily rotation), asking
+  only ``id`` and the two times, 100 posts a call, and read in full (one batched lookup)
+  just the posts that changed since the band's last round.
 
 Only stories are tracked, never the objects they point to (photos, videos, links).
 Rows are yielded page by page with the cursor that covers them; when a page needs
@@ -46,15 +45,17 @@ from . import convert
 from . import messages as _messages
 from .client import GraphClient
 from .convert import items, next_link, node_id, unix, updated
+from . import usage
 from .cursor import MIN_FEED_LIMIT, CrawlCursor, Gap, Sweep, advance, is_new
 from .graph_errors import ReduceData
 from .guard import Malformed
+from .revisit import BANDS, Band
 
 NESTED_COMMENTS = 25
 MORE_LIMIT = 100
 UNAUTHORIZED_POSTS = 100
 DETAILS_BATCH = 50  # Graph's limit for ?ids= lookups
-#: Changes found by the sweep that are remembered so a later round does not read them again.
+#: Changes found by a sweep that are remembered so a later round does not read them again.
 KNOWN_MAX = 20
 COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id}"
 STORY_FIELDS = "id,message,story,created_time,updated_time,permalink_url,status_type,from{id,name}"
@@ -82,7 +83,7 @@ def paging_query(link: str) -> dict[str, str]:
 
 
 def new_round(sweep: Sweep, first: dict[str, str], stories_at: int, stories_ids: tuple[str, ...]) -> Sweep:
-    """The sweep's next round, from the page after the newest one.
+    """The sweep's next round, from ``first`` (the query of its first page).
 
     A change is new for this round when it is after the newest change seen before the
     *previous* round started: every page of that round was read later than that, so
@@ -98,11 +99,13 @@ def new_round(sweep: Sweep, first: dict[str, str], stories_at: int, stories_ids:
     return Sweep(first, floor, floor_ids, top, top_ids, known)
 
 
-def remember(sweep: Sweep | None, stories: list[dict]) -> Sweep | None:
-    """``sweep`` knowing the changes of ``stories`` (read in full elsewhere), so that it
-    does not read them again; only the newest :data:`KNOWN_MAX` are kept."""
-    if sweep is None:
-        return None
+def remember(sweeps: dict[str, Sweep], stories: list[dict]) -> dict[str, Sweep]:
+    """``sweeps`` knowing the changes of ``stories`` (read in full elsewhere), so that they
+    do not read them again; only the newest :data:`KNOWN_MAX` are kept per sweep."""
+    return {name: _remember(sweep, stories) for name, sweep in sweeps.items()}
+
+
+def _remember(sweep: Sweep, stories: list[dict]) -> Sweep:
     changes = {}
     for story in stories:
         story_id, at = node_id(story), updated(story)
@@ -128,21 +131,23 @@ class Crawl:
         self.client = GraphClient(config, token, bucket=self.page_id if stream.authorized else "app")
         self.fields = story_fields(stream.authorized)
         self.state = CrawlCursor.load(cursor)
-        self.head_next: dict[str, str] | None = None  # the page after the newest one
+        # Where this crawl's full reads stopped: the oldest creation time read and the query
+        # of the page after it (None: the feed's end). Revisits start below it.
+        self.read_to: tuple[int, dict[str, str] | None] | None = None
         self.conversations: dict | None = None        # brought by the first call
         self.read_all = False                         # this run reads the whole feed
         self.emitted: set[str] = set()
 
     def pages(self) -> Iterator[CrawlPage]:
-        """The crawl's CrawlPages: pending older pages, the newest page, the sweep, then
-        messages."""
+        """The crawl's CrawlPages: pending older pages, the newest page, the revisits of
+        older pages, then messages."""
         if self.state.gap:
             yield from self._scan_gap()  # finish what an interrupted crawl left
         yield from self._head()
         if self.state.gap:
             yield from self._scan_gap()
         if self.authorized:
-            yield from self._sweep()
+            yield from self._revisit()
             self.state = yield from _messages.read(self.client, self.page_id, self.state, self.conversations)
 
     # --- calls --------------------------------------------------------------------------
@@ -201,15 +206,17 @@ class Crawl:
                                                                                 before.stories_ids)]
         at, ids = advance(before.stories_at, before.stories_ids, seen)
         floor = before.stories_at
-        gap, sweep = None, before.sweep
+        gap, sweeps = None, before.sweeps
         if self.authorized:
-            self.head_next = paging_query(link) if link and stories else None
-            if self.head_next and (floor is None or unix(stories[-1].get("created_time")) >= floor):
-                gap = Gap(self.head_next, floor)  # more new stories than one page holds
+            head_next = paging_query(link) if link and stories else None
+            self.read_to = (unix(stories[-1].get("created_time")) if stories else 0, head_next)
+            if head_next and (floor is None or unix(stories[-1].get("created_time")) >= floor):
+                gap = Gap(head_next, floor)  # more new stories than one page holds
                 self.read_all = floor is None
             if floor is None and at is not None:
-                sweep = Sweep(None, at, ids, at, ids)  # this crawl reads every page: sweep from the next one
-        after = before.with_(stories_at=at, stories_ids=ids, gap=gap, sweep=sweep)
+                # This crawl reads every page: revisits start from the next one.
+                sweeps = {band.name: Sweep(None, at, ids, at, ids) for band in BANDS}
+        after = before.with_(stories_at=at, stories_ids=ids, gap=gap, sweeps=sweeps)
         yield from self._emit(fresh, floor, before, after)
         self.state = after
 
@@ -225,19 +232,41 @@ class Crawl:
             query = paging_query(link) if link and data and len(keep) == len(data) else None
             if query == gap.query:
                 raise Malformed("a next link to the same feed page")
-            after = before.with_(gap=Gap(query, gap.floor) if query else None, sweep=remember(before.sweep, keep))
+            if data:
+                self.read_to = (unix(data[-1].get("created_time")), paging_query(link) if link else None)
+            after = before.with_(gap=Gap(query, gap.floor) if query else None, sweeps=remember(before.sweeps, keep))
             yield from self._emit(keep, gap.floor, before, after)
             self.state = after
 
-    def _sweep(self) -> Iterator[CrawlPage]:
+    def _revisit(self) -> Iterator[CrawlPage]:
         state = self.state
-        if self.read_all or state.gap or state.stories_at is None:
-            return
-        sweep = state.sweep or Sweep(None, state.stories_at, state.stories_ids, state.stories_at, state.stories_ids)
+        if self.read_all or state.gap or state.stories_at is None or self.read_to is None or self.read_to[1] is None:
+            return  # nothing older than what this crawl read in full, or it read it all
+        now = self.client.now()
+        # High usage: the paced bands wait (their rounds take longer), the week band goes on.
+        busy = usage.busy(self.client.base, self.client.bucket)
+        for band in BANDS:
+            if not (busy and band.period):
+                yield from self._sweep(band, now)
+
+    def _sweep(self, band: Band, now: int) -> Iterator[CrawlPage]:
+        state = self.state
+        sweep = state.sweeps.get(band.name) or Sweep(None, state.stories_at, state.stories_ids,
+                                                     state.stories_at, state.stories_ids)
         if sweep.query is None:
-            if self.head_next is None:
-                return  # one page holds the whole feed
-            sweep = new_round(sweep, self.head_next, state.stories_at, state.stories_ids)
+            first = band.start(now, *self.read_to) if band.due(now, sweep.started) else None
+            if first is None:
+                return
+            sweep = replace(new_round(sweep, first, state.stories_at, state.stories_ids),
+                            started=now, read=0, pages=sweep.pages)
+        for _ in range(band.budget(now, sweep.started, sweep.read, sweep.pages)):
+            sweep = yield from self._sweep_page(band, now, sweep)
+            if sweep.query is None:
+                return
+
+    def _sweep_page(self, band: Band, now: int, sweep: Sweep) -> Generator[CrawlPage, None, Sweep]:
+        """Read the sweep's next page (ids and times only), then in full the posts on it that
+        changed since the round's floor; returns the sweep moved past that page."""
         body = yield from self._fetch(self._replay(sweep.query, LIGHT_FIELDS))
         before = self.state
         data = items(body)
@@ -252,9 +281,14 @@ class Crawl:
         query = paging_query(link) if link and data else None
         if query is not None and query == sweep.query:
             raise Malformed("a next link to the same feed page")
-        after = before.with_(sweep=remember(replace(sweep, query=query), changed))
+        if data and band.ends_at(now, unix(data[-1].get("created_time"))):
+            query = None  # past the band's oldest post: the round is over
+        read = sweep.read + 1
+        moved = replace(sweep, query=query, read=read, pages=read if query is None else sweep.pages)
+        after = before.with_(sweeps={**before.sweeps, band.name: _remember(moved, changed)})
         yield from self._emit(self._details([node_id(s) for s in changed]), sweep.floor, before, after)
         self.state = after
+        return self.state.sweeps[band.name]
 
     def _details(self, story_ids: list[str]) -> list[dict]:
         """The stories ``story_ids`` with their nested comments, in batched lookups."""

@@ -8,10 +8,13 @@
   one page holds): ``q``, the query of the next page as Graph's own ``next`` link gave it
   (time paging ``until``/``__paging_token`` or cursor paging ``after``; never a token),
   and ``f``, the oldest time still worth reading (None: to the beginning).
-* ``w`` — the sweep of older feed pages (authorized streams), one page per crawl, for
-  posts whose ``updated_time`` moved: ``q`` the next page to check (None: start a new
-  round after the newest page), ``f``/``fi`` the round's floor (a change after it is
-  new), ``n``/``ni`` the next round's floor and ``k`` the changes already read (id → time).
+* ``w`` — the revisits of older feed pages (authorized streams), one sweep per age band
+  (see :mod:`.revisit`), by band name, for posts whose ``updated_time`` moved: ``q`` the
+  next page to check (None: between rounds), ``f``/``fi`` the round's floor (a change
+  after it is new), ``n``/``ni`` the next round's floor, ``k`` the changes already read
+  (id → time, at most 20), ``r`` when the round started (the provider's clock), ``p`` the
+  pages read in it and ``c`` the pages the last full round took (its pace). A few hundred
+  bytes per band, whatever the number of posts.
 * ``m`` / ``mi`` — the messages watermark, the same way as the stories one.
 * ``l`` — the feed page size: halved when Graph asks for less data at once.
 
@@ -23,7 +26,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 
-VERSION = 2
+from .revisit import BANDS
+
+VERSION = 3
+#: The revisit bands' names, for reading a version 2 cursor.
+BAND_NAMES = tuple(band.name for band in BANDS)
 FEED_LIMIT = 100
 MIN_FEED_LIMIT = 5
 
@@ -51,6 +58,22 @@ class Sweep:
     next_floor: int = 0
     next_ids: tuple[str, ...] = ()
     known: dict[str, int] = field(default_factory=dict)
+    started: int = 0
+    read: int = 0
+    pages: int = 0
+
+    def dump(self) -> dict:
+        """The sweep as a compact JSON object (see the module docstring)."""
+        doc = {"q": self.query, "f": self.floor, "fi": list(self.floor_ids), "n": self.next_floor,
+               "ni": list(self.next_ids), "k": self.known, "r": self.started, "p": self.read, "c": self.pages}
+        return {k: v for k, v in doc.items() if v or k in ("f", "n")}  # empty ones are the defaults
+
+    @classmethod
+    def load(cls, doc: dict) -> Sweep:
+        """A sweep from :meth:`dump`'s object (also a version 2 cursor's single sweep)."""
+        return cls(_query(doc["q"]) if doc.get("q") is not None else None, int(doc["f"]), _ids(doc.get("fi")),
+                   int(doc["n"]), _ids(doc.get("ni")), {str(k): int(v) for k, v in (doc.get("k") or {}).items()},
+                   int(doc.get("r") or 0), int(doc.get("p") or 0), int(doc.get("c") or 0))
 
 
 @dataclass(frozen=True)
@@ -60,7 +83,7 @@ class CrawlCursor:
     stories_at: int | None = None
     stories_ids: tuple[str, ...] = ()
     gap: Gap | None = None
-    sweep: Sweep | None = None
+    sweeps: dict[str, Sweep] = field(default_factory=dict)
     messages_at: int | None = None
     messages_ids: tuple[str, ...] = ()
     limit: int = FEED_LIMIT
@@ -69,9 +92,7 @@ class CrawlCursor:
         """The cursor as the compact JSON string the core stores."""
         doc = {"v": VERSION, "s": self.stories_at, "si": list(self.stories_ids),
                "g": {"q": self.gap.query, "f": self.gap.floor} if self.gap else None,
-               "w": {"q": self.sweep.query, "f": self.sweep.floor, "fi": list(self.sweep.floor_ids),
-                     "n": self.sweep.next_floor, "ni": list(self.sweep.next_ids),
-                     "k": self.sweep.known} if self.sweep else None,
+               "w": {name: sweep.dump() for name, sweep in self.sweeps.items()},
                "m": self.messages_at, "mi": list(self.messages_ids), "l": self.limit}
         return json.dumps(doc, separators=(",", ":"))
 
@@ -84,14 +105,16 @@ class CrawlCursor:
             doc = json.loads(raw)
             if doc.get("v") == 1:
                 return cls._load_v1(doc)
-            if doc.get("v") != VERSION:
+            if doc.get("v") not in (2, VERSION):
                 return cls()
-            gap, sweep = doc.get("g"), doc.get("w")
+            gap, sweeps = doc.get("g"), doc.get("w") or {}
+            if doc["v"] == 2:
+                # One sweep over every older page: each band starts from its floor, so no
+                # change it had still to find is lost.
+                sweeps = {name: {**sweeps, "q": None} for name in BAND_NAMES} if sweeps else {}
             return cls(stories_at=_time(doc.get("s")), stories_ids=_ids(doc.get("si")),
                        gap=Gap(_query(gap["q"]), _time(gap.get("f"))) if gap else None,
-                       sweep=Sweep(_query(sweep["q"]) if sweep.get("q") is not None else None,
-                                   int(sweep["f"]), _ids(sweep.get("fi")), int(sweep["n"]), _ids(sweep.get("ni")),
-                                   {str(k): int(v) for k, v in (sweep.get("k") or {}).items()}) if sweep else None,
+                       sweeps={str(name): Sweep.load(sweep) for name, sweep in sweeps.items()},
                        messages_at=_time(doc.get("m")), messages_ids=_ids(doc.get("mi")),
                        limit=min(FEED_LIMIT, max(MIN_FEED_LIMIT, int(doc.get("l") or FEED_LIMIT))))
         except (ValueError, TypeError, KeyError, AttributeError):

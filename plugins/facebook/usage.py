@@ -96,6 +96,14 @@ def pause_for(percent: int) -> float:
     return MAX_PAUSE * min(1.0, (percent - SLOW_AT + 1) / (STOP_AT - SLOW_AT))
 
 
+def busy(api_url: str, bucket: str) -> bool:
+    """Whether ``bucket``'s last reading (within :data:`HOLD`) is past :data:`SLOW_AT`:
+    work that can wait, such as revisiting old posts, should."""
+    with _lock:
+        reading = _readings.get((api_url, bucket))
+    return reading is not None and reading.percent >= SLOW_AT and time.monotonic() - reading.at < HOLD
+
+
 def before_call(api_url: str, bucket: str, sleep=time.sleep) -> None:
     """Pause, or raise RateLimited, according to the last reading of ``bucket``."""
     with _lock:

@@ -45,6 +45,11 @@ SERVICE = Service(
     default_auth_url="https://x.com/i/oauth2",
     handle_hint="Profile URL or @handle",
     # Mentions, replies and a stopped timeline are caught up through recent search.
+    # Replies to old posts need no revisit on X: a reply is a new post mentioning the
+    # account, so the live search finds it on the next crawl whatever its parent's age.
+    # Public accounts cannot have theirs tracked: that needs a conversation_id search per
+    # post, which reaches only the last 7 days (full-archive search is not on our access
+    # level), so their replies stay excluded (see unauthorized_note).
     catch_up_days=7,
     permission_help=(
         ("tweet.read", "read posts, mentions and replies"),

@@ -16,6 +16,13 @@
 tracked, so every crawl is a single timeline call (``max_results=100``, replies excluded)
 for tweets newer than the cursor.
 
+Replies to *old* posts: X has no ``updated_time`` to watch, but needs none — a reply is
+itself a new tweet that mentions the account, so the live search (or the mentions
+timeline) returns it on the next crawl, however old the post it answers: bounded by the
+crawl interval, at one search call per crawl. Replies under a public account's posts
+would need one ``conversation_id:`` search per post, reaching back 7 days only, so
+unauthorized streams keep to their 100 most recent tweets, replies excluded.
+
 Some X access levels lack recent search: X answers 403 ``client-forbidden``
 (``client-not-enrolled``), or ``unsupported-authentication``. That is the app's limit,
 which reconnecting cannot lift, so live passes fall back to the timeline and mentions

@@ -127,3 +127,29 @@ def test_request_log_masks_secrets_and_names_the_token_kind(fb):
     assert log[0]["query"] == {"limit": "1"} and log[1]["query"] == {"fields": "id", "access_token": "<secret>"}
     assert log[2]["query"]["client_secret"] == "<secret>"
     assert fb.control("calls", "GET")["tokens_in_urls"] == 2
+
+
+def test_the_clock_moves_forward_only_and_graph_dates_follow_it(fb):
+    from email.utils import parsedate_to_datetime
+
+    before = fb.control("clock", "GET")["now"]
+    assert fb.control("clock", advance=86400)["now"] >= before + 86400
+    date = parsedate_to_datetime(fb.get("/me").headers["Date"]).timestamp()
+    assert date >= before + 86400
+    refused = fb.http.post(f"{fb.url}/_control/clock", json={"advance": -5})
+    assert refused.status_code == 400 and "forward" in refused.json()["error"]
+    fb.reset()
+    assert fb.control("clock", "GET")["now"] < before + 86400
+
+
+def test_bulk_posts_are_backdated_evenly(fb):
+    from .conftest import BLUEBIRD
+
+    seeded = len(fb.state.world.posts(BLUEBIRD))
+    assert fb.control("posts/bulk", page_id=BLUEBIRD, count=1000, oldest_days=365)["count"] == 1000
+    posts = fb.control(f"posts?page_id={BLUEBIRD}", "GET")["posts"]
+    now = fb.control("clock", "GET")["now"]
+    assert len(posts) == seeded + 1000
+    assert min(p["created"] for p in posts) <= now - 365 * 86400 + 60
+    refused = fb.http.post(f"{fb.url}/_control/posts/bulk", json={"page_id": BLUEBIRD, "count": 0})
+    assert refused.status_code == 400 and "count" in refused.json()["error"]

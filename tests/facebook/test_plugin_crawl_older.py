@@ -5,6 +5,7 @@ import json
 import pytest
 
 from plugins.facebook.guard import MALFORMED_MESSAGE
+from plugins.facebook.revisit import BANDS
 from plugins.facebook.rules import SCOPES
 from streamdesk_contract.errors import PermissionMissing, ProviderUnavailable
 
@@ -13,6 +14,7 @@ from .test_plugin_crawl import Drained, crawl, drain
 
 PAGE_NODE = f"GET /v25.0/{BLUEBIRD}"
 FEED = f"GET /v25.0/{BLUEBIRD}/feed"
+OLDER = BANDS[-1]  # every seeded post is over 30 days old
 
 
 def until_gap(pages):
@@ -44,13 +46,16 @@ def test_a_comment_on_the_150th_post_shows_up_in_the_next_crawl(fb, fb_plugins, 
     assert fb.calls() == {PAGE_NODE: 1, FEED: 1, "GET /v25.0/": 1}
     swept = fb.requests(f"/v25.0/{BLUEBIRD}/feed")[0]["query"]
     assert swept["fields"] == "id,created_time,updated_time" and "until" in swept
-    # Idle again, round after round: the change is not read twice.
+    # Idle again: the round ends on the third page, the next starts a period later; the
+    # change is not read twice.
     cursor = got.cursor
-    for _ in range(4):
+    for n, calls in enumerate((2, 1, 1, 2, 2, 1)):
+        if n == 3:
+            fb.control("clock", advance=OLDER.period)  # the next round is due
         fb.clear_calls()
         idle = drain(crawl(fb_plugins, config, authorized(), credentials, cursor))
-        assert (idle.stories, idle.comments, idle.messages) == ({}, {}, {}) and fb.total_calls() == 2
-        cursor = idle.cursor
+        assert (idle.stories, idle.comments, idle.messages) == ({}, {}, {}) and fb.total_calls() == calls
+        cursor = idle.cursor or cursor  # no page: the core keeps the stored cursor
 
 
 def test_every_older_page_is_swept_within_a_round(fb, fb_plugins, config, crawled):
@@ -76,7 +81,10 @@ def test_a_change_on_a_page_the_round_has_passed_is_found_in_the_next_round(fb, 
     comment = fb.control("comments", post_id=old.id, message="Anyone?")["id"]
     third_page = drain(crawl(fb_plugins, config, authorized(), credentials, cursor))
     assert third_page.comments == {}
-    next_round = drain(crawl(fb_plugins, config, authorized(), credentials, third_page.cursor))
+    between = drain(crawl(fb_plugins, config, authorized(), credentials, third_page.cursor))
+    assert between.comments == {}  # the posts over 30 days old are revisited once a period
+    fb.control("clock", advance=OLDER.period)
+    next_round = drain(crawl(fb_plugins, config, authorized(), credentials, between.cursor or third_page.cursor))
     assert set(next_round.comments) == {comment}
 
 
@@ -196,3 +204,13 @@ def test_a_next_link_without_its_position_is_unreadable(fb, fb_plugins, config, 
     with pytest.raises(ProviderUnavailable) as caught:
         drain(crawl(fb_plugins, config, authorized(), page_credentials()))
     assert caught.value.message == MALFORMED_MESSAGE
+
+
+def test_a_version_2_cursor_keeps_its_sweep_floor_in_every_band():
+    from plugins.facebook.cursor import CrawlCursor
+
+    old = ('{"v":2,"s":200,"si":["p_1"],"g":null,"w":{"q":{"until":"50"},"f":120,"fi":["p_9"],"n":150,'
+           '"ni":[],"k":{"p_3":130}},"m":null,"mi":[],"l":100}')
+    cursor = CrawlCursor.load(old)
+    assert cursor.stories_at == 200 and set(cursor.sweeps) == {band.name for band in BANDS}
+    assert all(s.floor == 120 and s.query is None and s.known == {"p_3": 130} for s in cursor.sweeps.values())

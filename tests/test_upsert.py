@@ -1,0 +1,50 @@
+"""db.upsert on the real database (SQLite, or PostgreSQL with TEST_DATABASE_URL): a key
+repeated inside one batch, and more rows than one batch holds."""
+import datetime
+
+import pytest
+
+from webapp.db import BATCH, database, upsert
+from webapp.models import Story, Stream, Topic
+
+T = datetime.datetime(2026, 11, 1, 12, 0)
+UPDATE = ("updated_at", "text", "is_hidden", "url")
+
+
+@pytest.fixture
+def stream(account):
+    return Stream.create(topic=Topic.create(account=account, name="T"), service="facebook", page_id="p1", name="P")
+
+
+def story(stream, external_id: str, text: str) -> dict:
+    return dict(stream=stream.id, external_id=external_id, created_at=T, updated_at=None, text=text,
+                author_id="a", author_name="A", url=None, raw_type=None, is_hidden=False)
+
+
+def texts(stream) -> dict:
+    return {s.external_id: s.text for s in Story.select().where(Story.stream == stream.id)}
+
+
+def test_a_key_repeated_in_one_batch_keeps_the_last_row(stream):
+    with database.atomic():
+        upsert(Story, ("stream_id", "external_id"),
+               [story(stream, "s1", "first"), story(stream, "s2", "other"), story(stream, "s1", "last")], UPDATE)
+    assert texts(stream) == {"s1": "last", "s2": "other"}
+    # and against a stored row: the stored one is updated once, to the last value
+    with database.atomic():
+        upsert(Story, ("stream_id", "external_id"),
+               [story(stream, "s2", "edited"), story(stream, "s2", "edited again")], UPDATE)
+    assert texts(stream) == {"s1": "last", "s2": "edited again"}
+
+
+def test_more_rows_than_a_batch_are_all_stored_and_updated(stream):
+    n = BATCH * 2 + 7
+    rows = [story(stream, f"s{i}", f"v1 {i}") for i in range(n)]
+    # the first key again, in the last batch: the later row still wins
+    with database.atomic():
+        upsert(Story, ("stream_id", "external_id"), rows + [story(stream, "s0", "late")], UPDATE)
+    stored = texts(stream)
+    assert len(stored) == n and stored["s0"] == "late" and stored[f"s{n - 1}"] == f"v1 {n - 1}"
+    with database.atomic():
+        upsert(Story, ("stream_id", "external_id"), [story(stream, f"s{i}", f"v2 {i}") for i in range(n)], UPDATE)
+    assert texts(stream) == {f"s{i}": f"v2 {i}" for i in range(n)}
