@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from webapp.db import BATCH, database, upsert
-from webapp.models import Story, Stream, Topic
+from webapp.models import Story, Stream
 
 T = datetime.datetime(2026, 11, 1, 12, 0)
 UPDATE = ("updated_at", "text", "is_hidden", "url")
@@ -13,7 +13,7 @@ UPDATE = ("updated_at", "text", "is_hidden", "url")
 
 @pytest.fixture
 def stream(account):
-    return Stream.create(topic=Topic.create(account=account, name="T"), service="facebook", page_id="p1", name="P")
+    return Stream.create(account=account, service="facebook", page_id="p1", name="P")
 
 
 def story(stream, external_id: str, text: str) -> dict:
@@ -48,3 +48,16 @@ def test_more_rows_than_a_batch_are_all_stored_and_updated(stream):
     with database.atomic():
         upsert(Story, ("stream_id", "external_id"), [story(stream, f"s{i}", f"v2 {i}") for i in range(n)], UPDATE)
     assert texts(stream) == {f"s{i}": f"v2 {i}" for i in range(n)}
+
+
+def test_count_new_counts_inserted_rows_only(stream):
+    """What keeps a stream's story count right: updates, a key given twice, and rows
+    spread over several batches are counted once each, on both databases."""
+    key = ("stream_id", "external_id")
+    with database.atomic():
+        assert upsert(Story, key, [story(stream, "s1", "a"), story(stream, "s1", "b")], UPDATE, count_new=True) == 1
+        rows = [story(stream, f"s{i}", "x") for i in range(BATCH * 2 + 3)]
+        assert upsert(Story, key, rows, UPDATE, count_new=True) == BATCH * 2 + 2  # s1 was stored
+        assert upsert(Story, key, rows, UPDATE, count_new=True) == 0
+        assert upsert(Story, key, [], UPDATE, count_new=True) == 0
+    assert Story.select().count() == BATCH * 2 + 3

@@ -281,13 +281,9 @@ def ingest(stream: Stream, page: CrawlPage) -> int:
                      created_at=naive_utc(m.created_at), text=m.text or "", sender_id=m.sender_id,
                      sender_name=m.sender_name)
                 for m in page.messages]
-    ids = {row["external_id"] for row in stories}
-    known = (Story.select().where(Story.stream == stream.id, Story.external_id.in_(list(ids))).count()
-             if ids else 0)
-    upsert(Story, BY_PROVIDER_ID, stories, ("updated_at", "text", "is_hidden", "url"))
+    added = upsert(Story, BY_PROVIDER_ID, stories, ("updated_at", "text", "is_hidden", "url"), count_new=True)
     upsert(Comment, BY_PROVIDER_ID, comments, ("text", "is_hidden"))
     upsert(Message, BY_PROVIDER_ID, messages, ("text",))
-    added = len(ids) - known
     if added:
         Stream.update(story_count=Stream.story_count + added).where(stream.this()).execute()
     return added

@@ -139,7 +139,8 @@ def check_connection(db: peewee.Database) -> None:
 BATCH = 500
 
 
-def upsert(model, conflict: tuple[str, ...], rows: list[dict], update: tuple[str, ...]) -> None:
+def upsert(model, conflict: tuple[str, ...], rows: list[dict], update: tuple[str, ...],
+           count_new: bool = False) -> int | None:
     """Insert ``rows`` into ``model``'s table; a row whose ``conflict`` columns match a
     stored one updates its ``update`` fields instead, and of two rows with the same
     ``conflict`` columns the later wins. The SQL is built once per table, not per value.
@@ -147,24 +148,48 @@ def upsert(model, conflict: tuple[str, ...], rows: list[dict], update: tuple[str
     SQLite runs one prepared statement per row (in-process, no round trips). PostgreSQL
     gets one multi-row statement per BATCH rows through ``execute_values``: executemany
     there is a round trip per row.
+
+    With ``count_new``, returns how many rows were new (not updates): PostgreSQL says so
+    in the same round trip (``RETURNING xmax = 0``), SQLite counts the stored keys first.
     """
     if not rows:
-        return
+        return 0 if count_new else None
     postgres = isinstance(database.obj, peewee.PostgresqlDatabase)
-    sql, fields = _upsert_statement(model, conflict, update, database.param, multirow=postgres)
+    sql, fields = _upsert_statement(model, conflict, update, database.param, multirow=postgres,
+                                    returning=postgres and count_new)
     params = [tuple(field.db_value(row.get(field.name)) for field in fields) for row in rows]
+    key = [i for i, f in enumerate(fields) if f.column_name in conflict]
+    # One statement may not touch a row twice on PostgreSQL ("ON CONFLICT DO UPDATE
+    # command cannot affect row a second time"), and a key given twice is one new row:
+    # keep the last of the rows that share a key.
+    params = _last_per_key(params, key)
     cursor = database.cursor()
+    new = 0
     if postgres:
         from psycopg2.extras import execute_values
 
-        # One statement may not touch a row twice ("ON CONFLICT DO UPDATE command cannot
-        # affect row a second time"): keep the last of the rows that share a key.
-        params = _last_per_key(params, [i for i, f in enumerate(fields) if f.column_name in conflict])
         for start in range(0, len(params), BATCH):
-            execute_values(cursor, sql, params[start:start + BATCH], page_size=BATCH)
-        return
+            answer = execute_values(cursor, sql, params[start:start + BATCH], page_size=BATCH, fetch=count_new)
+            new += sum(1 for (inserted,) in answer or () if inserted)
+        return new if count_new else None
     for start in range(0, len(params), BATCH):
-        cursor.executemany(sql, params[start:start + BATCH])
+        batch = params[start:start + BATCH]
+        if count_new:
+            new += len(batch) - _stored(cursor, model, [fields[i].column_name for i in key],
+                                        [tuple(row[i] for i in key) for row in batch])
+        cursor.executemany(sql, batch)
+    return new if count_new else None
+
+
+def _stored(cursor, model, columns: list[str], keys: list[tuple]) -> int:
+    """How many of ``keys`` (values of ``columns``) ``model``'s table holds already."""
+    row = "(" + ", ".join("?" * len(columns)) + ")"
+    table = model._meta.table_name
+    # A join from the keys reads the unique index; ``(a, b) IN (VALUES …)`` would scan the table.
+    same = " AND ".join(f'"{table}"."{c}" = k.column{n}' for n, c in enumerate(columns, 1))
+    cursor.execute(f'SELECT COUNT(*) FROM (VALUES {", ".join([row] * len(keys))}) AS k JOIN "{table}" ON {same}',
+                   [v for k in keys for v in k])
+    return cursor.fetchone()[0]
 
 
 def _last_per_key(params: list[tuple], key: list[int]) -> list[tuple]:
@@ -181,9 +206,12 @@ def _last_per_key(params: list[tuple], key: list[int]) -> list[tuple]:
 
 
 @lru_cache(maxsize=None)
-def _upsert_statement(model, conflict: tuple[str, ...], update: tuple[str, ...], param: str, multirow: bool):
+def _upsert_statement(model, conflict: tuple[str, ...], update: tuple[str, ...], param: str, multirow: bool,
+                      returning: bool = False):
     """The upsert SQL and its fields: with ``multirow``, VALUES takes the one ``%s``
-    that ``execute_values`` fills with a page of rows; else one row of ``param``."""
+    that ``execute_values`` fills with a page of rows; else one row of ``param``. With
+    ``returning`` (PostgreSQL), each row says whether it was inserted (``xmax`` is 0 for
+    a row this statement created)."""
     fields = [f for f in model._meta.sorted_fields if f.name != "id"]
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
     changes = ", ".join(f'"{model._meta.fields[n].column_name}" = excluded."{model._meta.fields[n].column_name}"'
@@ -191,7 +219,7 @@ def _upsert_statement(model, conflict: tuple[str, ...], update: tuple[str, ...],
     targets = ", ".join(f'"{c}"' for c in conflict)
     values = "%s" if multirow else f'({", ".join([param] * len(fields))})'
     sql = (f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES {values} '
-           f"ON CONFLICT ({targets}) DO UPDATE SET {changes}")
+           f"ON CONFLICT ({targets}) DO UPDATE SET {changes}" + (" RETURNING (xmax = 0)" if returning else ""))
     return sql, fields
 
 
