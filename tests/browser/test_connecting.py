@@ -221,7 +221,7 @@ def test_expired_stream_red_banner_and_reconnect(admin_page, stack):
     """Reconnecting Streams: the token is revoked, the next crawl expires the stream, the
     Topics page shows the red banner, and its Reconnect button brings the stream back."""
     from webapp.crawl import enqueue_crawl
-    from webapp.models import Stream, Topic
+    from webapp.models import Stream, Topic, TopicStream
     from webapp.queue import connect as redis_connect
 
     page = admin_page
@@ -237,7 +237,7 @@ def test_expired_stream_red_banner_and_reconnect(admin_page, stack):
     requests.post(f"{twitter}/_control/tokens/revoke", json={"user": page_id}, timeout=10).raise_for_status()
     valkey = re.search(r"Embedded Valkey server on (\S+)", "".join(stack.output)).group(1)
     with open_database(stack.database_url).connection_context():
-        stream = Stream.select().join(Topic).where(Stream.page_id == page_id, Topic.name == "Our X account").get()
+        stream = Stream.select().join(TopicStream).join(Topic).where(Stream.page_id == page_id, Topic.name == "Our X account").get()
     assert enqueue_crawl(redis_connect(valkey), stream.id, stream.job_key)
 
     page.get_by_role("link", name="Topics").first.click()
