@@ -104,6 +104,16 @@ def test_a_crawl_killed_twenty_times_loses_and_duplicates_nothing(app, db, accou
     assert "Traceback" not in open(log).read(), tail(log)
 
 
+def test_a_job_record_fragment_left_after_a_restart_does_not_block_the_stream(clean_redis):
+    """A worker that heart-beats a running job after Redis lost its data writes the job
+    key back with that one field and no expiry; RQ cannot read it, and a unique enqueue
+    refused it forever: the stream was never crawled again."""
+    client = redis.Redis.from_url(clean_redis)
+    client.hset(f"rq:job:{job_id(3, 'k3')}", "last_heartbeat", "2026-12-03T15:48:08.780018Z")
+    assert enqueue_crawl(client, 3, "k3")
+    assert Queue("crawl", connection=client).job_ids == [job_id(3, "k3")]
+
+
 def test_the_schedule_resumes_by_itself_after_the_queue_server_restarts(app, db, account, environ, tmp_path,
                                                                         emulator, emulator_urls):
     """Valkey dies mid-crawl (SIGKILL, no persistence: every queue, registration and
