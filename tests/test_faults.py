@@ -189,3 +189,90 @@ def test_the_schedule_resumes_by_itself_after_the_queue_server_restarts(app, db,
         print(f"[faults] {tally}")
         assert not tally.missing and not tally.unknown and not tally.duplicates, str(tally)
     assert "was not registered (did Redis restart?): registering again" in output
+
+
+def _calls_per_page(emulator) -> dict[str, int]:
+    """Graph calls in the emulator's log, per page (the first part of the path's node)."""
+    counted: dict[str, int] = {}
+    for call in emulator("facebook", "GET", "/requests")["requests"]:
+        node = call["path"].split("/")[2].split("_")[0]
+        counted[node] = counted.get(node, 0) + 1
+    return counted
+
+
+def test_a_storm_of_5xx_and_rate_limits_expires_nothing_and_crawling_resumes(app, db, account, clean_redis, environ,
+                                                                            tmp_path, emulator, emulator_urls):
+    graph = emulator_urls["facebook"]
+    bluebird = page_token(graph, emulator, BLUEBIRD, ALEX)
+    # Two streams on one token (one pause scope), one on another page's token.
+    streams = [authorized_stream(Topic.create(account=account, name="Brand"), bluebird, BLUEBIRD, "Bluebird Coffee"),
+               authorized_stream(Topic.create(account=account, name="Support"), bluebird, BLUEBIRD, "Bluebird Coffee"),
+               authorized_stream(Topic.create(account=account, name="Bikes"),
+                                 page_token(graph, emulator, RIVERSIDE, SAM), RIVERSIDE, "Riverside Bikes")]
+    ids = [s.id for s in streams]
+    client = redis.Redis.from_url(clean_redis)
+
+    def statuses():
+        return {s.id: (s.status, s.status_message or "") for s in Stream.select().where(Stream.id.in_(ids))}
+
+    emulator("facebook", "POST", "/faults", kind="transient", code=2, seconds=600)  # HTTP 500, Graph's code 2
+    worker, log = start_worker(environ, clean_redis, tmp_path, "--due-interval", "1", CRAWL_INTERVAL="10")
+    try:
+        def failed():
+            """every stream's crawl failed on a 500"""
+            return all(status == "error" for status, _ in statuses().values())
+
+        wait_for(failed, timeout=40)
+        assert all("temporary problem" in message for _, message in statuses().values()), statuses()
+        assert client.keys("streamdesk:pause:*") == []  # a 5xx is no rate limit
+        emulator("facebook", "DELETE", "/faults")
+        # Ten minutes pass: a failed crawl is retried after RETRY_AFTER_FAILURE.
+        Stream.update(next_crawl_at=utcnow()).where(Stream.id.in_(ids)).execute()
+
+        # Graph's business-use-case limit for a page, regained in 15 s (a whole minute
+        # or more on Graph itself), with its x-business-use-case-usage header.
+        emulator("facebook", "DELETE", "/calls")
+        emulator("facebook", "POST", "/faults", kind="rate_limit", code=80001, regain_minutes=0.25, seconds=600)
+        limited_at = time.monotonic()
+
+        def paused():
+            """every stream waiting for the rate limit, its pause in Redis"""
+            return (all(re.search(r"rate limit until \d\d:\d\d UTC", m) for _, m in statuses().values())
+                    and len(client.keys("streamdesk:pause:facebook:*")) == 2)
+
+        wait_for(paused, timeout=15, interval=0.05)
+        first = _calls_per_page(emulator)
+        # A crawl asked for now (as "Crawl now" does) goes through the pause, not to Graph.
+        Stream.update(next_crawl_at=utcnow()).where(Stream.id.in_(ids)).execute()
+
+        def asked_again():
+            """every stream told again to wait"""
+            return all(s.next_crawl_at > utcnow() for s in Stream.select().where(Stream.id.in_(ids)))
+
+        wait_for(asked_again, timeout=10, interval=0.05)
+        during = _calls_per_page(emulator)
+        still_paused = time.monotonic() - limited_at < 15
+        emulator("facebook", "DELETE", "/faults")  # the storm is over; the pauses still hold
+        after = {page: emulator("facebook", "POST", "/posts", page_id=page, message="After the storm")["id"]
+                 for page in (BLUEBIRD, RIVERSIDE)}
+
+        def resumed():
+            """every stream crawled again after its pause, with the stories posted meanwhile"""
+            fresh = statuses()
+            return (all(status == "active" for status, _ in fresh.values())
+                    and all(Story.select().where(Story.stream.in_(ids), Story.external_id == story).exists()
+                            for story in after.values()))
+
+        wait_for(resumed, timeout=40)
+        assert worker.poll() is None, tail(log)
+    finally:
+        kill_marked(marker_of(environ))
+    print(f"\n[faults] calls while paused, per page: first {first}, after the crawls asked again {during}")
+    assert first == {BLUEBIRD: 1, RIVERSIDE: 1}  # the call that met the limit, once per token
+    assert still_paused and during == first
+    assert not [s for s in Stream.select().where(Stream.id.in_(ids)) if s.status == "expired" or s.expired_at]
+    for stream in streams:  # and every stream holds the whole page, once
+        for tally in compare(stream, emulator("facebook", "GET", f"/pages/{stream.page_id}/content")):
+            print(f"[faults] stream {stream.id} {tally}")
+            assert not tally.missing and not tally.unknown and not tally.duplicates, str(tally)
+    assert "Traceback" not in open(log).read(), tail(log)
