@@ -19,22 +19,34 @@ from webapp.jobs import HEARTBEAT_INTERVAL
 RENEWAL_INTERVAL = 3600
 #: Seconds between two looks for streams whose next crawl (or metrics refresh) is due.
 DUE_INTERVAL = 30
+#: Seconds the cron schedule waits before it tries an unreachable Redis again.
+CRON_RETRY = 2
 
 
 def run_cron(redis_url: str, heartbeat_interval: int = HEARTBEAT_INTERVAL, due_interval: int = DUE_INTERVAL) -> None:
     """The cron schedule: enqueues jobs when they are due (RQ's CronScheduler)."""
+    import redis
     from rq.cron import CronScheduler
 
     from webapp import crawl, jobs, metrics, queue, renewal
 
     _exit_with(os.getppid())
 
-    scheduler = CronScheduler(connection=queue.connect(redis_url), logging_level=logging.WARNING)
-    scheduler.register(jobs.heartbeat, queue_name="default", interval=heartbeat_interval)
-    scheduler.register(crawl.enqueue_due_crawls, queue_name="default", interval=due_interval)
-    scheduler.register(metrics.enqueue_due_metrics, queue_name="default", interval=due_interval)
-    scheduler.register(renewal.warn_expiring_profiles, queue_name="default", interval=RENEWAL_INTERVAL)
-    scheduler.start()
+    # RQ's CronScheduler ends on the first Redis error: without this loop a Redis or
+    # Valkey restart would stop every scheduled crawl until someone restarts the worker.
+    while True:
+        try:
+            scheduler = CronScheduler(connection=queue.connect(redis_url), logging_level=logging.WARNING)
+            scheduler.register(jobs.heartbeat, queue_name="default", interval=heartbeat_interval)
+            scheduler.register(crawl.enqueue_due_crawls, queue_name="default", interval=due_interval)
+            scheduler.register(metrics.enqueue_due_metrics, queue_name="default", interval=due_interval)
+            scheduler.register(renewal.warn_expiring_profiles, queue_name="default", interval=RENEWAL_INTERVAL)
+            scheduler.start()
+            return  # stopped by a signal
+        except (queue.QueueUnavailable, redis.ConnectionError, redis.TimeoutError) as exc:
+            print(f"worker: the cron schedule lost Redis ({exc}); starting it again in {CRON_RETRY} s",
+                  file=sys.stderr, flush=True)
+            time.sleep(CRON_RETRY)
 
 
 def _exit_with(parent: int) -> None:

@@ -94,8 +94,9 @@ def start(url: str) -> Polling:
     usage.forget()
     requests.post(f"{url}/_control/reset", timeout=10).raise_for_status()
     polling = Polling(url, Plugins(), sandbox_config(url), None)
-    polling.control("POST", "posts/bulk", page_id=PAGE, count=POSTS - len(_posts(polling)),
-                    oldest_days=730, newest_days=0.01)
+    count = POSTS - len(_posts(polling))
+    # two years of history, evenly spread
+    polling.control("POST", "posts/bulk", page_id=PAGE, count=count, spacing=730 * 86400 // count)
     token = polling.control("POST", "tokens", user_id=ADMIN, permissions=list(SCOPES))["access_token"]
     accounts = requests.get(f"{url}/v25.0/me/accounts", params={"access_token": token}, timeout=30).json()["data"]
     page_token = next(a["access_token"] for a in accounts if a["id"] == PAGE)

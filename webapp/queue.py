@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import redis
 from rq import Queue, Worker
 from rq.exceptions import DuplicateJobError, InvalidJobOperation
-from rq.job import JobStatus
+from rq.job import Job, JobStatus
 from rq.worker_registration import register
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,13 @@ def release_if_stuck(q: Queue, job_id: str) -> bool:
     """
     job = q.fetch_job(job_id)
     if job is None:
-        return True  # gone meanwhile: the next try may queue it
+        # Gone meanwhile, or a fragment RQ cannot read: a worker heart-beating a job
+        # after Redis restarted without its data writes the key back with that one field
+        # and no expiry, and `unique` would refuse the stream's job forever.
+        if q.connection.delete(Job.key_for(job_id)):
+            log.warning("job %s is released and queued again: its record was a fragment "
+                        "(did Redis restart?)", job_id)
+        return True
     status = job.get_status(refresh=False)
     if status == JobStatus.QUEUED:
         if q.connection.lpos(q.key, job_id) is not None:
@@ -121,8 +128,9 @@ class StreamdeskWorker(Worker):
     """RQ's worker, made to survive a Redis or Valkey that restarted without its data.
 
     It registers itself again when its registration is gone (else the Status page says
-    no worker runs while crawls go on), and a job that finished after its record was
-    lost is logged in one line, not as a failure with a traceback.
+    no worker runs while crawls go on), a job that finished after its record was lost
+    is logged in one line, not as a failure with a traceback, and a job that ends while
+    Redis is down does not end the worker.
     """
 
     def __init__(self, *args, **kwargs):
@@ -138,6 +146,28 @@ class StreamdeskWorker(Worker):
                 register(self, again)
                 again.expire(self.key, (timeout or self.worker_ttl + 60))
                 again.execute()
+
+    def execute_job(self, job, queue):
+        # RQ's bookkeeping after a job needs Redis; left to RQ, an outage at that moment
+        # ends the whole worker ("unhandled exception, quitting", exit status 0, so a
+        # process manager may not even restart it). The job's record, if any survived,
+        # is released by the schedule (release_if_stuck); the worker waits and goes on.
+        try:
+            super().execute_job(job, queue)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            log.warning("job %s ended while Redis was unreachable (%s): waiting for it", job.id, exc)
+            self._wait_for_redis()
+
+    def _wait_for_redis(self, longest: float = 30.0) -> None:
+        """Block until Redis answers again (or a stop is requested), backing off."""
+        wait = 1.0
+        while not self._stop_requested:
+            try:
+                self.connection.ping()
+                return
+            except (redis.ConnectionError, redis.TimeoutError):
+                time.sleep(wait)
+                wait = min(longest, wait * 2)
 
     def handle_job_success(self, job, queue, started_job_registry, execution):
         try:

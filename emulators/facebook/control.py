@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, current_app, jsonify, request
 
+from . import bulk
 from .model import Comment, Conversation, Message, Page, Person, Post
 from .seed import APP_ID, APP_SECRET
 from .state import DELETE, FAULT_KINDS, Fault
@@ -28,6 +30,12 @@ def _body() -> dict:
 
 def _fail(message: str, status: int = 400):
     return jsonify({"error": message}), status
+
+
+def _minutes(raw) -> int | float:
+    """Minutes to regain access: whole as Graph sends them, or a fraction (tests)."""
+    value = float(raw)
+    return int(value) if value.is_integer() else value
 
 
 def _at(raw, default: datetime) -> datetime:
@@ -216,32 +224,38 @@ def add_post():
 
 
 @bp.post("/posts/bulk")
-def add_posts():
-    """``count`` stories on ``page_id`` (at most 50,000), by the page, created evenly
-    between ``oldest_days`` ago and ``newest_days`` ago (default: one a day back from now),
-    without comments: a big page's history in one call."""
+def add_posts_in_bulk():
+    """``{"page_id", "count", "comments"?, "replies"?, "spacing"?, "newest"?}``: ``count``
+    stories by the page, ``spacing`` seconds apart (default 60) back from ``newest`` (unix
+    time; default a minute ago), each with ``comments`` comments and ``replies`` replies
+    under its first one — enough for a crawl that takes a while."""
     body = _body()
     st = _state()
     try:
-        count = int(body.get("count", 0))
-        oldest = float(body.get("oldest_days", count))
-        newest = float(body.get("newest_days", 0))
+        count, comments = int(body.get("count", 0)), int(body.get("comments", 0))
+        replies, spacing = int(body.get("replies", 0)), int(body.get("spacing", 60))
     except (TypeError, ValueError):
-        return _fail("count, oldest_days and newest_days are numbers")
-    if not 0 < count <= 50000 or not 0 <= newest <= oldest:
-        return _fail("count is 1 to 50000 and 0 <= newest_days <= oldest_days")
+        return _fail("count, comments, replies and spacing are numbers")
+    if not (0 < count <= bulk.MAX_POSTS and 0 <= comments + replies <= bulk.MAX_COMMENTS and spacing >= 1):
+        return _fail(f"count is 1–{bulk.MAX_POSTS}, comments + replies at most {bulk.MAX_COMMENTS}, spacing ≥ 1")
     with st.lock:
         page = st.world.get(str(body.get("page_id", "")))
         if not isinstance(page, Page):
             return _fail("unknown page_id", 404)
-        now = st.now()
-        step = (oldest - newest) / max(1, count - 1)
-        for n in range(count):
-            at = (now - timedelta(days=oldest - n * step)).replace(microsecond=0)
-            st.world.add(Post(id=f"{page.id}_{10**15 + secrets.randbelow(9 * 10**15)}", page_id=page.id,
-                              author_id=page.id, message=f"Archive post #{n + 1}", story=None,
-                              status_type="mobile_status_update", created=at, updated=at))
-    return jsonify({"count": count})
+        newest = _at(body.get("newest"), st.now() - timedelta(minutes=1))
+        added = bulk.add_stories(st.world, page, newest, count, comments, replies, spacing)
+    return jsonify(added)
+
+
+@bp.get("/pages/<page_id>/content")
+def page_content(page_id):
+    """The ids of the page's live stories, comments and messages (what a crawl of it
+    with its page token must end up holding)."""
+    st = _state()
+    with st.lock:
+        if not isinstance(st.world.get(page_id), Page):
+            return _fail("unknown page_id", 404)
+        return jsonify(bulk.content_ids(st.world, page_id))
 
 
 @bp.get("/posts")
@@ -328,10 +342,10 @@ def add_message():
 @bp.post("/faults")
 def add_fault():
     """Fail the next ``count`` Graph calls (of ``path`` only, e.g. ``/v25.0/{page}/feed``,
-    when given). ``kind``:
+    when given) — or, with ``seconds``, every call for that long (a storm). ``kind``:
 
     * ``rate_limit`` — ``code`` 4, 17, 32, 613 or 80001–80009, with ``regain_minutes``
-      in the usage header;
+      in the usage header (Graph sends whole minutes; a fraction keeps a test short);
     * ``transient`` — ``code`` 1 or 2 (HTTP 500);
     * ``reduce_data`` — code 1 "Please reduce the amount of data you're asking for";
     * ``posting_too_fast`` — 368/1390008;
@@ -357,13 +371,22 @@ def add_fault():
         fault = Fault(kind=kind, code=int(body.get("code", {"rate_limit": 4, "transient": 2}.get(kind, 0))),
                       subcode=int(subcode) if subcode is not None else None, message=message,
                       status=int(status) if status is not None else None, count=int(body.get("count", 1)),
-                      regain_minutes=int(body.get("regain_minutes", 0)), path=body.get("path"),
+                      regain_minutes=_minutes(body.get("regain_minutes", 0)), path=body.get("path"),
+                      until=time.monotonic() + float(body["seconds"]) if "seconds" in body else None,
                       field=body.get("field"), value=body.get("value", DELETE), within=body.get("within"),
                       next_drop=tuple(body.get("next_drop") or ()), body=body.get("body", DELETE))
     except (TypeError, ValueError):
-        return _fail("code, subcode, status, count and regain_minutes are numbers")
+        return _fail("code, subcode, status, count, seconds and regain_minutes are numbers")
     with _state().lock:
         _state().faults.append(fault)
+    return jsonify({"ok": True})
+
+
+@bp.delete("/faults")
+def clear_faults():
+    """Drop every forced fault still queued: a storm ends now."""
+    with _state().lock:
+        _state().faults.clear()
     return jsonify({"ok": True})
 
 

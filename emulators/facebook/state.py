@@ -43,7 +43,8 @@ DELETE = object()
 
 @dataclass
 class Fault:
-    """A forced failure for the next ``count`` Graph calls (of ``path`` only, when set).
+    """A forced failure for the next ``count`` Graph calls (of ``path`` only, when set),
+    or for every call until ``until`` (a storm).
 
     ``kind`` is one of :data:`FAULT_KINDS`. A ``malformed`` fault lets the call succeed
     and damages its 200 body: ``field`` deleted (or set to ``value``) in every item of
@@ -59,13 +60,16 @@ class Fault:
     subcode: int | None = None
     message: str | None = None
     count: int = 1
-    regain_minutes: int = 0
+    #: Minutes to regain access in the usage header (a fraction only in tests).
+    regain_minutes: int | float = 0
     path: str | None = None
     field: str | None = None
     value: object = DELETE
     within: str | None = None
     next_drop: tuple[str, ...] = ()
     body: object = DELETE
+    #: A storm: every call fails until this ``time.monotonic()``, whatever ``count`` says.
+    until: float | None = None
 
     def applies_to(self, path: str) -> bool:
         """Whether this fault is for a call of ``path``."""
@@ -253,9 +257,11 @@ class State:
 
     def next_fault(self, path: str) -> Fault | None:
         """Consume one forced fault for the current Graph call of ``path``, if one is queued."""
+        now = time.monotonic()
+        self.faults = [f for f in self.faults if f.until is None or f.until > now]  # storms blown over
         fault = next((f for f in self.faults if f.applies_to(path)), None)
-        if fault is None:
-            return None
+        if fault is None or fault.until is not None:
+            return fault
         fault.count -= 1
         if fault.count <= 0:
             self.faults.remove(fault)

@@ -146,10 +146,10 @@ def test_bulk_posts_are_backdated_evenly(fb):
     from .conftest import BLUEBIRD
 
     seeded = len(fb.state.world.posts(BLUEBIRD))
-    assert fb.control("posts/bulk", page_id=BLUEBIRD, count=1000, oldest_days=365)["count"] == 1000
+    assert fb.control("posts/bulk", page_id=BLUEBIRD, count=1000, spacing=365 * 86400 // 1000)["posts"] == 1000
     posts = fb.control(f"posts?page_id={BLUEBIRD}", "GET")["posts"]
     now = fb.control("clock", "GET")["now"]
     assert len(posts) == seeded + 1000
-    assert min(p["created"] for p in posts) <= now - 365 * 86400 + 60
+    assert min(p["created"] for p in posts) <= now - 364 * 86400
     refused = fb.http.post(f"{fb.url}/_control/posts/bulk", json={"page_id": BLUEBIRD, "count": 0})
     assert refused.status_code == 400 and "count" in refused.json()["error"]
