@@ -63,8 +63,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from webapp import queue
     from webapp.config import ConfigError, load_settings
-    from webapp.db import DatabaseError, check_connection, open_database
-    from webapp.plugins import PluginError, Plugins
+    from webapp.db import DatabaseError, check_connection
+    from webapp.plugins import PluginError
+    from webapp.runtime import prepare_worker
 
     try:
         settings = load_settings()
@@ -72,11 +73,11 @@ def main(argv: list[str] | None = None) -> int:
             raise ConfigError("REDIS_URL is not set: use `streamdesk run` for the embedded queue, "
                               "or point REDIS_URL at a Redis or Valkey server.")
         client = queue.connect(settings.redis_url)
-        db = open_database(settings.database_url)
+        # Once, here, before RQ forks a work-horse per job: settings, plugins (a broken
+        # one fails now, not in the first crawl), token keys, database, job modules.
+        db = prepare_worker()
         check_connection(db)
-        db.close()
-        # Fail at start, not in the first crawl, when an installed plugin is broken.
-        Plugins()
+        db.close()  # each job opens its own connection: none may cross a fork
     except (ConfigError, queue.QueueUnavailable, DatabaseError, PluginError) as exc:
         print(f"worker: {exc}", file=sys.stderr)
         return 1

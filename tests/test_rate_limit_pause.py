@@ -7,7 +7,8 @@ import pytest
 from test_streams import add, connect
 
 from webapp.config import load_settings
-from webapp.crawl import crawl, shared_pauses
+from webapp.crawl import crawl
+from webapp.runtime import shared_pauses
 from webapp.errors import RateLimited
 from webapp.metrics import refresh
 from webapp.models import Stream, Topic, utcnow
