@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -113,6 +114,7 @@ def run(tmp: Path) -> str:
     from webapp.config import load_settings
     from webapp.runtime import prepare_worker
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's request log
     running = emulators.start("facebook")
     try:
         with ValkeyServer() as server:

@@ -10,6 +10,7 @@ import datetime
 import logging
 
 from peewee import Case
+from rq.timeouts import JobTimeoutException
 
 from . import metrics, queue
 from .db import database, upsert
@@ -106,6 +107,8 @@ def crawl(rt: Runtime, stream: Stream) -> str:
     except ProviderError as exc:
         _set(stream, status="error", status_message=exc.message, next_crawl_at=_later(RETRY_AFTER_FAILURE))
         return "error"
+    except JobTimeoutException:
+        raise  # the job's time is up: RQ records it, and the next cron pass queues it again
     except Exception:  # a plugin bug: logged, shown as an error, retried later
         log.exception("crawl of stream %s failed", stream.id)
         _set(stream, status="error", status_message="The last crawl failed unexpectedly; it will be retried.",
@@ -137,6 +140,8 @@ def _first_figures(rt: Runtime, stream: Stream) -> None:
     an hour, nor a second job. A failure here is the metrics schedule's to retry."""
     try:
         metrics.refresh(rt, stream)
+    except JobTimeoutException:
+        raise
     except Exception:  # a plugin bug must not turn a good crawl into a failed job
         log.exception("first metrics of stream %s failed; the metrics schedule retries", stream.id)
 
