@@ -1,8 +1,9 @@
 """Jobs: what a job and a cron pass cost us, against RQ itself in the same run.
 
-* ``re-crawl``: idle re-crawl jobs (a stream with nothing new: one provider call to the
-  Facebook emulator, the crawl's own writes) vs no-op jobs, drained by the same worker
-  class in the same prepared process.
+* ``re-crawl``: idle re-crawl jobs (a public X stream with nothing new: one timeline
+  call for tweets newer than the cursor, to the X emulator, which answers at once;
+  the crawl's own reads and writes) vs no-op jobs, drained by the same worker class in
+  the same prepared process.
 * ``cron pass``: one pass over 10,000 due streams (one query, pipelined batches) vs
   RQ's own pipelined ``enqueue_many`` of 10,000 unique jobs; then a second pass at once,
   which must find nothing to queue.
@@ -15,12 +16,13 @@ import time
 from pathlib import Path
 
 import redis
+import requests
 from rq import Queue
 
 N = 200
 DUE = 10_000
-#: The seed page of the Facebook emulator: an idle re-crawl reads it and finds nothing new.
-PAGE_ID = "101938475620394"
+#: An account of the X emulator's seed: an idle re-crawl asks for its newer tweets, finds none.
+HANDLE = "rivalroasters"
 
 
 def noop() -> None:
@@ -39,23 +41,28 @@ def _drain(client: redis.Redis, name: str) -> float:
     return count / elapsed
 
 
-def _streams(count: int, crawlable: bool) -> list:
-    """``count`` new streams; crawlable ones all follow the emulator's seed page (one topic
-    each, as a page is followed once per topic), the others made-up pages of one topic."""
+def _streams(count: int, crawlable: str | None = None) -> list:
+    """``count`` new streams; crawlable ones all follow the X account ``crawlable`` (one
+    topic each, as an account is followed once per topic), the others made-up Facebook
+    pages of one topic."""
     from webapp.db import database
     from webapp.models import Account, Stream, Topic
 
     account = Account.create(name=f"Bench {time.time()}")
     topics = [Topic.create(account=account, name=f"Bench {i}") for i in range(count if crawlable else 1)]
-    rows = [dict(topic=topics[i % len(topics)].id, service="facebook", page_id=PAGE_ID if crawlable else f"bench-{i}",
-                 name=f"Stream {i}") for i in range(count)]
+    if crawlable:
+        rows = [dict(topic=topic.id, service="twitter", page_id=crawlable, handle=HANDLE, name=f"Stream {i}")
+                for i, topic in enumerate(topics)]
+    else:
+        rows = [dict(topic=topics[0].id, service="facebook", page_id=f"bench-{i}", name=f"Stream {i}")
+                for i in range(count)]
     with database.atomic():
         for i in range(0, len(rows), 500):
             Stream.insert_many(rows[i:i + 500]).execute()
     return list(Stream.select().join(Topic).where(Topic.account == account))
 
 
-def _recrawl(client: redis.Redis) -> str:
+def _recrawl(client: redis.Redis, user_id: str) -> str:
     from webapp.crawl import CRAWL_JOB, crawl
     from webapp.runtime import runtime
 
@@ -66,7 +73,7 @@ def _recrawl(client: redis.Redis) -> str:
     raw = _drain(client, "bench")
 
     rt = runtime()
-    streams = _streams(N, crawlable=True)
+    streams = _streams(N, crawlable=user_id)
     for stream in streams:
         assert crawl(rt, stream) == "active"  # the first crawl; the bench times the next one
     client.flushdb()
@@ -91,7 +98,7 @@ def _cron_pass(client: redis.Redis) -> list[str]:
 
     client.flushdb()
     Stream.delete().execute()
-    _streams(DUE, crawlable=False)
+    _streams(DUE)
     start = time.perf_counter()
     queued = enqueue_due_crawls()
     first = time.perf_counter() - start
@@ -115,8 +122,10 @@ def run(tmp: Path) -> str:
     from webapp.runtime import prepare_worker
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's request log
-    running = emulators.start("facebook")
+    running = emulators.start("twitter")
     try:
+        users = requests.get(f"{running.url}/_control", timeout=10).json()["users"]
+        user_id = next(user["id"] for user in users if user["username"] == HANDLE)
         with ValkeyServer() as server:
             url = f"redis://127.0.0.1:{server.port}/0"
             os.environ.update(_sandbox(running.url), STREAMDESK_INSTANCE=str(tmp / "jobs"), REDIS_URL=url)
@@ -126,17 +135,17 @@ def run(tmp: Path) -> str:
             prepare_worker()  # what the worker's parent process does before it forks
             client = redis.Redis.from_url(url)
             with db.connection_context():
-                lines = [_recrawl(client), *_cron_pass(client)]
+                lines = [_recrawl(client, user_id), *_cron_pass(client)]
     finally:
         running.stop()
     return "\n".join(lines)
 
 
 def _sandbox(url: str) -> dict:
-    """The Facebook plugin's settings pointing at the emulator, as sandbox mode sets them."""
-    import emulators.facebook as fb
+    """The X plugin's settings pointing at the emulator, as sandbox mode sets them."""
+    import emulators.twitter as x
 
-    config = fb.sandbox_config(url)
-    return {"SANDBOX": "1", "FACEBOOK_CLIENT_ID": config.client_id, "FACEBOOK_CLIENT_SECRET": config.client_secret,
-            "FACEBOOK_API_URL": config.api_url, "FACEBOOK_AUTH_URL": config.auth_url,
-            "FACEBOOK_APP_TOKEN": config.app_token}
+    config = x.sandbox_config(url)
+    return {"SANDBOX": "1", "TWITTER_CLIENT_ID": config.client_id, "TWITTER_CLIENT_SECRET": config.client_secret,
+            "TWITTER_API_URL": config.api_url, "TWITTER_AUTH_URL": config.auth_url,
+            "TWITTER_APP_TOKEN": config.app_token}
