@@ -211,3 +211,14 @@ def test_a_crawl_over_its_time_limit_is_queued_again(configured, account, enviro
             _stop(worker)
     assert fresh.status == "queued" and fresh.status_message == (
         "The last crawl was interrupted (it ran over its time limit of 2 s); it was queued again.")
+
+
+def test_metrics_refreshes_are_claimed_and_queued_in_batches_too(configured, account):
+    from webapp.metrics import METRICS_JOB, enqueue_due_metrics
+
+    streams = make_streams(account, 3)
+    Stream.update(status="active").where(Stream.id.in_([s.id for s in streams[:2]])).execute()
+    assert enqueue_due_metrics() == 2  # the one never crawled has no figures to refresh yet
+    assert enqueue_due_metrics() == 0
+    assert sorted(Queue("default", connection=configured).job_ids) == sorted(
+        METRICS_JOB.job_id(s.id, s.job_key) for s in streams[:2])
