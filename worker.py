@@ -75,8 +75,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from webapp import queue
     from webapp.config import ConfigError, load_settings
-    from webapp.db import DatabaseError, check_connection, open_database
-    from webapp.plugins import PluginError, Plugins
+    from webapp.db import DatabaseError, check_connection
+    from webapp.plugins import PluginError
+    from webapp.runtime import prepare_worker
 
     try:
         settings = load_settings()
@@ -84,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
             raise ConfigError("REDIS_URL is not set: use `streamdesk run` for the embedded queue, "
                               "or point REDIS_URL at a Redis or Valkey server.")
         client = queue.connect(settings.redis_url)
-        db = open_database(settings.database_url)
+        # Once, here, before RQ forks a work-horse per job: settings, plugins (a broken
+        # one fails now, not in the first crawl), token keys, database, job modules.
+        db = prepare_worker()
         check_connection(db)
         # Really closed, not pooled: the work-horses this process forks must inherit none.
         db.close_all()

@@ -15,7 +15,7 @@ from conftest import subprocess_env
 from plugins.facebook.rules import SCOPES
 from stack import processes_with
 
-from webapp.models import Comment, Message, Story, Stream
+from webapp.models import Comment, Message, Story, Stream, TopicStream
 
 ALEX = "10158372947561023"      # admin of Bluebird Coffee
 SAM = "10223948576610234"       # admin of Riverside Bikes
@@ -83,8 +83,10 @@ def page_token(graph_url: str, control, page_id: str, user_id: str) -> str:
 
 def authorized_stream(topic, token: str, page_id: str, name: str) -> Stream:
     """A Facebook stream of an owned page, with its page token as linking stores it."""
-    return Stream.create(topic=topic, service="facebook", page_id=page_id, name=name, authorized=True,
-                         access_token=token, scopes=",".join((*SCOPES, *(f"task:{t}" for t in TASKS))))
+    stream = Stream.create(account=topic.account_id, service="facebook", page_id=page_id, name=name, authorized=True,
+                           access_token=token, scopes=",".join((*SCOPES, *(f"task:{t}" for t in TASKS))))
+    TopicStream.create(topic=topic, stream=stream)
+    return stream
 
 
 @dataclass

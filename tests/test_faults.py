@@ -17,6 +17,7 @@ from rq import Queue
 from rq.job import JobStatus
 from test_worker import wait_for
 
+from webapp.accounts import create_account
 from webapp.crawl import enqueue_crawl, job_id
 from webapp.models import Story, Stream, Topic, utcnow
 
@@ -204,9 +205,12 @@ def test_a_storm_of_5xx_and_rate_limits_expires_nothing_and_crawling_resumes(app
                                                                             tmp_path, emulator, emulator_urls):
     graph = emulator_urls["facebook"]
     bluebird = page_token(graph, emulator, BLUEBIRD, ALEX)
-    # Two streams on one token (one pause scope), one on another page's token.
+    # Two streams on one token (one pause scope: the page is tracked by two teams), one
+    # on another page's token.
+    other_team = create_account("Support agency")
     streams = [authorized_stream(Topic.create(account=account, name="Brand"), bluebird, BLUEBIRD, "Bluebird Coffee"),
-               authorized_stream(Topic.create(account=account, name="Support"), bluebird, BLUEBIRD, "Bluebird Coffee"),
+               authorized_stream(Topic.create(account=other_team, name="Support"), bluebird, BLUEBIRD,
+                                 "Bluebird Coffee"),
                authorized_stream(Topic.create(account=account, name="Bikes"),
                                  page_token(graph, emulator, RIVERSIDE, SAM), RIVERSIDE, "Riverside Bikes")]
     ids = [s.id for s in streams]

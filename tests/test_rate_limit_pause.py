@@ -2,6 +2,7 @@
 metrics job (and any other stream on the same token) does not call it either (issue 8,
 item 10). Real emulator, real Valkey/Redis."""
 import datetime
+import time
 
 import pytest
 from test_streams import add, connect
@@ -9,11 +10,12 @@ from test_streams import add, connect
 from streamdesk_contract.errors import RateLimited
 from streamdesk_contract.values import Credentials
 from webapp.config import load_settings
-from webapp.crawl import crawl, shared_pauses
+from webapp.crawl import crawl
 from webapp.metrics import refresh
 from webapp.models import Stream, Topic, utcnow
 from webapp.pauses import scopes
 from webapp.plugins import Plugins
+from webapp.runtime import shared_pauses
 from webapp.streams import Runtime
 
 
@@ -55,3 +57,29 @@ def test_a_pause_covers_its_token_or_the_whole_service(clean_redis):
     pauses.record(scopes("twitter", mine), RateLimited(3600, scope="posting"))  # not a limit on reading
     pauses.check(scopes("twitter", mine), "X")
     assert not any(b"token-a" in key for key in pauses.client.keys("*"))  # tokens never in clear
+
+
+def test_a_shorter_pause_never_shortens_a_longer_one_even_from_many_workers_at_once(clean_redis):
+    """Set on the server in one step: of many limits met at the same moment, the
+    longest pause wins, whatever order their records arrive in."""
+    import threading
+
+    pauses = shared_pauses(clean_redis)
+    keys = scopes("facebook", Credentials("token-c"))
+    start = threading.Barrier(8)
+
+    def meet(seconds):
+        start.wait()
+        for _ in range(50):
+            pauses.record(keys, RateLimited(seconds))
+
+    threads = [threading.Thread(target=meet, args=(60 * (i + 1),)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    until = float(pauses.client.get(keys["token"]))
+    assert until > time.time() + 470  # the 480 s pause, not one of the shorter ones
+    assert pauses.client.ttl(keys["token"]) > 470
+    pauses.record(keys, RateLimited(30))
+    assert float(pauses.client.get(keys["token"])) == until

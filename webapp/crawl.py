@@ -8,38 +8,26 @@ from __future__ import annotations
 
 import datetime
 import logging
-from functools import lru_cache
 
-from peewee import fn
+from peewee import Case, fn
+from rq.timeouts import JobTimeoutException
 from streamdesk_contract.errors import PermissionMissing, ProviderError, RateLimited, TokenExpired
 from streamdesk_contract.values import CrawlPage, Credentials, StreamRef
 
-from . import queue
-from .config import load_settings
+from . import metrics, queue
 from .db import database, upsert
-from .jobs import with_database
-from .pauses import Pauses
-from .pauses import scopes as pause_scopes
+from .jobs import queue_due, with_database
 from .models import (Comment, ConnectedProfile, Message, Story, Stream, StreamGap, StreamGone, Topic, TopicStream,
-                     naive_utc,
-                     token_columns, utcnow)
-from .plugins import Plugins
+                     naive_utc, utcnow)
+from .runtime import runtime, with_fresh_credentials
 from .streams import Runtime
 
 log = logging.getLogger(__name__)
 
 #: Seconds to wait after a provider failure before trying again.
 RETRY_AFTER_FAILURE = 600
-#: Refresh a token this long before it expires.
-REFRESH_MARGIN = datetime.timedelta(minutes=10)
 #: Crawled rows are unique per stream and provider id: a re-crawl updates, never duplicates.
 BY_PROVIDER_ID = ("stream_id", "external_id")
-
-
-@lru_cache(maxsize=1)
-def runtime() -> Runtime:
-    """Settings and plugins of this worker process, loaded once."""
-    return Runtime(load_settings(), Plugins())
 
 
 #: One crawl per stream at a time, on the crawl queue (a backlog never delays the schedule).
@@ -49,13 +37,24 @@ job_id, enqueue_crawl, queue_crawl = CRAWL_JOB.job_id, CRAWL_JOB.enqueue, CRAWL_
 
 @with_database
 def enqueue_due_crawls() -> int:
-    """Cron: queue every stream whose next crawl is due. Returns how many were queued."""
+    """Cron: queue every stream whose next crawl is due. Returns how many were queued.
+
+    First the crawls that died since the last pass (their work-horse killed, over their
+    time limit, their worker lost) are found in RQ's registries: their streams say so
+    and are due at once. Then the due streams are claimed in one statement, which moves
+    their next crawl past the queued-job TTL (so a second pass, even one running at the
+    same moment, skips them; the crawl sets the real next time when it ends), and
+    queued in pipelined batches.
+    """
     rt = runtime()
-    due = (Stream.select(Stream.id, Stream.job_key)
-           .where(Stream.status != "expired",
-                  (Stream.next_crawl_at.is_null()) | (Stream.next_crawl_at <= utcnow())))
     with queue.connected(rt.settings.redis_url) as client:
-        return sum(enqueue_crawl(client, stream.id, stream.job_key) for stream in due)
+        for stream_id, key, why in queue.interrupted(client, CRAWL_JOB):
+            # Not "crawling" any more: queued again, and active meanwhile if it ever crawled.
+            Stream.update(status=Case(None, [((Stream.status == "crawling") & Stream.last_crawled_at.is_null(), "queued"),
+                                             (Stream.status == "crawling", "active")], Stream.status),
+                          status_message=f"The last crawl was interrupted ({why}); it was queued again.",
+                          next_crawl_at=None).where((Stream.id == stream_id) & (Stream.job_key == key)).execute()
+        return queue_due(client, CRAWL_JOB, Stream.next_crawl_at, Stream.status != "expired")
 
 
 @with_database
@@ -84,6 +83,7 @@ def crawl(rt: Runtime, stream: Stream) -> str:
     _set(stream, status="crawling")
     try:
         with_fresh_credentials(rt, stream, lambda credentials: _pull(rt, stream, credentials))
+        _finish(rt, stream)
     except StreamGone:
         log.info("stream %s was removed during its crawl; nothing more is written", stream.id)
         return "gone"
@@ -107,23 +107,43 @@ def crawl(rt: Runtime, stream: Stream) -> str:
     except ProviderError as exc:
         _set(stream, status="error", status_message=exc.message, next_crawl_at=_later(RETRY_AFTER_FAILURE))
         return "error"
+    except JobTimeoutException:
+        raise  # the job's time is up: RQ records it, and the next cron pass queues it again
     except Exception:  # a plugin bug: logged, shown as an error, retried later
         log.exception("crawl of stream %s failed", stream.id)
         _set(stream, status="error", status_message="The last crawl failed unexpectedly; it will be retried.",
              next_crawl_at=_later(RETRY_AFTER_FAILURE))
         return "error"
-    if stream.expired_at is not None:
-        record_gap(rt, stream)
-    if stream.authorized and stream.connected_profile_id is not None:
-        ConnectedProfile.update(last_success_at=utcnow()).where(
-            ConnectedProfile.id == stream.connected_profile_id).execute()
-    _set(stream, status="active", status_message=None, last_crawled_at=utcnow(),
-         next_crawl_at=_later(interval_of(rt, stream)), expired_at=None)
-    if stream.next_metrics_at is None:  # first crawl done: its figures need not wait an hour
-        from .metrics import queue_metrics
-
-        queue_metrics(rt.settings, stream)
+    if stream.next_metrics_at is None:
+        _first_figures(rt, stream)
     return "active"
+
+
+def _finish(rt: Runtime, stream: Stream) -> None:
+    """The end of a successful crawl: one UPDATE of the stream, in one transaction with
+    the rare extras (a gap left by an expiry, the connected profile's last success).
+    Raises StreamGone when a gap is due for a stream removed meanwhile."""
+    next_at = _later(interval_of(rt, stream))
+    with database.atomic():
+        if stream.expired_at is not None:
+            stream.hold()  # the gap row needs its stream: removed meanwhile, nothing is written
+            record_gap(rt, stream)
+        if stream.authorized and stream.connected_profile_id is not None:
+            ConnectedProfile.update(last_success_at=utcnow()).where(
+                ConnectedProfile.id == stream.connected_profile_id).execute()
+        _set(stream, status="active", status_message=None, last_crawled_at=utcnow(), next_crawl_at=next_at,
+             expired_at=None)
+
+
+def _first_figures(rt: Runtime, stream: Stream) -> None:
+    """After a stream's first crawl, its figures at once, in this job: they need not wait
+    an hour, nor a second job. A failure here is the metrics schedule's to retry."""
+    try:
+        metrics.refresh(rt, stream)
+    except JobTimeoutException:
+        raise
+    except Exception:  # a plugin bug must not turn a good crawl into a failed job
+        log.exception("first metrics of stream %s failed; the metrics schedule retries", stream.id)
 
 
 def interval_of(rt: Runtime, stream: Stream) -> int:
@@ -148,43 +168,6 @@ def record_gap(rt: Runtime, stream: Stream) -> StreamGap | None:
     return StreamGap.create(stream=stream.id, starts_at=stream.expired_at, ends_at=reach,
                             reason=f"{label} lets a crawl reach back only {days} days: what was posted while "
                                    "the stream was expired before then could not be fetched.")
-
-
-def with_fresh_credentials(rt: Runtime, stream: Stream, call):
-    """``call(credentials)`` with the stream's token, refreshed when due — every
-    provider call of a crawl or metrics job goes through here.
-
-    While the service or this token is paused by a rate limit (told to any job, in any
-    worker), nothing is called: RateLimited is raised at once. A rate limit met here
-    pauses the others in turn. A rotating-token service may refuse an access token
-    before its stated expiry: then one forced refresh and one more try; TokenExpired
-    escapes only if that fails too.
-    """
-    pauses = shared_pauses(rt.settings.redis_url)
-    keys = pause_scopes(stream.service, stream.credentials)
-    pauses.check(keys, rt.label(stream.service))
-    try:
-        try:
-            return call(_fresh_credentials(rt, stream))
-        except TokenExpired:
-            if not _refreshable(rt, stream):
-                raise
-            return call(_fresh_credentials(rt, stream, force=True))
-    except RateLimited as exc:
-        pauses.record(keys, exc)
-        raise
-
-
-@lru_cache(maxsize=4)
-def shared_pauses(redis_url: str | None) -> Pauses:
-    """The rate-limit pauses of this process's queue server (none without one)."""
-    if not redis_url:
-        return Pauses(None)
-    try:
-        return Pauses(queue.connect(redis_url))
-    except queue.QueueUnavailable as exc:
-        log.warning("rate-limit pauses are not shared: %s", exc)
-        return Pauses(None)
 
 
 def _without_token(rt: Runtime, stream: Stream) -> str:
@@ -223,46 +206,6 @@ def _set(stream: Stream, **fields) -> None:
     Stream.update(**fields).where(stream.this()).execute()
     for name, value in fields.items():
         setattr(stream, name, value)
-
-
-def _refreshable(rt: Runtime, stream: Stream) -> bool:
-    credentials = stream.credentials
-    return bool(credentials and credentials.refresh_token
-                and rt.plugins.supports(stream.service, "streamdesk_refresh"))
-
-
-def _fresh_credentials(rt: Runtime, stream: Stream, force: bool = False) -> Credentials | None:
-    """The stream's credentials, refreshed first when they are about to expire (or when
-    ``force`` is set). A refreshed token and its rotated refresh token are stored
-    before they are used, so a crash cannot lose the only valid refresh token.
-    """
-    credentials = stream.credentials
-    if not _refreshable(rt, stream):
-        return credentials
-    due = credentials.expires_at is not None and credentials.expires_at - REFRESH_MARGIN <= utcnow()
-    if not (force or due):
-        return credentials
-    try:
-        fresh = rt.call("streamdesk_refresh", stream.service, credentials=credentials)
-    except TokenExpired:
-        # Refresh tokens rotate: another crawl sharing this profile may have used ours a
-        # moment ago. Its fresh token is then in the database, and nothing expired.
-        current = Stream.get_by_id(stream.id).credentials
-        if current is None or current.refresh_token == credentials.refresh_token:
-            raise
-        return current
-    if fresh is None:
-        return credentials
-    columns = token_columns(fresh)
-    # Services that do not rotate refresh tokens return none: keep the one we have.
-    columns["refresh_token"] = fresh.refresh_token or credentials.refresh_token
-    columns["scopes"] = columns["scopes"] or ",".join(credentials.scopes)
-    if stream.access_token:
-        _set(stream, **columns)
-    elif stream.connected_profile_id is not None:
-        ConnectedProfile.update(updated_at=utcnow(), **columns).where(
-            ConnectedProfile.id == stream.connected_profile_id).execute()
-    return fresh
 
 
 def ingest(stream: Stream, page: CrawlPage) -> int:

@@ -16,8 +16,9 @@ from streamdesk_contract.values import StreamRef
 
 from . import queue
 from .db import database, upsert
-from .jobs import with_database
+from .jobs import queue_due, with_database
 from .models import Figure, Story, Stream, StreamGone, utcnow
+from .runtime import runtime, with_fresh_credentials
 from .streams import Runtime
 
 log = logging.getLogger(__name__)
@@ -45,22 +46,18 @@ MEANINGS = {
 
 #: One refresh per stream at a time.
 METRICS_JOB = queue.StreamJob("metrics", "webapp.metrics.refresh_job", "default", timeout=600)
-job_id, enqueue_metrics, queue_metrics = METRICS_JOB.job_id, METRICS_JOB.enqueue, METRICS_JOB.queue_from
 
 
 @with_database
 def enqueue_due_metrics() -> int:
-    """Cron: queue a refresh for every crawled stream whose figures are due."""
-    from .crawl import runtime
-
+    """Cron: queue a refresh for every crawled stream whose figures are due (claimed and
+    queued in batches, as crawls are: :func:`jobs.queue_due`)."""
     rt = runtime()
     services = [s for s in rt.plugins.services if rt.plugins.supports(s, "streamdesk_metrics")]
-    due = (Stream.select(Stream.id, Stream.job_key)
-           .where(Stream.status == "active", Stream.service.in_(services),
-                  (Stream.next_metrics_at.is_null()) | (Stream.next_metrics_at <= utcnow())))
     try:
         with queue.connected(rt.settings.redis_url) as client:
-            return sum(enqueue_metrics(client, stream.id, stream.job_key) for stream in due)
+            return queue_due(client, METRICS_JOB, Stream.next_metrics_at, Stream.status == "active",
+                             Stream.service.in_(services))
     except RedisError as exc:
         log.warning("could not queue metrics: %s", exc)
         return 0
@@ -70,8 +67,6 @@ def enqueue_due_metrics() -> int:
 def refresh_job(stream_id: int, key: str | None = None) -> str:
     """The metrics job: returns what happened (``gone`` when the stream with this id
     and key no longer exists)."""
-    from .crawl import runtime
-
     stream = Stream.get_or_none((Stream.id == stream_id) & (Stream.job_key == key)) if key else None
     if stream is None:
         return "gone"
@@ -86,8 +81,6 @@ def refresh(rt: Runtime, stream: Stream) -> str:
         return "skipped"  # the crawl decides what a missing token means
     story_ids = [s.external_id for s in Story.select(Story.external_id).where(Story.stream == stream)
                  .order_by(Story.created_at.desc()).limit(RECENT_POSTS)]
-    from .crawl import with_fresh_credentials
-
     ref = StreamRef(stream.page_id, stream.authorized, stream.handle)
     try:
         figures = with_fresh_credentials(rt, stream, lambda credentials: rt.call(

@@ -23,6 +23,16 @@ log = logging.getLogger(__name__)
 
 PREFIX = "streamdesk:pause"
 
+#: Set a pause unless a longer one is set already, in one step on the server: two jobs
+#: meeting limits at once can never shorten each other's pause (a read, then a set,
+#: could). KEYS[1]: the pause; ARGV: its end (Unix time), its lifetime in seconds.
+LONGEST = """
+local current = tonumber(redis.call('GET', KEYS[1]))
+if current and current >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+
 
 def scopes(service: str, credentials: Credentials | None) -> dict[str, str]:
     """The Redis keys of the pauses that apply to a call: the whole service's, and the
@@ -38,6 +48,7 @@ class Pauses:
 
     def __init__(self, client: redis.Redis | None):
         self.client = client
+        self._longest = client.register_script(LONGEST) if client is not None else None
 
     def check(self, keys: dict[str, str], label: str) -> None:
         """Raise RateLimited while any of ``keys`` is paused."""
@@ -62,8 +73,6 @@ class Pauses:
         key = keys[scope]
         until = time.time() + error.retry_after
         try:
-            current = self.client.get(key)
-            if current is None or float(current) < until:
-                self.client.set(key, until, ex=max(1, int(error.retry_after) + 1))
+            self._longest(keys=[key], args=[repr(until), max(1, int(error.retry_after) + 1)])
         except (redis.RedisError, OSError) as exc:
             log.warning("cannot record a rate-limit pause: %s", exc)

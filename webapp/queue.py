@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import signal
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ import redis
 from rq import Queue, Worker
 from rq.exceptions import DuplicateJobError, InvalidJobOperation
 from rq.job import Job, JobStatus
+from rq.results import Result
 from rq.worker_registration import register
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,10 @@ QUEUES = ("default", "crawl")
 QUEUED_TTL = 3600
 #: Seconds between a worker's heartbeats when idle (RQ waits for work this long at a time).
 WORKER_TTL = 60
+#: Jobs queued per pipeline by a cron pass: one round trip each, not one per job.
+BATCH = 500
+#: Seconds a failed job's record is kept: long enough for the next cron pass to see it.
+FAILURE_TTL = 300
 
 
 class QueueUnavailable(Exception):
@@ -71,8 +77,8 @@ def enqueue_once(client: redis.Redis, queue_name: str, func: str, *args, job_id:
     for _ in range(2):
         try:
             # The job key must go when the job ends, or `unique` would block the next one.
-            q.enqueue(func, *args, job_id=job_id, unique=True, result_ttl=0, failure_ttl=300, ttl=QUEUED_TTL,
-                      job_timeout=job_timeout)
+            q.enqueue(func, *args, job_id=job_id, unique=True, result_ttl=0, failure_ttl=FAILURE_TTL,
+                      ttl=QUEUED_TTL, job_timeout=job_timeout)
         except DuplicateJobError:
             if not release_if_stuck(q, job_id):
                 return False
@@ -81,13 +87,14 @@ def enqueue_once(client: redis.Redis, queue_name: str, func: str, *args, job_id:
     return False
 
 
-def release_if_stuck(q: Queue, job_id: str) -> bool:
+def release_if_stuck(q: Queue, job_id: str, cleaned: bool = False) -> bool:
     """Delete the record of job ``job_id`` when no worker has it or will take it.
 
     Read from RQ's own registries: a queued job must be in its queue (or in the
     intermediate list a worker moves it to while taking it); a started one must be in
     the started registry with a live heartbeat (the registry's cleanup fails the ones
     whose worker died); a failed or stopped one is over. Returns True when released.
+    ``cleaned``: the started registry was cleaned up already in this pass.
     """
     job = q.fetch_job(job_id)
     if job is None:
@@ -111,7 +118,8 @@ def release_if_stuck(q: Queue, job_id: str) -> bool:
             intermediate.remove(job_id)
         why = "it was taken by a worker that stopped before running it"
     elif status == JobStatus.STARTED:
-        q.started_job_registry.cleanup()  # fails the jobs whose worker stopped heart-beating
+        if not cleaned:
+            q.started_job_registry.cleanup()  # fails the jobs whose worker stopped heart-beating
         if job.get_status(refresh=True) == JobStatus.STARTED and job_id in q.started_job_registry:
             return False
         why = "its worker stopped while running it"
@@ -122,6 +130,104 @@ def release_if_stuck(q: Queue, job_id: str) -> bool:
     log.warning("job %s is released and queued again: %s", job_id, why)
     job.delete(remove_from_queue=True)
     return True
+
+
+def enqueue_streams(client: redis.Redis, job: "StreamJob", streams: list[tuple[int, str]]) -> int:
+    """Queue ``job`` for each ``(stream id, job key)``, in pipelined batches of BATCH
+    with RQ's ``enqueue_many``. A stream whose job is queued or running already (queued
+    from the web, say) is skipped: its record is looked up in the same batch, and only
+    a record that turns out stuck is released. Returns how many were queued.
+
+    The cron pass that calls this has claimed the streams in the database, so no other
+    pass queues them meanwhile; a web request queueing one between the look-up and the
+    batch only puts its id in the list twice, and the second copy finds no record.
+    """
+    q = queue(client, job.queue_name)
+    cleaned = False
+    queued = 0
+    for start in range(0, len(streams), BATCH):
+        batch = streams[start:start + BATCH]
+        ids = [job.job_id(stream_id, key) for stream_id, key in batch]
+        with client.pipeline(transaction=False) as pipe:
+            for job_id in ids:
+                pipe.exists(Job.key_for(job_id))
+            exists = pipe.execute()
+        fresh = []
+        for args, job_id, known in zip(batch, ids, exists):
+            if known:
+                cleaned = cleaned or _clean_started(q)
+                if not release_if_stuck(q, job_id, cleaned=True):
+                    continue
+            fresh.append(Queue.prepare_data(job.func, args=args, job_id=job_id, timeout=job.timeout, result_ttl=0,
+                                            failure_ttl=FAILURE_TTL, ttl=QUEUED_TTL))
+        if fresh:
+            with client.pipeline() as pipe:
+                q.enqueue_many(fresh, pipeline=pipe)
+                pipe.execute()
+        queued += len(fresh)
+    return queued
+
+
+def _clean_started(q: Queue) -> bool:
+    q.started_job_registry.cleanup()
+    return True
+
+
+def interrupted(client: redis.Redis, job: "StreamJob") -> list[tuple[int, str, str]]:
+    """The jobs of kind ``job`` that died since the last look, as ``(stream id, job key,
+    why)``; their records are deleted, so their streams can be queued again at once.
+
+    Read from RQ's registries, cleaned up once here: a job whose worker stopped
+    heart-beating (a lost worker) moves from the started registry to the failed one, as
+    do jobs whose work-horse was killed or ran over its ``job_timeout``.
+    """
+    q = queue(client, job.queue_name)
+    q.started_job_registry.cleanup()
+    died = []
+    for job_id in q.failed_job_registry.get_job_ids():
+        stream = job.stream_of(job_id)
+        if stream is None:
+            continue
+        record = q.fetch_job(job_id)
+        why = describe_failure(_failure_of(record))
+        log.warning("job %s died (%s): its stream is queued again", job_id, why)
+        if record is not None:
+            record.delete(remove_from_queue=True)
+        else:
+            q.failed_job_registry.remove(job_id)
+        died.append((*stream, why))
+    return died
+
+
+def _failure_of(record: Job | None) -> str:
+    result = record.latest_result() if record is not None else None
+    return (result.exc_string or "") if result is not None and result.type == Result.Type.FAILED else ""
+
+
+def describe_failure(exc_info: str | None) -> str:
+    """Why a job died, in words for people, from the failure RQ recorded."""
+    text = (exc_info or "").strip()
+    if "JobTimeoutException" in text:
+        limit = re.search(r"\((\d+) seconds\)", text)
+        return f"it ran over its time limit of {limit.group(1)} s" if limit else "it ran over its time limit"
+    killed = re.search(r"Work-horse terminated unexpectedly; waitpid returned \d+ \(signal (\d+)\)", text)
+    if killed:
+        return f"its process was killed by {_signal_name(int(killed.group(1)))}"
+    if "Work-horse terminated unexpectedly" in text:
+        return "its process ended unexpectedly"
+    if "AbandonedJobError" in text:
+        return "its worker stopped while running it"
+    if "stuck in intermediate queue" in text:
+        return "it was taken by a worker that stopped before running it"
+    last = text.splitlines()[-1] if text else ""
+    return last[:200] or "it failed without saying why"
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 class StreamdeskWorker(Worker):
@@ -190,7 +296,16 @@ class StreamJob:
     timeout: int
 
     def job_id(self, stream_id: int, key: str) -> str:
+        """The job's id for a stream: its kind, the stream's id and job key."""
         return f"{self.kind}-{stream_id}-{key}"
+
+    def stream_of(self, job_id: str) -> tuple[int, str] | None:
+        """``(stream id, job key)`` of one of this kind's job ids; None for another id."""
+        kind, _, rest = job_id.partition("-")
+        stream_id, _, key = rest.partition("-")
+        if kind != self.kind or not stream_id.isdigit() or not key:
+            return None
+        return int(stream_id), key
 
     def enqueue(self, client: redis.Redis, stream_id: int, key: str) -> bool:
         """Queue the job for a stream unless one is queued or running already."""

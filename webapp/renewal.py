@@ -15,6 +15,7 @@ from .db import database
 from .jobs import with_database
 from .mail import MailError, render, send
 from .models import ConnectedProfile, Stream, User, utcnow, with_topic_names
+from .runtime import runtime
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +122,6 @@ def warn(rt, profile: ConnectedProfile, number: int, now: datetime.datetime | No
 @with_database
 def warn_expiring_profiles() -> int:
     """Cron: send the expiry warnings that are due. Returns how many were sent."""
-    from .crawl import runtime
-
     rt = runtime()
     due = warnings_due(rt.plugins)
     for profile, number in due:
