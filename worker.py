@@ -91,8 +91,6 @@ def main(argv: list[str] | None = None) -> int:
         check_connection(db)
         # Really closed, not pooled: the work-horses this process forks must inherit none.
         db.close_all()
-        # Fail at start, not in the first crawl, when an installed plugin is broken.
-        Plugins()
     except (ConfigError, queue.QueueUnavailable, DatabaseError, PluginError) as exc:
         print(f"worker: {exc}", file=sys.stderr)
         return 1
