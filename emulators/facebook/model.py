@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..sortedfeed import SortedFeed
+from emulators.sortedfeed import SortedFeed
 
 
 @dataclass

@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from ..sortedfeed import SortedFeed, take
+from emulators.sortedfeed import SortedFeed, take
+
 from .errors import invalid_parameter
 
 MAX_LIMIT = 100

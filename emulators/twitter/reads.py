@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from ..sortedfeed import SortedFeed
+from emulators.sortedfeed import SortedFeed
 
 from .clock import snowflake, x_time
 from .gateway import Principal, endpoint

@@ -6,7 +6,8 @@ field with no value is omitted rather than null — as X does.
 """
 from __future__ import annotations
 
-from ..sortedfeed import SortedFeed, take
+from emulators.sortedfeed import SortedFeed, take
+
 from .clock import x_time
 from .params import Query, encode_token
 from .problems import not_found_error
@@ -29,7 +30,7 @@ def user_json(state: State, user: User, fields: set[str]) -> dict:
         out["verified_type"] = "business" if user.verified else "none"
     if "profile_image_url" in fields:
         out["profile_image_url"] = user.profile_image_url
-    timeline = state.timeline(user.id)
+    timeline = state.tweets_of(user.id)
     if "public_metrics" in fields:
         out["public_metrics"] = {
             "followers_count": user.followers_count, "following_count": user.following_count,
@@ -37,7 +38,7 @@ def user_json(state: State, user: User, fields: set[str]) -> dict:
             "like_count": user.like_count, "media_count": 0,
         }
     if "most_recent_tweet_id" in fields and timeline and not user.protected:
-        out["most_recent_tweet_id"] = timeline[0].id
+        out["most_recent_tweet_id"] = timeline[-1].id
     return out
 
 

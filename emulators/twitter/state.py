@@ -11,7 +11,8 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..sortedfeed import SortedFeed
+from emulators.sortedfeed import SortedFeed
+
 from .clock import Clock, IdMaker, time_of
 from .ratelimits import RateLimits
 
