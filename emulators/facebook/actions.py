@@ -62,8 +62,10 @@ def publish(ctx: Ctx, page: Page, args: dict) -> dict:
     if not message and not link:
         raise GraphError("(#100) Missing message or attachment", 100)
     now = ctx.state.now()
-    recent = [p for p in ctx.state.world.posts(page.id)
-              if p.author_id == page.id and now - p.created < timedelta(days=1)]
+    feed = ctx.state.world.feed(page.id)
+    day_ago = int((now - timedelta(days=1)).timestamp())
+    recent = [p for p in feed.older(floor=feed.right((day_ago,)))  # only the last day's stories
+              if not p.deleted and p.author_id == page.id and now - p.created < timedelta(days=1)]
     if message and any(p.message == message for p in recent):
         raise errors.duplicate_post()
     published = not ("published" in args and not _truthy(args["published"]))

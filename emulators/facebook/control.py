@@ -223,27 +223,36 @@ def add_post():
     return jsonify({"id": post.id})
 
 
+#: Stories one bulk call may add: a million-story page in one call (benchmarks).
+BULK_MAX = 1_000_000
+
+
 @bp.post("/posts/bulk")
 def add_posts_in_bulk():
     """``{"page_id", "count", "comments"?, "replies"?, "spacing"?, "newest"?}``: ``count``
-    stories by the page, ``spacing`` seconds apart (default 60) back from ``newest`` (unix
+    stories by the page, ``spacing`` seconds apart (default 60; under 1, several share a second) back from ``newest`` (unix
     time; default a minute ago), each with ``comments`` comments and ``replies`` replies
     under its first one — enough for a crawl that takes a while."""
     body = _body()
     st = _state()
     try:
         count, comments = int(body.get("count", 0)), int(body.get("comments", 0))
-        replies, spacing = int(body.get("replies", 0)), int(body.get("spacing", 60))
+        replies, spacing = int(body.get("replies", 0)), float(body.get("spacing", 60))
     except (TypeError, ValueError):
         return _fail("count, comments, replies and spacing are numbers")
-    if not (0 < count <= bulk.MAX_POSTS and 0 <= comments + replies <= bulk.MAX_COMMENTS and spacing >= 1):
-        return _fail(f"count is 1–{bulk.MAX_POSTS}, comments + replies at most {bulk.MAX_COMMENTS}, spacing ≥ 1")
+    if not (0 < count <= bulk.MAX_POSTS and 0 <= comments + replies <= bulk.MAX_COMMENTS and spacing > 0
+            and count * (comments + replies) <= bulk.MAX_POSTS):
+        return _fail(f"count is 1–{bulk.MAX_POSTS} (calls add up), comments + replies at most {bulk.MAX_COMMENTS} "
+                     f"a story and {bulk.MAX_POSTS} a call, spacing (seconds) > 0")
     with st.lock:
         page = st.world.get(str(body.get("page_id", "")))
         if not isinstance(page, Page):
             return _fail("unknown page_id", 404)
         newest = _at(body.get("newest"), st.now() - timedelta(minutes=1))
-        added = bulk.add_stories(st.world, page, newest, count, comments, replies, spacing)
+        try:
+            added = bulk.add_stories(st.world, page, newest, count, comments, replies, spacing)
+        except ValueError as exc:
+            return _fail(str(exc), 409)
     return jsonify(added)
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from . import errors, insights
 from .model import Comment, Conversation, Page, Post
-from .paging import cursor_page, limit_arg, time_page
-from .render import Ctx, render, render_message, visible_comments, visible_posts
+from .paging import cursor_page, feed_cursor_page, limit_arg, time_page
+from .render import Ctx, render, render_message, shows_post, visible_comments
 from .seed import stable_int
 
 #: From how many comments a page post's comments are ranked (a lone comment has no rank).
@@ -20,18 +20,23 @@ RANKED_FROM = 2
 def _story_edge(edge_name: str, own_only: bool, permissions: tuple[str, ...]):
     def edge_fn(ctx: Ctx, page: Page, args: dict, children):
         ctx.require(page.id, *permissions)
-        posts = visible_posts(ctx, page, own_only)
+        feed, shown = ctx.state.world.feed(page.id), shows_post(ctx, page, own_only)
         keep = ctx.keep(args, children)
         if ctx.state.feed_paging == "cursor":  # switched by the control API
-            page_items, paging = cursor_page(posts, lambda p: p.id, args, ctx.base, f"{page.id}/{edge_name}", keep)
+            page_items, paging = feed_cursor_page(feed, shown, lambda i: _post_of(ctx, page, i), args, ctx.base,
+                                                  f"{page.id}/{edge_name}", keep)
         else:
-            page_items, paging = time_page(posts, lambda p: (int(p.created.timestamp()), p.local_id), args,
-                                           ctx.base, f"{page.id}/{edge_name}", keep)
+            page_items, paging = time_page(feed, shown, args, ctx.base, f"{page.id}/{edge_name}", keep)
         out = {"data": [render(ctx, p, children) for p in page_items]}
         if paging:
             out["paging"] = paging
         return out
     return edge_fn
+
+
+def _post_of(ctx: Ctx, page: Page, post_id: str) -> Post | None:
+    post = ctx.state.world.objects.get(post_id)
+    return post if isinstance(post, Post) and post.page_id == page.id else None
 
 
 def _rank(comments: list[Comment], all_comments: list[Comment]) -> list[Comment]:

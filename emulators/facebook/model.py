@@ -5,8 +5,11 @@ the Graph API addresses all nodes through one ``/{id}`` namespace.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from emulators.sortedfeed import SortedFeed
 
 
 @dataclass
@@ -141,24 +144,56 @@ class AuthCode:
     used: bool = False
 
 
+def post_key(post: Post) -> tuple[int, str]:
+    """Where a story sits in its page's feed: (unix created time, its own id), the order
+    Graph's feed pages in and what its ``__paging_token`` encodes."""
+    return int(post.created.timestamp()), post.local_id
+
+
+def comment_key(comment: Comment) -> tuple[datetime, str]:
+    """Where a comment sits under its post: (created time, id), oldest first."""
+    return comment.created, comment.id
+
+
 class World:
-    """Every object of the emulator, addressable by id, plus indexes the routes need."""
+    """Every object of the emulator, addressable by id, plus indexes the routes need.
+
+    A page's stories and a post's comments are kept sorted as they are added
+    (:class:`SortedFeed`), so that a page of a million-story feed costs what a page of a
+    hundred-story one does. Deleted objects stay in them, flagged, and are skipped.
+    """
 
     def __init__(self) -> None:
         self.objects: dict[str, object] = {}
-        self.posts_by_page: dict[str, list[Post]] = {}
-        self.comments_by_post: dict[str, list[Comment]] = {}
+        self.posts_by_page: dict[str, SortedFeed] = {}
+        self.comments_by_post: dict[str, SortedFeed] = {}
         self.conversations_by_page: dict[str, list[Conversation]] = {}
 
     def add(self, obj) -> None:
         """Register ``obj`` under its id and in the indexes of its kind."""
         self.objects[obj.id] = obj
         if isinstance(obj, Post):
-            self.posts_by_page.setdefault(obj.page_id, []).append(obj)
+            self.feed(obj.page_id).add(obj)
         elif isinstance(obj, Comment):
-            self.comments_by_post.setdefault(obj.post_id, []).append(obj)
+            self.comments_by_post.setdefault(obj.post_id, SortedFeed(comment_key)).add(obj)
         elif isinstance(obj, Conversation):
             self.conversations_by_page.setdefault(obj.page_id, []).append(obj)
+
+    def add_posts(self, page_id: str, posts: Iterable[Post]) -> int:
+        """Register many stories of one page at once (one merge into its feed); returns
+        how many."""
+        posts = list(posts)
+        for post in posts:
+            self.objects[post.id] = post
+        self.feed(page_id).extend(posts)
+        return len(posts)
+
+    def feed(self, page_id: str) -> SortedFeed:
+        """The page's stories, deleted ones included, oldest first by :func:`post_key`."""
+        feed = self.posts_by_page.get(page_id)
+        if feed is None:
+            feed = self.posts_by_page[page_id] = SortedFeed(post_key)
+        return feed
 
     def get(self, object_id: str):
         """The live object with ``object_id``, or None (deleted objects are gone)."""
@@ -180,14 +215,14 @@ class World:
         return [obj for obj in self.objects.values() if isinstance(obj, Page)]
 
     def posts(self, page_id: str) -> list[Post]:
-        """The page's live stories, newest first (by created time, then id)."""
-        posts = [p for p in self.posts_by_page.get(page_id, []) if not p.deleted]
-        return sorted(posts, key=lambda p: (p.created, p.id), reverse=True)
+        """The page's live stories, newest first (by created time, then id). O(stories):
+        Graph routes page through :meth:`feed` instead."""
+        return [p for p in self.feed(page_id).older() if not p.deleted]
 
     def comments(self, post_id: str) -> list[Comment]:
         """The post's live comments and replies, oldest first."""
-        comments = [c for c in self.comments_by_post.get(post_id, []) if not c.deleted]
-        return sorted(comments, key=lambda c: (c.created, c.id))
+        comments = self.comments_by_post.get(post_id)
+        return [c for c in comments.newer() if not c.deleted] if comments is not None else []
 
     def conversations(self, page_id: str) -> list[Conversation]:
         """The page's conversations, most recently updated first."""

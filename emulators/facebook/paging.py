@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+from emulators.sortedfeed import SortedFeed, take
+
 from .errors import invalid_parameter
 
 MAX_LIMIT = 100
@@ -73,12 +75,14 @@ def _read_paging_token(token: str | None) -> tuple[int, str] | None:
         raise invalid_parameter("Invalid paging token") from None
 
 
-def time_page(items: Sequence, key: Callable, args, base: str, path: str, keep: dict):
-    """One page of ``items`` (newest first; ``key(item)`` → (unix time, id)).
+def time_page(feed: SortedFeed, shown: Callable, args, base: str, path: str, keep: dict):
+    """One page of the stories of ``feed`` that pass ``shown``, newest first.
 
-    Returns ``(page_items, paging_or_None)`` following Graph's rules: ``until`` and
-    ``since`` are inclusive bounds, ``__paging_token`` breaks ties within a second,
-    ``__previous=1`` asks for the items just newer than ``since``.
+    The feed is sorted by (unix time, id), so every bound is a binary search and only
+    one page of stories is walked. Returns ``(page_items, paging_or_None)`` following
+    Graph's rules: ``until`` and ``since`` are inclusive bounds, ``__paging_token``
+    breaks ties within a second, ``__previous=1`` asks for the items just newer than
+    ``since``.
     """
     limit = limit_arg(args.get("limit"))
     since = timestamp_arg(args.get("since"), "since")
@@ -86,22 +90,24 @@ def time_page(items: Sequence, key: Callable, args, base: str, path: str, keep: 
     anchor = _read_paging_token(args.get("__paging_token"))
     previous = args.get("__previous") == "1"
     if previous:
+        # The ones just newer than the anchor (or than ``since``), whatever ``until`` says.
         if anchor is not None:
-            newer = [it for it in items if key(it) > anchor]
+            start = feed.right(anchor)
         else:
-            newer = [it for it in items if since is None or key(it)[0] >= since]
-        page = newer[-limit:] if limit else []  # the ones just newer than the anchor
-        has_older = bool(page) and any(key(it) < key(page[-1]) for it in items)
+            start = feed.left((since,)) if since is not None else 0
+        page = take(feed.newer(start), shown, limit)[::-1]
+        has_older = bool(page) and bool(take(feed.older(feed.left(feed.key(page[-1]))), shown, 1))
     else:
-        candidates = [it for it in items
-                      if (until is None or key(it)[0] <= until)
-                      and (since is None or key(it)[0] >= since)
-                      and (anchor is None or key(it) < anchor)]
+        top = len(feed) if until is None else feed.left((until + 1,))
+        if anchor is not None:
+            top = min(top, feed.left(anchor))
+        floor = 0 if since is None else feed.left((since,))
+        candidates = take(feed.older(top, floor), shown, limit + 1) if limit else []
         page = candidates[:limit]
         has_older = len(candidates) > len(page)
     if not page:
         return [], None
-    first, last = key(page[0]), key(page[-1])
+    first, last = feed.key(page[0]), feed.key(page[-1])
     paging = {"previous": link(base, path, {**keep, "limit": limit, "since": first[0],
                                             "__paging_token": _paging_token(*first), "__previous": 1})}
     if has_older:
@@ -155,4 +161,39 @@ def cursor_page(items: Sequence, item_id: Callable, args, base: str, path: str, 
         paging["previous"] = link(base, path, {**keep, "limit": limit, "before": paging["cursors"]["before"]})
     if end < len(items):
         paging["next"] = link(base, path, {**keep, "limit": limit, "after": paging["cursors"]["after"]})
+    return page, paging
+
+
+def feed_cursor_page(feed: SortedFeed, shown: Callable, find: Callable, args, base: str, path: str,
+                     keep: dict):
+    """:func:`cursor_page` over the stories of ``feed`` that pass ``shown`` (newest
+    first), with the cursor's story found by ``find(id)`` and placed by a binary search.
+
+    A cursor naming a story that is not in the list (deleted, hidden from this token,
+    unknown) gives an empty page, as :func:`cursor_page` does.
+    """
+    limit = limit_arg(args.get("limit"))
+    newer_exist = older_exist = False
+    if args.get("after") or args.get("before"):
+        marker = find(_read_cursor(args.get("after") or args.get("before")))
+        at = feed.left(feed.key(marker)) if marker is not None and shown(marker) else None
+        if at is None or at == len(feed) or feed[at] is not marker:
+            return [], None
+        if args.get("after"):
+            page = take(feed.older(at), shown, limit + 1)
+            page, older_exist, newer_exist = page[:limit], len(page) > limit, True
+        else:
+            page = take(feed.newer(at + 1), shown, limit + 1)
+            page, newer_exist, older_exist = page[:limit][::-1], len(page) > limit, True
+    else:
+        page = take(feed.older(), shown, limit + 1)
+        page, older_exist = page[:limit], len(page) > limit
+    if not page:
+        return [], None
+    first, last = cursor_of(page[0].id), cursor_of(page[-1].id)
+    paging = {"cursors": {"before": first, "after": last}}
+    if newer_exist:
+        paging["previous"] = link(base, path, {**keep, "limit": limit, "before": first})
+    if older_exist:
+        paging["next"] = link(base, path, {**keep, "limit": limit, "after": last})
     return page, paging

@@ -283,13 +283,16 @@ def render_message(ctx: Ctx, convo: Conversation, message: Message, specs: list[
 
 # --- visibility -----------------------------------------------------------------------
 
-def visible_posts(ctx: Ctx, page: Page, own_only: bool) -> list[Post]:
-    posts = ctx.state.world.posts(page.id)
-    if own_only:
-        posts = [p for p in posts if p.author_id == page.id]
-    if not ctx.is_page_token_of(page.id):
-        posts = [p for p in posts if p.is_published and not p.is_hidden]
-    return posts
+def shows_post(ctx: Ctx, page: Page, own_only: bool):
+    """Whether a story of ``page``'s feed is in the list this token reads: live, the
+    page's own when ``own_only`` (``/posts``), published and not hidden unless read with
+    the page's own token."""
+    own_token = ctx.is_page_token_of(page.id)
+
+    def shown(post: Post) -> bool:
+        return (not post.deleted and (not own_only or post.author_id == page.id)
+                and (own_token or (post.is_published and not post.is_hidden)))
+    return shown
 
 
 def visible_comments(ctx: Ctx, post: Post) -> list[Comment]:

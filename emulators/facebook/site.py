@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
+from emulators.sortedfeed import take
 from emulators.webpage import Item, not_found, render
 
 from .model import Page, Post
@@ -49,7 +50,7 @@ def page(ref: str):
             return not_found(NETWORK, "This page")
         items = [Item(title=_name(world, p.author_id), text=p.message or p.story or "", meta=_when(p),
                       href=f"/_web/posts/{p.id}")
-                 for p in world.posts(found.id)[:RECENT] if p.is_published]
+                 for p in take(world.feed(found.id).older(), lambda p: not p.deleted, RECENT) if p.is_published]
         lines = [f"@{found.username}" if found.username else "", found.category,
                  f"{found.followers_count:,} followers"]
         return render(NETWORK, found.name, lines, items, heading="Recent posts")

@@ -167,6 +167,41 @@ def add_tweet():
         return jsonify(tweet_json(state, tweet, ALL_TWEET_FIELDS, private=True)), 201
 
 
+#: Tweets one bulk call may add: a million-tweet account in one call (benchmarks).
+BULK_MAX = 1_000_000
+
+
+@bp.post("/tweets/bulk")
+def add_tweets():
+    """``count`` plain tweets by ``author`` (at most a million a call; calls add up),
+    created evenly between ``oldest_days`` ago and ``newest_days`` ago (default: one a
+    day back from now). ``text`` may hold ``{n}`` (the tweet's number, oldest 1) and
+    mentions (``"@acmecoffee deal #{n}"`` fills that account's mentions)."""
+    state = current_state()
+    data = _json()
+    try:
+        count = int(data.get("count", 0))
+        oldest = float(data.get("oldest_days", count))
+        newest = float(data.get("newest_days", 0))
+    except (TypeError, ValueError):
+        return _bad("count, oldest_days and newest_days are numbers")
+    text = data.get("text", "Archive tweet #{n}")
+    if not 0 < count <= BULK_MAX or not 0 <= newest <= oldest:
+        return _bad(f"count is 1 to {BULK_MAX} and 0 <= newest_days <= oldest_days")
+    if not isinstance(text, str) or not text.strip():
+        return _bad("text is a non-empty string")
+    with state.lock:
+        author = _user(state, data.get("author"))
+        if author is None:
+            return _bad("author (id or username) is required")
+        now = state.clock.now()
+        step = (oldest - newest) * 86400 / max(1, count - 1)
+        first = now - oldest * 86400
+        tweets = state.add_tweets(author.id, [(text.replace("{n}", str(n + 1)), first + n * step)
+                                              for n in range(count)])
+        return jsonify({"count": len(tweets), "newest_id": tweets[-1].id, "oldest_id": tweets[0].id}), 201
+
+
 @bp.delete("/tweets/<tweet_id>")
 def delete_tweet(tweet_id: str):
     """Someone deletes their tweet (it disappears from timelines and lookups)."""
@@ -175,7 +210,7 @@ def delete_tweet(tweet_id: str):
         tweet = state.tweets.get(tweet_id)
         if tweet is None:
             return _bad(f"no tweet {tweet_id}", 404)
-        tweet.deleted = True
+        state.delete_tweet(tweet)
         return jsonify({"deleted": True})
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
+from emulators.sortedfeed import SortedFeed
+
 from .clock import snowflake, x_time
 from .gateway import Principal, endpoint
 from .params import DM_EXPANSIONS, PRIVATE_TWEET_FIELDS, USER_EXPANSIONS, Query, parse
@@ -16,7 +18,7 @@ from .problems import (
 )
 from .render import dm_json, page, tweet_includes, tweet_json, user_json
 from .search import compile_query
-from .state import State, Tweet, User
+from .state import State, Tweet, User, id_key
 
 bp = Blueprint("twitter_reads", __name__)
 
@@ -32,9 +34,9 @@ SEARCH_DAYS = 7
 
 def _user_payload(state: State, user: User, q: Query) -> dict:
     body: dict = {"data": user_json(state, user, q.user_fields)}
-    timeline = state.timeline(user.id) if "most_recent_tweet_id" in q.expansions else []
+    timeline = state.tweets_of(user.id) if "most_recent_tweet_id" in q.expansions else []
     if timeline and not user.protected:  # nobody here has a pinned tweet
-        body["includes"] = {"tweets": [tweet_json(state, timeline[0], q.tweet_fields)]}
+        body["includes"] = {"tweets": [tweet_json(state, timeline[-1], q.tweet_fields)]}
     return body
 
 
@@ -105,6 +107,11 @@ def _tweets_body(state: State, principal: Principal, tweets: list[Tweet], q: Que
     return body
 
 
+def _without(refs: tuple[str, ...]):
+    """A filter dropping the tweets that reference another as any of ``refs`` (``exclude=``)."""
+    return lambda tweet: not any(tweet.ref(ref) for ref in refs)
+
+
 def _timeline(state: State, principal: Principal, user_id: str, kind: str):
     allowed = TIMELINE_PARAMS + (("exclude",) if kind == "tweets" else ())
     q = parse(request.args, allowed, {"id": user_id}, max_range=(5, 100, 10))
@@ -116,14 +123,13 @@ def _timeline(state: State, principal: Principal, user_id: str, kind: str):
     if user.protected and principal.user_id != user.id:
         return {"errors": [not_authorized_error("user", "id", user_id)]}, 200
     if kind == "tweets":
-        items = state.timeline(user_id)[:TWEETS_CAP]
-        if "replies" in q.exclude:
-            items = [t for t in items if t.ref("replied_to") is None]
-        if "retweets" in q.exclude:
-            items = [t for t in items if t.ref("retweeted") is None]
+        feed, cap = state.tweets_of(user_id), TWEETS_CAP
+        shown = _without(tuple(ref for name, ref in (("replies", "replied_to"), ("retweets", "retweeted"))
+                               if name in q.exclude))
     else:
-        items = state.mentions(user_id)[:MENTIONS_CAP]
-    chunk, meta = page(items, q)
+        feed, cap, shown = state.mentions_of(user_id), MENTIONS_CAP, _without(())
+    # The cap counts the newest tweets before ``exclude`` filters them, as X's does.
+    chunk, meta = page(feed, q, shown=shown, floor=max(0, len(feed) - cap))
     if private:
         # X drops the tweets whose private metrics the token may not read, after paging:
         # a page can come back empty with a next_token.
@@ -208,12 +214,13 @@ def search_recent(state: State, principal: Principal):
         raise invalid_request(problems)
     _private_fields(q, principal)
     matches = compile_query(state, q.query)
-    items = [
-        t for t in sorted(state.tweets.values(), key=lambda t: int(t.id), reverse=True)
-        if not t.deleted and t.created_at >= horizon and not state.users[t.author_id].suspended
-        and not (state.users[t.author_id].protected and principal.user_id != t.author_id) and matches(t)
-    ]
-    chunk, meta = page(items, q, previous=False)
+
+    def shown(t: Tweet) -> bool:
+        author = state.users[t.author_id]
+        return (not author.suspended and not (author.protected and principal.user_id != t.author_id)
+                and matches(t))
+    feed = state.everything
+    chunk, meta = page(feed, q, shown=shown, floor=feed.left_by(horizon, lambda t: t.created_at), previous=False)
     return _tweets_body(state, principal, chunk, q, meta), 200
 
 
@@ -227,7 +234,7 @@ def dm_events(state: State, principal: Principal):
     events = state.dm_events(principal.user_id)
     if q.event_types:
         events = [e for e in events if e.event_type in q.event_types]
-    chunk, meta = page(events, q)
+    chunk, meta = page(SortedFeed(id_key, events), q)
     meta.pop("newest_id", None)
     meta.pop("oldest_id", None)
     body: dict = {}

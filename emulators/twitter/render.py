@@ -6,6 +6,8 @@ field with no value is omitted rather than null — as X does.
 """
 from __future__ import annotations
 
+from emulators.sortedfeed import SortedFeed, take
+
 from .clock import x_time
 from .params import Query, encode_token
 from .problems import not_found_error
@@ -28,7 +30,7 @@ def user_json(state: State, user: User, fields: set[str]) -> dict:
         out["verified_type"] = "business" if user.verified else "none"
     if "profile_image_url" in fields:
         out["profile_image_url"] = user.profile_image_url
-    timeline = state.timeline(user.id)
+    timeline = state.tweets_of(user.id)
     if "public_metrics" in fields:
         out["public_metrics"] = {
             "followers_count": user.followers_count, "following_count": user.following_count,
@@ -36,7 +38,7 @@ def user_json(state: State, user: User, fields: set[str]) -> dict:
             "like_count": user.like_count, "media_count": 0,
         }
     if "most_recent_tweet_id" in fields and timeline and not user.protected:
-        out["most_recent_tweet_id"] = timeline[0].id
+        out["most_recent_tweet_id"] = timeline[-1].id
     return out
 
 
@@ -151,22 +153,32 @@ def tweet_includes(state: State, tweets: list[Tweet], q: Query, viewer_id: str |
     return includes, errors
 
 
-def page(items: list, q: Query, *, created=lambda item: item.created_at, previous: bool = True) -> tuple[list, dict]:
-    """One page of ``items`` (newest first) after since/until/time filters and the token."""
-    selected = [
-        item for item in items
-        if (q.since_id is None or int(item.id) > q.since_id)
-        and (q.until_id is None or int(item.id) < q.until_id)
-        and (q.start_time is None or created(item) >= q.start_time)
-        and (q.end_time is None or created(item) <= q.end_time)
-    ]
+def page(feed: SortedFeed, q: Query, *, shown=lambda item: True, floor: int = 0,
+         created=lambda item: item.created_at, previous: bool = True) -> tuple[list, dict]:
+    """One page, newest first, of the items of ``feed`` (in id order) that pass ``shown``
+    at or above position ``floor`` (how far back the endpoint reaches), after
+    since/until/time filters and the token.
+
+    Ids grow with creation time, so every bound is a binary search and only one page of
+    items is walked, however long the feed.
+    """
+    low, high = floor, len(feed)
+    if q.since_id is not None:
+        low = max(low, feed.right(q.since_id))
+    if q.until_id is not None:
+        high = min(high, feed.left(q.until_id))
+    if q.start_time is not None:
+        low = max(low, feed.left_by(q.start_time, created))
+    if q.end_time is not None:
+        high = min(high, feed.right_by(q.end_time, created))
     if q.token and q.token[0] == "prev":
-        newer = [item for item in selected if int(item.id) > q.token[1]]
-        chunk = newer[-q.max_results:]
-        rest_older = [item for item in selected if int(item.id) < (int(chunk[-1].id) if chunk else q.token[1])]
+        start = max(low, feed.right(q.token[1]))
+        chunk = take(feed.newer(start, max(start, high)), shown, q.max_results)[::-1]
+        bound = int(chunk[-1].id) if chunk else q.token[1]
+        rest_older = take(feed.older(min(high, feed.left(bound)), low), shown, 1)
     else:
-        if q.token:
-            selected = [item for item in selected if int(item.id) < q.token[1]]
+        top = min(high, feed.left(q.token[1])) if q.token else high
+        selected = take(feed.older(top, low), shown, q.max_results + 1)
         chunk = selected[:q.max_results]
         rest_older = selected[q.max_results:]
     meta: dict = {"result_count": len(chunk)}

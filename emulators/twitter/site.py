@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from itertools import islice
 
 from flask import Blueprint, redirect
 
@@ -52,7 +53,7 @@ def profile(handle: str):
             return not_found(NETWORK, "This account")
         if user.protected:
             return render(NETWORK, f"{user.name} (@{user.username})", ["These posts are protected."], [])
-        items = [_item(state, t) for t in state.timeline(user.id)[:RECENT]]
+        items = [_item(state, t) for t in islice(state.tweets_of(user.id).older(), RECENT)]
         lines = [f"@{user.username}", user.description, f"{user.followers_count:,} followers"]
         return render(NETWORK, user.name, lines, items, heading="Posts")
 

@@ -11,6 +11,8 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
+from emulators.sortedfeed import SortedFeed
+
 from .clock import Clock, IdMaker, time_of
 from .ratelimits import RateLimits
 
@@ -120,6 +122,11 @@ class Grant:
     revoked: bool = False
 
 
+def id_key(item) -> int:
+    """Where a tweet or DM event sits in a feed: its snowflake id, which grows with time."""
+    return int(item.id)
+
+
 def conversation_id_of(a: str, b: str) -> str:
     """X's id of a one-to-one DM conversation: both user ids, smaller first."""
     low, high = sorted((a, b), key=int)
@@ -164,6 +171,15 @@ class State:
         self.app_id = APP_ID
         self.requests: Counter[str] = Counter()  # "GET /2/users/:id/tweets" -> calls
         self.paths: Counter[str] = Counter()  # "GET /2/users/123/tweets" -> calls
+        # Live tweets kept in id order as they are posted, so that a page of a timeline,
+        # of mentions or of search costs the same at a million tweets as at a hundred.
+        self.everything = SortedFeed(id_key)
+        self.by_author: dict[str, SortedFeed] = {}
+        #: user id -> live tweets by others (never suspended: the seed fixes who is) mentioning them.
+        self.mentioning: dict[str, SortedFeed] = {}
+        self.mentioned: dict[str, list[str]] = {}  # tweet id -> the user ids its text mentions
+        self.live_replies: Counter[str] = Counter()  # tweet id -> live replies to it
+        self.live_quotes: Counter[str] = Counter()  # tweet id -> live quotes of it
 
     # -- users ------------------------------------------------------------------
     def user_by_name(self, username: str) -> User | None:
@@ -185,27 +201,68 @@ class State:
         return tweet
 
     def mention_ids(self, tweet: Tweet) -> list[str]:
-        """Ids of the known users the tweet's text mentions."""
-        found = []
-        for name in MENTION_RE.findall(tweet.text):
-            user = self.user_by_name(name)
-            if user and user.id not in found:
-                found.append(user.id)
+        """Ids of the known users the tweet's text mentions (read once per tweet: users
+        are all seeded before any tweet)."""
+        found = self.mentioned.get(tweet.id)
+        if found is None:
+            found = []
+            for name in MENTION_RE.findall(tweet.text):
+                user = self.user_by_name(name)
+                if user and user.id not in found:
+                    found.append(user.id)
+            self.mentioned[tweet.id] = found
         return found
 
     def timeline(self, user_id: str) -> list[Tweet]:
-        """The user's tweets, newest first."""
-        tweets = [t for t in self.tweets.values() if t.author_id == user_id and not t.deleted]
-        return sorted(tweets, key=lambda t: int(t.id), reverse=True)
+        """The user's tweets, newest first (a copy: pages walk :meth:`tweets_of`)."""
+        return self.tweets_of(user_id).newest_first()
+
+    def tweets_of(self, user_id: str) -> SortedFeed:
+        """The user's live tweets in id order."""
+        return self.by_author.get(user_id) or SortedFeed(id_key)
 
     def mentions(self, user_id: str) -> list[Tweet]:
-        """Tweets by others that mention the user, newest first."""
-        tweets = [
-            t for t in self.tweets.values()
-            if not t.deleted and t.author_id != user_id and user_id in self.mention_ids(t)
-            and not self.users[t.author_id].suspended
-        ]
-        return sorted(tweets, key=lambda t: int(t.id), reverse=True)
+        """Tweets by others that mention the user, newest first (a copy: pages walk
+        :meth:`mentions_of`)."""
+        return self.mentions_of(user_id).newest_first()
+
+    def mentions_of(self, user_id: str) -> SortedFeed:
+        """Live tweets by others, not suspended, that mention the user, in id order."""
+        return self.mentioning.get(user_id) or SortedFeed(id_key)
+
+    def _index(self, tweets: list[Tweet]) -> None:
+        """Put new tweets in every feed that lists them and count them as replies/quotes."""
+        authors: dict[str, list[Tweet]] = {}
+        mentioned: dict[str, list[Tweet]] = {}
+        for tweet in tweets:
+            authors.setdefault(tweet.author_id, []).append(tweet)
+            if not self.users[tweet.author_id].suspended:
+                for user_id in self.mention_ids(tweet):
+                    if user_id != tweet.author_id:
+                        mentioned.setdefault(user_id, []).append(tweet)
+            self._count_refs(tweet, 1)
+        self.everything.extend(tweets)
+        for user_id, theirs in authors.items():
+            self.by_author.setdefault(user_id, SortedFeed(id_key)).extend(theirs)
+        for user_id, theirs in mentioned.items():
+            self.mentioning.setdefault(user_id, SortedFeed(id_key)).extend(theirs)
+
+    def _count_refs(self, tweet: Tweet, change: int) -> None:
+        if tweet.ref("replied_to"):
+            self.live_replies[tweet.ref("replied_to")] += change
+        if tweet.ref("quoted"):
+            self.live_quotes[tweet.ref("quoted")] += change
+
+    def delete_tweet(self, tweet: Tweet) -> None:
+        """The tweet is deleted: gone from timelines, mentions, search and reply counts."""
+        if tweet.deleted:
+            return
+        tweet.deleted = True
+        self._count_refs(tweet, -1)
+        self.everything.remove(tweet)
+        self.tweets_of(tweet.author_id).remove(tweet)
+        for user_id in self.mention_ids(tweet):
+            self.mentions_of(user_id).remove(tweet)
 
     def like_count(self, tweet: Tweet) -> int:
         """Likes from outside the emulated world plus emulated likes."""
@@ -213,13 +270,11 @@ class State:
 
     def reply_count(self, tweet: Tweet) -> int:
         """Replies counted by X plus live replies."""
-        live = sum(1 for t in self.tweets.values() if not t.deleted and t.ref("replied_to") == tweet.id)
-        return tweet.base_replies + live
+        return tweet.base_replies + self.live_replies[tweet.id]
 
     def quote_count(self, tweet: Tweet) -> int:
         """Quotes counted by X plus live quotes."""
-        live = sum(1 for t in self.tweets.values() if not t.deleted and t.ref("quoted") == tweet.id)
-        return tweet.base_quotes + live
+        return tweet.base_quotes + self.live_quotes[tweet.id]
 
     def private_metrics_allowed(self, tweet: Tweet, viewer_id: str | None) -> bool:
         """Non-public metrics: the author's own posts, created within the last 30 days."""
@@ -250,7 +305,21 @@ class State:
             referenced=referenced, **metrics,
         )
         self.tweets[tweet.id] = tweet
+        self._index([tweet])
         return tweet
+
+    def add_tweets(self, author_id: str, texts_and_times: list[tuple[str, float]]) -> list[Tweet]:
+        """Many plain tweets (no replies or quotes) by one author at the given unix times,
+        indexed in one merge: a big account's history in one call."""
+        tweets = []
+        for text, at in texts_and_times:
+            tweet_id = str(self.ids.at(at))
+            tweet = Tweet(id=tweet_id, author_id=author_id, text=text, created_at=time_of(int(tweet_id)),
+                          conversation_id=tweet_id)
+            self.tweets[tweet_id] = tweet
+            tweets.append(tweet)
+        self._index(tweets)
+        return tweets
 
     # -- direct messages ----------------------------------------------------------
     def add_dm(self, sender_id: str, recipient_id: str, text: str,

@@ -58,8 +58,8 @@ def create_tweet(state: State, principal: Principal):
         raise invalid_request([{"message": "Your Tweet text is too long. For more information on how X "
                                            "determines text length see https://github.com/twitter/twitter-text."}])
     horizon = state.clock.now() - DUPLICATE_WINDOW
-    if any(t.author_id == principal.user_id and t.text == text and not t.deleted and t.created_at >= horizon
-           for t in state.tweets.values()):
+    theirs = state.tweets_of(principal.user_id)
+    if any(t.text == text for t in theirs.older(floor=theirs.left_by(horizon, lambda t: t.created_at))):
         raise forbidden("You are not allowed to create a Tweet with duplicate content.")
     quote = data.get("quote_tweet_id")
     tweet = state.add_tweet(principal.user_id, text, reply_to=parent.id if parent else None,
@@ -77,7 +77,7 @@ def delete_tweet(state: State, principal: Principal, tweet_id: str):
         return {"errors": [not_found_error("tweet", "id", tweet_id)]}, 200
     if tweet.author_id != principal.user_id:
         raise forbidden("You are not allowed to delete a Tweet that does not belong to you.")
-    tweet.deleted = True
+    state.delete_tweet(tweet)
     return {"data": {"deleted": True}}, 200
 
 
