@@ -3,9 +3,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import dates, ingest, jobs, revisit, web
+from bench import dates, ingest, jobs, pages, revisit, web, worker_rss
 
-BENCHMARKS = [dates.run, ingest.run, jobs.run, web.run, revisit.run]
+BENCHMARKS = [dates.run, ingest.run, worker_rss.run, jobs.run, web.run, pages.run, revisit.run]
 
 
 def main() -> int:
