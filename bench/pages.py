@@ -46,17 +46,17 @@ def _stories(stream_ids: list[int], n: int):
 
 def _comments(stream_ids: list[int], n: int):
     for i in range(0, n, 5):
-        stream_id = stream_ids[i % len(stream_ids)]
+        stream_id = stream_ids[i // 5 % len(stream_ids)]
         at = (START + datetime.timedelta(seconds=60 * i + 30)).isoformat(" ")
         by_page = i % 50 == 0  # the page's own replies: the Inbox leaves them out
-        yield (stream_id, f"c{stream_id}_{i}", f"p{stream_id}_{i}", None, at, "Is this still available?",
+        yield (stream_id, f"c{stream_id}_{i}", f"p_{i}", None, at, "Is this still available?",
                f"page-{stream_id}" if by_page else f"fan-{i % 997}", "Bluebird Coffee" if by_page else "A fan",
                False)
 
 
 def _messages(stream_ids: list[int], n: int):
     for i in range(0, n, 20):
-        stream_id = stream_ids[i % len(stream_ids)]
+        stream_id = stream_ids[i // 20 % len(stream_ids)]
         at = (START + datetime.timedelta(seconds=60 * i + 45)).isoformat(" ")
         outgoing = i % 40 == 0
         yield (stream_id, f"m{stream_id}_{i}", f"t_{stream_id}_{i // 400}", at, "Hello, are you open today?",

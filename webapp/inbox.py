@@ -31,43 +31,18 @@ def outsiders_comments(streams: dict[int, Stream], limit: int) -> list[Comment]:
     replies are answers already given, not comments needing attention."""
     if not streams:
         return []
-    def others(model):
-        return model.author_id.is_null() | (model.author_id != Stream.page_id)
-
-    query = (Comment.select(Comment).join(Stream, on=(Comment.stream == Stream.id))
-             .where(Comment.stream.in_(list(streams)), others(Comment)))
-    since = newest_floor(Comment, streams, limit, others)
-    if since is not None:
-        query = query.where(Comment.created_at >= since)
-    return list(query.order_by(Comment.created_at.desc()).limit(limit))
-
-
-def newest_floor(model, streams: dict[int, Stream], limit: int, keep=None):
-    """A time at or before the ``limit``-th newest row of ``model`` (Comment or Message)
-    among ``streams`` (``keep(alias)``: a condition on the rows, which may name the
-    row's Stream), or None when there are fewer rows than that.
-
-    Each stream's own ``limit``-th newest row is found through the (stream, created_at)
-    index; the latest of those is the floor, since that stream alone has ``limit`` rows
-    at or after it. Above the floor every stream has at most ``limit`` rows, so the
-    newest-first page reads at most ``limit`` rows per stream instead of all of them.
-    """
-    row = model.alias("nth")
-    nth = (row.select(row.created_at).where(row.stream == Stream.id, *([keep(row)] if keep else []))
-           .order_by(row.created_at.desc()).limit(1).offset(limit - 1))
-    floors = [at for (at,) in Stream.select(nth).where(Stream.id.in_(list(streams))).tuples() if at is not None]
-    return model.created_at.python_value(max(floors)) if floors else None
+    own = Comment.author_id.is_null() | (Comment.author_id != Stream.page_id)
+    return list(Comment.select(Comment).join(Stream, on=(Comment.stream == Stream.id))
+                .where(Comment.stream.in_(list(streams)), own)
+                .order_by(Comment.created_at.desc()).limit(limit))
 
 
 def message_lines(streams: dict[int, Stream], limit: int) -> list[MessageLine]:
     """The newest messages of ``streams``, each with its sender and recipient."""
     if not streams:
         return []
-    query = Message.select().where(Message.stream.in_(list(streams)))
-    since = newest_floor(Message, streams, limit)
-    if since is not None:
-        query = query.where(Message.created_at >= since)
-    messages = list(query.order_by(Message.created_at.desc()).limit(limit))
+    messages = list(Message.select().where(Message.stream.in_(list(streams)))
+                    .order_by(Message.created_at.desc()).limit(limit))
     others = _other_participants(streams, messages)
     lines = []
     for message in messages:
