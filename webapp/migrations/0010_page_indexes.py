@@ -1,7 +1,6 @@
-"""The Inbox reads each stream's newest comments and messages: index them by stream and
-time, so that a page of the newest 50 reads about 50 rows per stream whatever the
-stream holds (the time-only indexes of 0009 make the database read every comment of the
-account's streams and sort them once streams hold more than a few)."""
+"""Comments and messages indexed by stream and time: the index a per-stream newest-first
+read needs (the Inbox at 1,000,000 stories reads and sorts every comment of the account's
+streams through the stream index; see bench/pages.py)."""
 
 
 def up(migrator, db):
