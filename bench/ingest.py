@@ -37,8 +37,10 @@ def _database(path: Path):
 
 
 def run(tmp: Path) -> str:
-    """The SQLite line, and the PostgreSQL one when BENCH_DATABASE_URL is set."""
-    lines = [run_sqlite(tmp)]
+    """The crawl through a real worker, then the in-process ingest, on SQLite and (with
+    BENCH_DATABASE_URL) PostgreSQL."""
+    lines = run_worker_crawl(tmp)
+    lines.append(run_sqlite(tmp))
     if os.environ.get("BENCH_DATABASE_URL"):
         lines.append(run_postgres(os.environ["BENCH_DATABASE_URL"]))
     return "\n".join(lines)
@@ -110,7 +112,7 @@ def run_postgres(url: str) -> str:
         for schema in schemas:
             admin.cursor().execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         admin.close()
-    return f"ingest (postgresql): {ours:,.0f} stories/s — ratio {ours / raw:.2f} of raw psycopg2 {raw:,.0f}/s"
+    return f"ingest in-process (postgresql): {ours:,.0f} stories/s — ratio {ours / raw:.2f} of raw psycopg2 {raw:,.0f}/s"
 
 
 def run_sqlite(tmp: Path) -> str:
@@ -138,4 +140,94 @@ def run_sqlite(tmp: Path) -> str:
         raw_db.execute("COMMIT")
     raw = N / (time.perf_counter() - start)
     raw_db.close()
-    return f"ingest: {ours:,.0f} stories/s — ratio {ours / raw:.2f} of raw sqlite3 {raw:,.0f}/s"
+    return f"ingest in-process (sqlite): {ours:,.0f} stories/s — ratio {ours / raw:.2f} of raw sqlite3 {raw:,.0f}/s"
+
+
+# --- the crawl of a 20,000-post page through the real plugin and a real worker ---------
+
+def fetch_raw(st) -> tuple[float, list[tuple]]:
+    """Raw limit (a): the page's feed read with plain ``requests`` + json over the Graph
+    URLs the plugin reads (the same fields, 100 posts a call, following ``next``);
+    returns the seconds and the story rows parsed from it."""
+    import requests
+
+    from plugins.facebook.crawl import story_fields
+    from bench.worker_crawl import PAGE
+
+    start = time.perf_counter()
+    rows = []
+    session = requests.Session()
+    url = f"{st.emulator_url}/v25.0/{PAGE}/feed"
+    params = {"fields": story_fields(True), "limit": 100, "access_token": st.page_token}
+    while url:
+        body = session.get(url, params=params, timeout=60).json()
+        for post in body.get("data", []):
+            rows.append((post["id"], post["created_time"], post.get("updated_time"), post.get("message") or "",
+                         post.get("from", {}).get("id"), post.get("from", {}).get("name"),
+                         post.get("permalink_url"), post.get("status_type"), bool(post.get("is_hidden"))))
+        url, params = body.get("paging", {}).get("next"), None
+    return time.perf_counter() - start, rows
+
+
+def upsert_raw(url: str, rows: list[tuple]) -> float:
+    """Raw limit (b): the same rows upserted by raw sqlite3 executemany / psycopg2
+    execute_values, a page of 100 per transaction with its cursor; returns the seconds."""
+    from bench.scratch import raw_connection
+
+    from webapp.db import migrate, open_database
+
+    db = open_database(url)
+    with db.connection_context():
+        migrate(db)
+    db.close_all()
+    conn = raw_connection(url)
+    cur = conn.cursor()
+    sqlite = url.startswith("sqlite:")
+    mark = "?" if sqlite else "%s"
+    cur.execute("INSERT INTO account (name, created_at) VALUES ('Bench', '2026-01-01')")
+    cur.execute("INSERT INTO stream (account_id, service, page_id, name, authorized, status, scopes, created_at, "
+                "job_key, story_count) VALUES (1, 'facebook', 'p', 'Bluebird Coffee', true, 'queued', '', "
+                "'2026-01-01', 'bench', 0)")
+    conn.commit()
+    sql = ("INSERT INTO story (stream_id, external_id, created_at, updated_at, text, author_id, author_name, url, "
+           "raw_type, is_hidden) VALUES {} ON CONFLICT (stream_id, external_id) DO UPDATE SET "
+           "updated_at = excluded.updated_at, text = excluded.text, is_hidden = excluded.is_hidden, url = excluded.url")
+    values = [(1, *row) for row in rows]
+    start = time.perf_counter()
+    for i in range(0, len(values), PAGE):
+        if sqlite:
+            cur.executemany(sql.format("(?,?,?,?,?,?,?,?,?,?)"), values[i:i + PAGE])
+        else:
+            from psycopg2.extras import execute_values
+
+            execute_values(cur, sql.format("%s"), values[i:i + PAGE], page_size=PAGE)
+        cur.execute(f"UPDATE stream SET cursor = {mark}, story_count = story_count + {mark} WHERE id = 1",
+                    (str(i), len(values[i:i + PAGE])))
+        conn.commit()
+    seconds = time.perf_counter() - start
+    conn.close()
+    return seconds
+
+
+def run_worker_crawl(tmp: Path) -> list[str]:
+    """One line per database: the crawl of a 20,000-post page by a real worker, against
+    the slower of a raw fetch of the same pages and a raw upsert of the same rows."""
+    from bench.scratch import engines
+    from bench.worker_crawl import queue_crawl, run_worker, stage
+
+    lines = []
+    with stage(tmp / "crawl", N) as st:
+        fetch_seconds, rows = fetch_raw(st)
+        assert len(rows) == N, len(rows)
+        for (engine, ours_db), (_, raw_db) in zip(engines(tmp, "crawl_ours"), engines(tmp, "crawl_raw")):
+            with ours_db as url:
+                worker = run_worker(queue_crawl(st, tmp / f"crawl-{engine}", url), stories=N)
+            with raw_db as url:
+                upsert_seconds = upsert_raw(url, rows)
+            limit = max(fetch_seconds, upsert_seconds)
+            which = "fetch" if fetch_seconds >= upsert_seconds else "upsert"
+            lines.append(f"crawl of a {N:,}-post page by a worker ({engine}): {worker.stored_after:.1f} s — "
+                         f"ratio {limit / worker.stored_after:.2f} of raw {limit:.1f} s (the slower of a raw "
+                         f"HTTP fetch + parse {fetch_seconds:.1f} s and a raw upsert {upsert_seconds:.1f} s: "
+                         f"{which})")
+    return lines

@@ -78,3 +78,38 @@ def test_crawled_facebook_inbox_reads_sender_to_recipient(admin_client, emulator
     newest = Comment.select().order_by(Comment.created_at.desc()).limit(50)
     assert any(c.author_id == stream.page_id for c in newest)  # the page answers comments in the seed…
     assert "<strong>Bluebird Coffee</strong>" not in html.split('id="messages-title"')[0]  # …not listed as outsiders
+
+
+def test_newest_comments_and_messages_across_busy_and_quiet_streams(db, account):
+    """The newest 50 are read through each stream's own newest rows (see newest_floor):
+    the same rows as a full sort, whichever stream is busy, page replies left out."""
+    from webapp import inbox
+
+    topic = Topic.create(account=account, name="Brand")
+    busy = new_stream(topic, service="facebook", page_id="1", name="Busy", status="active")
+    quiet = new_stream(topic, service="facebook", page_id="2", name="Quiet", status="active")
+    late = new_stream(topic, service="facebook", page_id="3", name="Late", status="active")
+    at = lambda minutes: T + datetime.timedelta(minutes=minutes)  # noqa: E731
+    for n in range(120):  # busy: one every minute, every third by the page itself
+        Comment.create(stream=busy, external_id=f"b{n}", story_external_id="s", created_at=at(n),
+                       text="hi", author_id="1" if n % 3 == 0 else f"fan{n}")
+        Message.create(stream=busy, external_id=f"bm{n}", conversation_id="t", created_at=at(n), text="hi")
+    for n in range(3):  # quiet: old ones only
+        Comment.create(stream=quiet, external_id=f"q{n}", story_external_id="s", created_at=at(-1000 + n), text="hi")
+        Message.create(stream=quiet, external_id=f"qm{n}", conversation_id="t", created_at=at(-1000 + n), text="hi")
+    for n in range(30):  # late: newer than the busy stream's, between them
+        Comment.create(stream=late, external_id=f"l{n}", story_external_id="s", created_at=at(100.5 + 2 * n),
+                       text="hi", author_id=None)
+        Message.create(stream=late, external_id=f"lm{n}", conversation_id="t", created_at=at(100.5 + 2 * n), text="hi")
+    streams = {s.id: s for s in (busy, quiet, late)}
+    expected = [c.external_id for c in sorted(
+        (c for c in Comment.select() if c.author_id != streams[c.stream_id].page_id),
+        key=lambda c: c.created_at, reverse=True)][:50]
+    assert [c.external_id for c in inbox.outsiders_comments(streams, 50)] == expected
+    assert [c.external_id for c in inbox.outsiders_comments(streams, 500)] == [c.external_id for c in sorted(
+        (c for c in Comment.select() if c.author_id != streams[c.stream_id].page_id),
+        key=lambda c: c.created_at, reverse=True)]
+    newest = sorted(Message.select(), key=lambda m: (m.created_at, m.id), reverse=True)
+    got = [line.message.external_id for line in inbox.message_lines(streams, 50)]
+    assert sorted(got) == sorted(m.external_id for m in newest[:50])
+    assert len(inbox.message_lines(streams, 500)) == 153

@@ -118,7 +118,7 @@ def test_one_crawl_per_page_merges_the_same_page_of_two_topics(settings):
         db.execute_sql("INSERT INTO stream_gap (stream_id, starts_at, ends_at, reason, created_at) VALUES "
                        f"({p}, '2025-01-01 00:00:00', '2025-01-02 00:00:00', 'gap', '2025-01-03 00:00:00')", (brand,))
 
-        assert migrate(db) == ["0009_one_crawl_per_page"]
+        assert migrate(db, target="0009_one_crawl_per_page") == ["0009_one_crawl_per_page"]
 
         merged = Stream.get(Stream.account == 1, Stream.page_id == "acme")
         assert merged.id == rivals  # the first that had not expired survives, with its cursor
@@ -145,3 +145,13 @@ def test_one_crawl_per_page_merges_the_same_page_of_two_topics(settings):
         from peewee import IntegrityError
         with pytest.raises(IntegrityError), db.atomic():
             Stream.create(account=1, service="facebook", page_id="acme", name="Twice", authorized=False)
+
+
+def test_comments_and_messages_are_indexed_by_stream_and_time(settings):
+    """0010: the Inbox's per-stream newest-first reads have their index."""
+    db = open_database(settings.database_url)
+    with db.connection_context():
+        migrate(db)
+        for table in ("comment", "message"):
+            indexes = {i.name: i.columns for i in db.get_indexes(table)}
+            assert indexes.get(f"{table}_stream_id_created_at") == ["stream_id", "created_at"], indexes

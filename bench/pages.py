@@ -1,0 +1,184 @@
+"""Pages at scale: server time of the pages that list an account's streams, with
+1,000,000 stories (and a comment for every 5 stories, a message for every 20) in 50
+streams, against a bare route (``/``, a redirect) asked through the same client.
+
+Rows are written with raw bulk inserts (sqlite3 ``executemany`` in one transaction,
+PostgreSQL ``COPY``) into a scratch database migrated by the app; accounts, users,
+topics and streams are made by the app. Each page is asked through the Flask test
+client, logged in as an admin, and its median time over :data:`REQUESTS` requests is
+compared with the bare route's. ``BENCH_SCALE`` sets the number of stories (default
+1,000,000); ``BENCH_DATABASE_URL`` (postgresql://…) adds the PostgreSQL lines.
+"""
+from __future__ import annotations
+
+import datetime
+import io
+import os
+import re
+import statistics
+import time
+from pathlib import Path
+
+from bench.scratch import engines, raw_connection
+
+STREAMS = 50
+REQUESTS = 25
+PASSWORD = "correct horse battery"
+#: (label, path) of each page measured; {topic} is the first topic's id.
+PAGES = (("topics list", "/account/topics/"), ("inbox", "/inbox"), ("topics page", "/topics"),
+         ("topic page", "/account/topics/{topic}"))
+START = datetime.datetime(2024, 1, 1)
+
+
+def scale() -> int:
+    """Stories to generate: ``BENCH_SCALE`` or the issue's 1,000,000."""
+    return int(os.environ.get("BENCH_SCALE", "1000000"))
+
+
+def _stories(stream_ids: list[int], n: int):
+    for i in range(n):
+        stream_id = stream_ids[i % len(stream_ids)]
+        at = (START + datetime.timedelta(seconds=60 * i)).isoformat(" ")
+        yield (stream_id, f"p{stream_id}_{i}", at, at, f"Story {i}: fresh this week, our espresso blend.",
+               f"page-{stream_id}", "Bluebird Coffee", f"https://www.facebook.com/p/posts/{i}",
+               "mobile_status_update", False)
+
+
+def _comments(stream_ids: list[int], n: int):
+    for i in range(0, n, 5):
+        stream_id = stream_ids[i // 5 % len(stream_ids)]
+        at = (START + datetime.timedelta(seconds=60 * i + 30)).isoformat(" ")
+        by_page = i % 50 == 0  # the page's own replies: the Inbox leaves them out
+        yield (stream_id, f"c{stream_id}_{i}", f"p_{i}", None, at, "Is this still available?",
+               f"page-{stream_id}" if by_page else f"fan-{i % 997}", "Bluebird Coffee" if by_page else "A fan",
+               False)
+
+
+def _messages(stream_ids: list[int], n: int):
+    for i in range(0, n, 20):
+        stream_id = stream_ids[i // 20 % len(stream_ids)]
+        at = (START + datetime.timedelta(seconds=60 * i + 45)).isoformat(" ")
+        outgoing = i % 40 == 0
+        yield (stream_id, f"m{stream_id}_{i}", f"t_{stream_id}_{i // 400}", at, "Hello, are you open today?",
+               f"page-{stream_id}" if outgoing else f"fan-{i % 997}", "Bluebird Coffee" if outgoing else "A fan")
+
+
+TABLES = {
+    "story": ("stream_id, external_id, created_at, updated_at, text, author_id, author_name, url, raw_type, "
+              "is_hidden", _stories),
+    "comment": ("stream_id, external_id, story_external_id, parent_external_id, created_at, text, author_id, "
+                "author_name, is_hidden", _comments),
+    "message": ("stream_id, external_id, conversation_id, created_at, text, sender_id, sender_name", _messages),
+}
+
+
+def generate(url: str, stream_ids: list[int], n: int) -> float:
+    """Write the rows with raw bulk inserts; returns the seconds it took."""
+    start = time.perf_counter()
+    conn = raw_connection(url)
+    cur = conn.cursor()
+    for table, (columns, rows) in TABLES.items():
+        if url.startswith("sqlite:"):
+            marks = ",".join("?" * len(columns.split(",")))
+            cur.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows(stream_ids, n))
+        else:
+            _copy(cur, table, columns, rows(stream_ids, n))
+    per_stream = {s: 0 for s in stream_ids}
+    for i in range(n):
+        per_stream[stream_ids[i % len(stream_ids)]] += 1
+    mark = "?" if url.startswith("sqlite:") else "%s"
+    cur.executemany(f"UPDATE stream SET story_count = {mark} WHERE id = {mark}",
+                    [(count, s) for s, count in per_stream.items()])
+    conn.commit()
+    if not url.startswith("sqlite:"):
+        conn.autocommit = True
+        cur.execute("ANALYZE")  # as autovacuum would soon after such a load
+    conn.close()
+    return time.perf_counter() - start
+
+
+def _copy(cur, table: str, columns: str, rows, chunk: int = 100_000) -> None:
+    """PostgreSQL COPY of ``rows`` in chunks (tab-separated text; NULL as \\N)."""
+    buffer = io.StringIO()
+    count = 0
+    for row in rows:
+        buffer.write("\t".join("\\N" if v is None else ("t" if v is True else "f" if v is False else str(v))
+                               for v in row))
+        buffer.write("\n")
+        count += 1
+        if count % chunk == 0:
+            buffer.seek(0)
+            cur.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
+            buffer = io.StringIO()
+    buffer.seek(0)
+    cur.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
+
+
+def setup(tmp: Path, url: str):
+    """The app on ``url``, an admin logged in, topics and streams; returns
+    (app, client, first topic id, stream ids)."""
+    from webapp import create_app
+    from webapp.accounts import create_account, create_user
+    from webapp.config import load_settings
+    from webapp.db import migrate
+    from webapp.models import Stream, Topic, TopicStream
+
+    app = create_app(load_settings({"STREAMDESK_INSTANCE": str(tmp / "pages"), "SANDBOX": "1",
+                                    "DATABASE_URL": url}))
+    db = app.extensions["streamdesk.db"]
+    with db.connection_context():
+        migrate(db)
+        account = create_account("Bench")
+        create_user(account, "admin@bench.test", PASSWORD, "admin")
+        topics = [Topic.create(account=account, name=name) for name in ("Our pages", "Rivals")]
+        ids = []
+        for n in range(STREAMS):
+            stream = Stream.create(account=account, service="facebook", page_id=f"page-{n + 1}",
+                                   name=f"Page {n + 1}", authorized=n % 2 == 0, status="active")
+            TopicStream.create(topic=topics[n % 2], stream=stream)
+            ids.append(stream.id)
+    client = app.test_client()
+    html = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    response = client.post("/login", data={"email": "admin@bench.test", "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302, response.status_code
+    return app, client, topics[0].id, ids
+
+
+def median_ms(client, path: str, status: int = 200) -> float:
+    """Median milliseconds of ``REQUESTS`` requests of ``path`` (after a warm-up)."""
+    times = []
+    for n in range(3 + REQUESTS):
+        start = time.perf_counter()
+        response = client.get(path)
+        elapsed = time.perf_counter() - start
+        assert response.status_code == status, (path, response.status_code)
+        if n >= 3:
+            times.append(elapsed)
+    return statistics.median(times) * 1000
+
+
+def run(tmp: Path) -> str:
+    """One line per page and database."""
+    n = scale()
+    lines = []
+    for engine, scratch in engines(tmp, "pages"):
+        with scratch as url:
+            app, client, topic, stream_ids = setup(tmp / engine, url)
+            seconds = generate(url, stream_ids, n)
+            bare = median_ms(client, "/", 302)
+            for label, path in PAGES:
+                ours = median_ms(client, path.format(topic=topic))
+                lines.append(f"{label} at {n:,} stories ({engine}): {ours:.1f} ms median — ratio {ours / bare:.1f} "
+                             f"of bare route {bare:.1f} ms")
+            lines.append(f"  ({engine}: {n:,} stories, {n // 5:,} comments, {n // 20:,} messages in {STREAMS} "
+                         f"streams generated in {seconds:.0f} s)")
+            app.extensions["streamdesk.db"].close_all()
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        print(run(Path(tmp)))

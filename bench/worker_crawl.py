@@ -1,0 +1,172 @@
+"""A big Facebook page crawled by a real ``worker.py --burst`` process: the Facebook
+emulator served over HTTP with ``posts`` posts on Bluebird Coffee's page, an embedded
+Valkey, a scratch database holding an authorized stream of that page with its page
+token, and its crawl job queued. Shared by the ingest and worker-RSS benchmarks.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = "104729384756102"  # Bluebird Coffee in the emulator's seed
+ADMIN = "10158372947561023"  # its admin
+#: The control API adds at most this many posts per call.
+BULK_MAX = 50_000
+
+
+@dataclass
+class Stage:
+    """What a crawl bench needs: the emulator, the page token, the worker's environment."""
+
+    emulator_url: str
+    page_token: str
+    scopes: tuple[str, ...]
+    env: dict[str, str]
+
+    def control(self, method: str, path: str, **body) -> dict:
+        """A call to the emulator's control API."""
+        response = requests.request(method, f"{self.emulator_url}/_control/{path}", json=body or None, timeout=120)
+        response.raise_for_status()
+        return response.json()
+
+
+@contextlib.contextmanager
+def stage(tmp: Path, posts: int) -> Iterator[Stage]:
+    """The emulator with a ``posts``-post page, a page token for it, and an embedded Valkey;
+    ``env`` holds the provider settings and ``REDIS_URL`` (``DATABASE_URL`` is per run)."""
+    import logging
+
+    import emulators
+    from emulators.facebook import sandbox_config
+    from plugins.facebook.rules import SCOPES
+    from webapp.embedded import EmbeddedValkey
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per Graph call
+    running = emulators.start("facebook")
+    valkey = EmbeddedValkey(tmp / "valkey")
+    try:
+        config = sandbox_config(running.url)
+        st = Stage(running.url, "", tuple(SCOPES) + ("task:MANAGE",), {
+            "SANDBOX": "1", "REDIS_URL": valkey.url, "FACEBOOK_CLIENT_ID": config.client_id,
+            "FACEBOOK_CLIENT_SECRET": config.client_secret, "FACEBOOK_API_URL": config.api_url,
+            "FACEBOOK_AUTH_URL": config.auth_url})
+        st.control("POST", "reset")
+        missing = posts - len(st.control("GET", f"posts?page_id={PAGE}")["posts"])
+        while missing > 0:
+            count = min(missing, BULK_MAX)
+            st.control("POST", "posts/bulk", page_id=PAGE, count=count, oldest_days=730, newest_days=0.01)
+            missing -= count
+        token = st.control("POST", "tokens", user_id=ADMIN, permissions=list(SCOPES))["access_token"]
+        accounts = requests.get(f"{config.api_url}/me/accounts", params={"access_token": token}, timeout=30).json()
+        st.page_token = next(a["access_token"] for a in accounts["data"] if a["id"] == PAGE)
+        yield st
+    finally:
+        valkey.stop()
+        running.stop()
+
+
+def queue_crawl(st: Stage, instance: Path, database_url: str) -> dict[str, str]:
+    """Migrate ``database_url``, store the page's authorized stream (as linking it would)
+    and queue its crawl; returns the worker's environment."""
+    from webapp import create_app, crawl, queue
+    from webapp.accounts import create_account
+    from webapp.config import load_settings
+    from webapp.db import migrate
+    from webapp.models import Stream, Topic, TopicStream
+
+    env = {**st.env, "STREAMDESK_INSTANCE": str(instance), "DATABASE_URL": database_url}
+    app = create_app(load_settings(env))
+    db = app.extensions["streamdesk.db"]
+    with db.connection_context():
+        migrate(db)
+        account = create_account("Bench")
+        topic = Topic.create(account=account, name="Our pages")
+        stream = Stream.create(account=account, service="facebook", page_id=PAGE, name="Bluebird Coffee",
+                               authorized=True, access_token=st.page_token, scopes=",".join(st.scopes))
+        TopicStream.create(topic=topic, stream=stream)
+        with queue.connected(st.env["REDIS_URL"]) as client:
+            assert crawl.enqueue_crawl(client, stream.id, stream.job_key)
+    db.close_all()
+    return env
+
+
+def queue_noop(st: Stage, instance: Path, database_url: str) -> dict[str, str]:
+    """Migrate ``database_url`` and queue one heartbeat (a job that only writes a row)."""
+    from rq import Queue
+
+    from webapp import create_app, queue
+    from webapp.config import load_settings
+    from webapp.db import migrate
+
+    env = {**st.env, "STREAMDESK_INSTANCE": str(instance), "DATABASE_URL": database_url}
+    app = create_app(load_settings(env))
+    db = app.extensions["streamdesk.db"]
+    with db.connection_context():
+        migrate(db)
+    db.close_all()
+    with queue.connected(st.env["REDIS_URL"]) as client:
+        Queue("default", connection=client).enqueue("webapp.jobs.heartbeat", "bench", job_id="heartbeat-bench")
+    return env
+
+
+@dataclass
+class WorkerRun:
+    """A burst worker's figures."""
+
+    stored_after: float  # seconds from the worker's start until the stories were stored
+    seconds: float       # until it exited
+    peak_rss_mb: float   # the largest of the worker and its work-horses
+
+
+def run_worker(env: dict[str, str], stories: int | None = None) -> WorkerRun:
+    """Run ``worker.py --burst --no-cron`` to its end; time until the stream holds
+    ``stories`` stories (polled), and the peak RSS over the worker and the work-horses
+    it forked (``wait4``'s rusage: Linux reports the largest of the process tree)."""
+    full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    full_env.update(env, PYTHONPATH=str(ROOT))
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "worker", "--burst", "--no-cron"], cwd=ROOT, env=full_env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    stored_after = None
+    if stories:
+        stored_after = _until_stored(env["DATABASE_URL"], stories, proc)
+    errors = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0 or "Traceback" in errors:
+        raise RuntimeError(f"the worker failed ({proc.returncode}): {errors[-2000:]}")
+    if stories and stored_after is None:
+        raise RuntimeError(f"the worker ended before {stories:,} stories were stored: {errors[-2000:]}")
+    return WorkerRun(stored_after or seconds, seconds, usage.ru_maxrss / 1024)
+
+
+def _until_stored(database_url: str, stories: int, proc) -> float | None:
+    """Seconds from now (the worker's start) until the stream's story_count reaches
+    ``stories``; None when the worker ends first."""
+    from bench.scratch import raw_connection
+
+    start = time.perf_counter()
+    conn = raw_connection(database_url)
+    try:
+        while True:
+            cur = conn.cursor()
+            cur.execute("SELECT COALESCE(MAX(story_count), 0) FROM stream")
+            stored = cur.fetchone()[0]
+            conn.rollback()  # a fresh snapshot on the next look
+            if stored >= stories:
+                return time.perf_counter() - start
+            if proc.poll() is not None:
+                return None
+            time.sleep(0.05)
+    finally:
+        conn.close()

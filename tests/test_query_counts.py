@@ -1,0 +1,95 @@
+"""SQL statements per request of the pages that list an account's streams: a fixed
+number, whatever the number of streams, topics, stories, comments and messages.
+
+Statements are counted where every query passes (the database's ``execute_sql``), on
+SQLite or PostgreSQL as configured; an N+1 (a template reading a relation per row)
+makes the count grow with the rows and fails here.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime
+
+import pytest
+from factories import new_stream
+
+from webapp.models import Comment, ConnectedProfile, Message, Story, Stream, Topic, TopicStream, User
+
+#: The pages whose statement counts are kept fixed.
+PAGES = ("/topics", "/inbox", "/account/topics/", "/account/topics/{topic}", "/metrics")
+
+
+@contextlib.contextmanager
+def counted(db):
+    """Every SQL statement run on ``db`` while inside, in order."""
+    statements: list[str] = []
+    run = db.execute_sql
+
+    def execute_sql(sql, params=None, *args, **kwargs):
+        statements.append(sql)
+        return run(sql, params, *args, **kwargs)
+
+    db.execute_sql = execute_sql
+    try:
+        yield statements
+    finally:
+        del db.execute_sql  # back to the class's method
+
+
+def populate(account, streams: int) -> Topic:
+    """``streams`` streams in two topics (each stream in both), half authorized through a
+    connected profile, the first expired, each with stories, comments and messages; returns the
+    first topic."""
+    admin = User.get(User.account == account)
+    profile = ConnectedProfile.get_or_none(ConnectedProfile.user == admin) or ConnectedProfile.create(
+        user=admin, service="facebook", external_id="10158372947561023", name="Alex Admin", access_token="user-token")
+    first = Topic.create(account=account, name="Ours")
+    second = Topic.create(account=account, name="Rivals")
+    at = datetime.datetime(2026, 1, 1)
+    for n in range(streams):
+        authorized = n % 2 == 0
+        stream = new_stream(first, service="facebook" if n % 3 else "twitter", page_id=f"page-{n}-{streams}",
+                            name=f"Page {n}", authorized=authorized, status="expired" if n == 0 else "active",
+                            connected_profile=profile if authorized else None,
+                            access_token=f"page-token-{n}" if authorized else None, story_count=3)
+        TopicStream.create(topic=second, stream=stream)
+        for i in range(3):
+            Story.create(stream=stream, external_id=f"{streams}_{n}_{i}", created_at=at, text=f"story {i}")
+            Comment.create(stream=stream, external_id=f"{n}_{i}_c", story_external_id=f"{n}_{i}",
+                           created_at=at + datetime.timedelta(minutes=n * 3 + i), text="Nice!",
+                           author_id=f"fan-{i}", author_name=f"Fan {i}")
+            Message.create(stream=stream, external_id=f"m{n}_{i}", conversation_id=f"t_{n}",
+                           created_at=at + datetime.timedelta(minutes=n * 3 + i), text="Hello",
+                           sender_id=f"page-{n}-{streams}" if i % 2 else f"fan-{i}", sender_name=f"Fan {i}")
+    return first
+
+
+def counts(app, client, account, streams: int) -> dict[str, int]:
+    """Statements per page with ``streams`` streams."""
+    topic = populate(account, streams)
+    db = app.extensions["streamdesk.db"]
+    result = {}
+    for page in PAGES:
+        path = page.format(topic=topic.id)
+        client.get(path)  # warm: the first request of a session may store it
+        with counted(db) as statements:
+            response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        result[page] = len(statements)
+    return result
+
+
+@pytest.fixture
+def one_stream(app, admin_client, account):
+    return counts(app, admin_client, account, 1)
+
+
+def test_statements_per_page_do_not_grow_with_streams(one_stream, app, admin_client, account):
+    # The same account again, 50 more streams (and a second pair of topics).
+    Topic.update(name=Topic.name.concat(" (old)")).execute()
+    many = counts(app, admin_client, account, 50)
+    assert Stream.select().count() == 51
+    assert many == one_stream, f"statements per page with 1 stream: {one_stream}, with 51: {many}"
+    # And a small number: an N+1 on a single stream would hide above.
+    for page, count in many.items():
+        assert count <= 12, (page, count)
