@@ -113,3 +113,26 @@ def test_newest_comments_and_messages_across_busy_and_quiet_streams(db, account)
     got = [line.message.external_id for line in inbox.message_lines(streams, 50)]
     assert sorted(got) == sorted(m.external_id for m in newest[:50])
     assert len(inbox.message_lines(streams, 500)) == 153
+
+
+def test_the_newest_comments_of_many_streams_are_merged_in_time_order(account, monkeypatch):
+    """Each stream's newest rows come from its own index range; merged, they are the
+    account's newest, the pages' own comments left out — across several compound
+    queries too."""
+    from webapp import inbox
+
+    monkeypatch.setattr(inbox, "STREAMS_PER_QUERY", 2)  # five streams: three queries
+    topic = Topic.create(account=account, name="Brand")
+    streams = {}
+    for n in range(5):
+        stream = new_stream(topic, service="facebook", page_id=f"page{n}", name=f"P{n}")
+        streams[stream.id] = stream
+        for minute in range(n, 40, 5):  # the streams' comments interleave in time
+            Comment.create(stream=stream, external_id=f"c{n}-{minute}", story_external_id="s",
+                           created_at=T + datetime.timedelta(minutes=minute), author_id=f"fan{n}")
+        Comment.create(stream=stream, external_id=f"own{n}", story_external_id="s",
+                       created_at=T + datetime.timedelta(hours=1), author_id=f"page{n}")  # the page answering
+    newest = inbox.outsiders_comments(streams, 7)
+    assert [c.created_at for c in newest] == [T + datetime.timedelta(minutes=m) for m in range(39, 32, -1)]
+    assert not any(c.external_id.startswith("own") for c in newest)
+    assert inbox.outsiders_comments({}, 7) == []

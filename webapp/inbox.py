@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .db import database
 from .models import Comment, Message, Stream
 
 #: Named when a conversation holds only the page's messages so far.
@@ -26,23 +27,44 @@ class MessageLine:
     outgoing: bool
 
 
+#: Streams per compound query (SQLite allows 500 terms in one UNION ALL).
+STREAMS_PER_QUERY = 200
+
+
+def newest(model, streams: dict[int, Stream], limit: int, not_by_page: str | None = None) -> list:
+    """The newest ``limit`` rows of ``model`` (comments, messages) of ``streams``; with
+    ``not_by_page``, only rows whose ``not_by_page`` column is not the stream's own page.
+
+    One ``(stream_id, created_at)`` index range per stream, newest first and cut at
+    ``limit``, merged: reads at most ``limit`` rows a stream, however many the account
+    has. (A single ORDER BY over all the streams reads and sorts every row of them.)
+    """
+    table, p = model._meta.table_name, database.param
+    rows = []
+    ids = list(streams)
+    for start in range(0, len(ids), STREAMS_PER_QUERY):
+        parts, params = [], []
+        for n, stream_id in enumerate(ids[start:start + STREAMS_PER_QUERY]):
+            mine = f'("{not_by_page}" IS NULL OR "{not_by_page}" != {p})' if not_by_page else "1 = 1"
+            parts.append(f'SELECT * FROM (SELECT * FROM "{table}" WHERE "stream_id" = {p} AND {mine} '
+                         f'ORDER BY "created_at" DESC LIMIT {p}) AS s{n}')
+            params += [stream_id, *([streams[stream_id].page_id] if not_by_page else []), limit]
+        sql = " UNION ALL ".join(parts) + f' ORDER BY "created_at" DESC LIMIT {p}'
+        rows += list(model.raw(sql, *params, limit))
+    return sorted(rows, key=lambda row: row.created_at, reverse=True)[:limit]
+
+
 def outsiders_comments(streams: dict[int, Stream], limit: int) -> list[Comment]:
     """The newest comments of ``streams`` written by others: a page's own comments and
     replies are answers already given, not comments needing attention."""
-    if not streams:
-        return []
-    own = Comment.author_id.is_null() | (Comment.author_id != Stream.page_id)
-    return list(Comment.select(Comment).join(Stream, on=(Comment.stream == Stream.id))
-                .where(Comment.stream.in_(list(streams)), own)
-                .order_by(Comment.created_at.desc()).limit(limit))
+    return newest(Comment, streams, limit, not_by_page="author_id")
 
 
 def message_lines(streams: dict[int, Stream], limit: int) -> list[MessageLine]:
     """The newest messages of ``streams``, each with its sender and recipient."""
     if not streams:
         return []
-    messages = list(Message.select().where(Message.stream.in_(list(streams)))
-                    .order_by(Message.created_at.desc()).limit(limit))
+    messages = newest(Message, streams, limit)
     others = _other_participants(streams, messages)
     lines = []
     for message in messages:
