@@ -1,6 +1,6 @@
 """Pages at scale: server time of the pages that list an account's streams, with
 1,000,000 stories (and a comment for every 5 stories, a message for every 20) in 50
-streams, against a bare route (``/``, a redirect) asked through the same client.
+streams, against the same pages at 1,000 stories (and a bare route, ``/``, a redirect).
 
 Rows are written with raw bulk inserts (sqlite3 ``executemany`` in one transaction,
 PostgreSQL ``COPY``) into a scratch database migrated by the app; accounts, users,
@@ -22,6 +22,8 @@ from pathlib import Path
 from bench.scratch import engines, raw_connection
 
 STREAMS = 50
+#: The size the full-size pages are compared with.
+SMALL = 1000
 REQUESTS = 25
 PASSWORD = "correct horse battery"
 #: (label, path) of each page measured; {topic} is the first topic's id.
@@ -35,8 +37,8 @@ def scale() -> int:
     return int(os.environ.get("BENCH_SCALE", "1000000"))
 
 
-def _stories(stream_ids: list[int], n: int):
-    for i in range(n):
+def _stories(stream_ids: list[int], first: int, n: int):
+    for i in range(first, n):
         stream_id = stream_ids[i % len(stream_ids)]
         at = (START + datetime.timedelta(seconds=60 * i)).isoformat(" ")
         yield (stream_id, f"p{stream_id}_{i}", at, at, f"Story {i}: fresh this week, our espresso blend.",
@@ -44,8 +46,8 @@ def _stories(stream_ids: list[int], n: int):
                "mobile_status_update", False)
 
 
-def _comments(stream_ids: list[int], n: int):
-    for i in range(0, n, 5):
+def _comments(stream_ids: list[int], first: int, n: int):
+    for i in range(first, n, 5):
         stream_id = stream_ids[i // 5 % len(stream_ids)]
         at = (START + datetime.timedelta(seconds=60 * i + 30)).isoformat(" ")
         by_page = i % 50 == 0  # the page's own replies: the Inbox leaves them out
@@ -54,8 +56,8 @@ def _comments(stream_ids: list[int], n: int):
                False)
 
 
-def _messages(stream_ids: list[int], n: int):
-    for i in range(0, n, 20):
+def _messages(stream_ids: list[int], first: int, n: int):
+    for i in range(first, n, 20):
         stream_id = stream_ids[i // 20 % len(stream_ids)]
         at = (START + datetime.timedelta(seconds=60 * i + 45)).isoformat(" ")
         outgoing = i % 40 == 0
@@ -72,17 +74,17 @@ TABLES = {
 }
 
 
-def generate(url: str, stream_ids: list[int], n: int) -> float:
-    """Write the rows with raw bulk inserts; returns the seconds it took."""
+def generate(url: str, stream_ids: list[int], n: int, first: int = 0) -> float:
+    """Write rows ``first`` to ``n`` with raw bulk inserts; returns the seconds it took."""
     start = time.perf_counter()
     conn = raw_connection(url)
     cur = conn.cursor()
     for table, (columns, rows) in TABLES.items():
         if url.startswith("sqlite:"):
             marks = ",".join("?" * len(columns.split(",")))
-            cur.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows(stream_ids, n))
+            cur.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows(stream_ids, first, n))
         else:
-            _copy(cur, table, columns, rows(stream_ids, n))
+            _copy(cur, table, columns, rows(stream_ids, first, n))
     per_stream = {s: 0 for s in stream_ids}
     for i in range(n):
         per_stream[stream_ids[i % len(stream_ids)]] += 1
@@ -159,26 +161,24 @@ def median_ms(client, path: str, status: int = 200) -> float:
 
 
 def run(tmp: Path) -> str:
-    """One line per page and database."""
+    """One line per page and database: the page at the full size against the same page
+    at :data:`SMALL` stories (a page that does not grow with the data is near 1), and
+    the bare route beside it."""
     n = scale()
+    small = min(SMALL, n)
     lines = []
     for engine, scratch in engines(tmp, "pages"):
         with scratch as url:
             app, client, topic, stream_ids = setup(tmp / engine, url)
-            seconds = generate(url, stream_ids, n)
+            generate(url, stream_ids, small)
+            before = {label: median_ms(client, path.format(topic=topic)) for label, path in PAGES}
+            seconds = generate(url, stream_ids, n, first=small)
             bare = median_ms(client, "/", 302)
             for label, path in PAGES:
                 ours = median_ms(client, path.format(topic=topic))
-                lines.append(f"{label} at {n:,} stories ({engine}): {ours:.1f} ms median — ratio {ours / bare:.1f} "
-                             f"of bare route {bare:.1f} ms")
+                lines.append(f"{label} at {n:,} stories ({engine}): {ours:.1f} ms median — ratio "
+                             f"{ours / before[label]:.2f} of the same page at {small:,} stories "
+                             f"{before[label]:.1f} ms ({ours / bare:.0f}× a bare route's {bare:.1f} ms)")
             lines.append(f"  ({engine}: {n:,} stories, {n // 5:,} comments, {n // 20:,} messages in {STREAMS} "
                          f"streams generated in {seconds:.0f} s)")
-            app.extensions["streamdesk.db"].close_all()
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        print(run(Path(tmp)))

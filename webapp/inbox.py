@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from peewee import SqliteDatabase
+
 from .db import database
 from .models import Comment, Message, Stream
 
@@ -27,7 +29,7 @@ class MessageLine:
     outgoing: bool
 
 
-#: Streams per compound query (SQLite allows 500 terms in one UNION ALL).
+#: Streams per IN list on SQLite.
 STREAMS_PER_QUERY = 200
 
 
@@ -35,23 +37,34 @@ def newest(model, streams: dict[int, Stream], limit: int, not_by_page: str | Non
     """The newest ``limit`` rows of ``model`` (comments, messages) of ``streams``; with
     ``not_by_page``, only rows whose ``not_by_page`` column is not the stream's own page.
 
-    One ``(stream_id, created_at)`` index range per stream, newest first and cut at
-    ``limit``, merged: reads at most ``limit`` rows a stream, however many the account
-    has. (A single ORDER BY over all the streams reads and sorts every row of them.)
+    Never a sort of every row of the streams (a plain ORDER BY over an IN list reads
+    and sorts them all: 250–400 ms at 1,000,000 stories). SQLite walks the time index
+    backwards (``INDEXED BY``: its planner prefers the stream index) and stops at
+    ``limit`` rows of these streams — as fast as it gets on one team's install, and
+    longer only in proportion to other accounts' newer rows. PostgreSQL's planner does
+    not take hints: a LATERAL join reads one ``(stream_id, created_at)`` index range per
+    stream, cut at ``limit`` (at most ``limit`` rows a stream), in one plan.
     """
+    if not streams:
+        return []
     table, p = model._meta.table_name, database.param
-    rows = []
+    mine = f' AND (r."{not_by_page}" IS NULL OR r."{not_by_page}" != s."page_id")' if not_by_page else ""
     ids = list(streams)
-    for start in range(0, len(ids), STREAMS_PER_QUERY):
-        parts, params = [], []
-        for n, stream_id in enumerate(ids[start:start + STREAMS_PER_QUERY]):
-            mine = f'("{not_by_page}" IS NULL OR "{not_by_page}" != {p})' if not_by_page else "1 = 1"
-            parts.append(f'SELECT * FROM (SELECT * FROM "{table}" WHERE "stream_id" = {p} AND {mine} '
-                         f'ORDER BY "created_at" DESC LIMIT {p}) AS s{n}')
-            params += [stream_id, *([streams[stream_id].page_id] if not_by_page else []), limit]
-        sql = " UNION ALL ".join(parts) + f' ORDER BY "created_at" DESC LIMIT {p}'
-        rows += list(model.raw(sql, *params, limit))
-    return sorted(rows, key=lambda row: row.created_at, reverse=True)[:limit]
+    if isinstance(database.obj, SqliteDatabase):
+        rows = []
+        for start in range(0, len(ids), STREAMS_PER_QUERY):
+            chunk = ids[start:start + STREAMS_PER_QUERY]
+            sql = (f'SELECT r.* FROM "{table}" AS r INDEXED BY "{table}_created_at" '
+                   f'JOIN "stream" AS s ON s."id" = r."stream_id" '
+                   f'WHERE r."stream_id" IN ({", ".join([p] * len(chunk))}){mine} '
+                   f'ORDER BY r."created_at" DESC LIMIT {p}')
+            rows += list(model.raw(sql, *chunk, limit))
+        return sorted(rows, key=lambda row: row.created_at, reverse=True)[:limit]
+    mine = mine.replace('r."', 'x."')
+    sql = (f'SELECT r.* FROM "stream" AS s CROSS JOIN LATERAL (SELECT x.* FROM "{table}" AS x '
+           f'WHERE x."stream_id" = s."id"{mine} ORDER BY x."created_at" DESC LIMIT {p}) AS r '
+           f'WHERE s."id" IN ({", ".join([p] * len(ids))}) ORDER BY r."created_at" DESC LIMIT {p}')
+    return list(model.raw(sql, limit, *ids, limit))
 
 
 def outsiders_comments(streams: dict[int, Stream], limit: int) -> list[Comment]:

@@ -287,6 +287,10 @@ class Comment(BaseModel):
     author_name = CharField(max_length=255, null=True)
     is_hidden = BooleanField(default=False)
 
+    class Meta:
+        # the Inbox: newest per stream (migration 0010)
+        indexes = ((("stream", "created_at"), False),)
+
 
 class Message(BaseModel):
     """A private message of an authorized stream."""
@@ -298,6 +302,10 @@ class Message(BaseModel):
     text = TextField(default="")
     sender_id = CharField(max_length=128, null=True)
     sender_name = CharField(max_length=255, null=True)
+
+    class Meta:
+        # the Inbox: newest per stream, and a conversation's participants (migration 0010)
+        indexes = ((("stream", "created_at"), False), (("stream", "conversation_id"), False))
 
 
 class Figure(BaseModel):
