@@ -19,6 +19,7 @@ from .db import database, upsert
 from .jobs import queue_due, with_database
 from .models import (Comment, ConnectedProfile, Message, Story, Stream, StreamGap, StreamGone, Topic, TopicStream,
                      naive_utc, utcnow)
+from .readahead import read_ahead
 from .runtime import runtime, with_fresh_credentials
 from .streams import Runtime
 
@@ -186,11 +187,12 @@ def _without_token(rt: Runtime, stream: Stream) -> str:
 
 
 def _pull(rt: Runtime, stream: Stream, credentials: Credentials | None) -> None:
-    """Fetch page after page, storing each page's rows with its cursor."""
+    """Fetch page after page, storing each page's rows with its cursor; the next page
+    is fetched while one is being stored."""
     pages = rt.call("streamdesk_crawl", stream.service,
                     stream=StreamRef(stream.page_id, stream.authorized, stream.handle),
                     credentials=credentials, cursor=stream.cursor)
-    for page in pages:
+    for page in read_ahead(pages):
         with database.atomic():
             stream.hold()  # removed while the provider answered: write nothing
             ingest(stream, page)
