@@ -43,7 +43,9 @@ def newest(model, streams: dict[int, Stream], limit: int, not_by_page: str | Non
     ``limit`` rows of these streams — as fast as it gets on one team's install, and
     longer only in proportion to other accounts' newer rows. PostgreSQL's planner does
     not take hints: a LATERAL join reads one ``(stream_id, created_at)`` index range per
-    stream, cut at ``limit`` (at most ``limit`` rows a stream), in one plan.
+    stream, cut at ``limit`` (at most ``limit`` rows a stream), in one plan. Its ORDER BY
+    names both columns of that index: by time alone, the planner walks the time index
+    and filters each stream's rows out of everyone's.
     """
     if not streams:
         return []
@@ -62,7 +64,7 @@ def newest(model, streams: dict[int, Stream], limit: int, not_by_page: str | Non
         return sorted(rows, key=lambda row: row.created_at, reverse=True)[:limit]
     mine = mine.replace('r."', 'x."')
     sql = (f'SELECT r.* FROM "stream" AS s CROSS JOIN LATERAL (SELECT x.* FROM "{table}" AS x '
-           f'WHERE x."stream_id" = s."id"{mine} ORDER BY x."created_at" DESC LIMIT {p}) AS r '
+           f'WHERE x."stream_id" = s."id"{mine} ORDER BY x."stream_id" DESC, x."created_at" DESC LIMIT {p}) AS r '
            f'WHERE s."id" IN ({", ".join([p] * len(ids))}) ORDER BY r."created_at" DESC LIMIT {p}')
     return list(model.raw(sql, limit, *ids, limit))
 

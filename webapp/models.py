@@ -281,7 +281,7 @@ class Comment(BaseModel):
     external_id = CharField(max_length=128)
     story_external_id = CharField(max_length=128)
     parent_external_id = CharField(max_length=128, null=True)
-    created_at = DateTimeField(index=True)  # the Inbox lists newest first
+    created_at = DateTimeField(index=True)  # on SQLite; the Inbox lists newest first (webapp/inbox.py)
     text = TextField(default="")
     author_id = CharField(max_length=128, null=True)
     author_name = CharField(max_length=255, null=True)
@@ -298,7 +298,7 @@ class Message(BaseModel):
     stream = ForeignKeyField(Stream, backref="messages", on_delete="CASCADE")
     external_id = CharField(max_length=128)
     conversation_id = CharField(max_length=128)
-    created_at = DateTimeField(index=True)  # the Inbox lists newest first
+    created_at = DateTimeField(index=True)  # on SQLite; the Inbox lists newest first (webapp/inbox.py)
     text = TextField(default="")
     sender_id = CharField(max_length=128, null=True)
     sender_name = CharField(max_length=255, null=True)
