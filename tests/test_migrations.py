@@ -118,7 +118,7 @@ def test_one_crawl_per_page_merges_the_same_page_of_two_topics(settings):
         db.execute_sql("INSERT INTO stream_gap (stream_id, starts_at, ends_at, reason, created_at) VALUES "
                        f"({p}, '2025-01-01 00:00:00', '2025-01-02 00:00:00', 'gap', '2025-01-03 00:00:00')", (brand,))
 
-        assert migrate(db) == ["0009_one_crawl_per_page"]
+        assert migrate(db, target="0009_one_crawl_per_page") == ["0009_one_crawl_per_page"]
 
         merged = Stream.get(Stream.account == 1, Stream.page_id == "acme")
         assert merged.id == rivals  # the first that had not expired survives, with its cursor

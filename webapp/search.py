@@ -1,0 +1,82 @@
+"""Text search over stories and their comments, with the database's full-text index.
+
+SQLite: FTS5 tables ``story_fts`` and ``comment_fts`` (external content over
+``story.text`` and ``comment.text``, kept in sync by triggers; migration 0011), ranked
+by ``bm25``. PostgreSQL: GIN indexes on ``to_tsvector('simple', text)``, ranked by
+``ts_rank``. The ``simple`` configuration (no stemming, no stop words) because crawled
+text comes in any language. Either way a story matches when its text does, or the text
+of one of its comments; stories matched by their own text rank first.
+
+What people type never reaches the query syntax: it is cut into words, and each word is
+searched as a quoted term, so ``"``, ``*``, ``NEAR`` or ``-`` are plain text.
+"""
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+from peewee import SQL, Case, NodeList, PostgresqlDatabase, fn
+
+from .db import database
+from .models import Comment, Story
+
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def words(q: str) -> list[str]:
+    """The words of a search, at most 12 (a longer search finds nothing more)."""
+    return WORD.findall(q or "")[:12]
+
+
+def _postgres() -> bool:
+    return isinstance(getattr(database, "obj", database), PostgresqlDatabase)
+
+
+def fts5_query(q: str) -> str:
+    """The FTS5 query for ``q``: every word, quoted (all must occur)."""
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words(q))
+
+
+def matching_stories(stories, q: str, limit: int):
+    """``stories`` (a Story query) that match ``q``, best first, at most ``limit``."""
+    if not words(q):
+        return stories.where(SQL("1 = 0")).limit(0)
+    if _postgres():
+        tsquery = fn.plainto_tsquery("simple", " ".join(words(q)))
+        story_vector = fn.to_tsvector("simple", Story.text)
+        comment_hit = (Comment.select(Comment.id)
+                       .where(Comment.stream == Story.stream, Comment.story_external_id == Story.external_id,
+                              NodeList((fn.to_tsvector("simple", Comment.text), SQL("@@"), tsquery)))
+                       )
+        own = NodeList((story_vector, SQL("@@"), tsquery))
+        score = Case(None, [(own, fn.ts_rank(story_vector, tsquery))], 0)
+        return (stories.where(own | fn.EXISTS(comment_hit))
+                .order_by(score.desc(), Story.created_at.desc(), Story.id.desc()).limit(limit))
+    match = fts5_query(q)
+    own_ids = SQL('SELECT rowid FROM story_fts WHERE story_fts MATCH ?', [match])
+    # bm25 is lower for better matches; comment-only matches come after every own match.
+    score = NodeList((SQL("(SELECT bm25(story_fts) FROM story_fts WHERE story_fts MATCH ? AND rowid =", [match]),
+                      Story.id, SQL(")")))
+    comment_hit = (Comment.select(Comment.id)
+                   .where(Comment.stream == Story.stream, Comment.story_external_id == Story.external_id,
+                          Comment.id.in_(SQL('SELECT rowid FROM comment_fts WHERE comment_fts MATCH ?', [match]))))
+    return (stories.where(Story.id.in_(own_ids) | fn.EXISTS(comment_hit))
+            .order_by(fn.COALESCE(score, 0).asc(), Story.created_at.desc(), Story.id.desc()).limit(limit))
+
+
+def highlight(text: str | None, q: str) -> Markup:
+    """``text`` escaped, with each word of ``q`` marked. The words are found in the raw
+    text and every piece is escaped on its own, so a mark never lands inside an entity
+    and nothing of the crawled text becomes markup."""
+    text = text or ""
+    terms = sorted({w.lower() for w in words(q)}, key=len, reverse=True)
+    if not terms:
+        return escape(text)
+    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(t) for t in terms) + r")(?!\w)", re.IGNORECASE)
+    out, last = [], 0
+    for m in pattern.finditer(text):
+        out.append(escape(text[last:m.start()]))
+        out.append(Markup("<mark>") + escape(m.group(0)) + Markup("</mark>"))
+        last = m.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
