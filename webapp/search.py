@@ -53,13 +53,13 @@ def matching_stories(stories, q: str, limit: int):
         return (stories.where(own | fn.EXISTS(comment_hit))
                 .order_by(score.desc(), Story.created_at.desc(), Story.id.desc()).limit(limit))
     match = fts5_query(q)
-    own_ids = SQL('SELECT rowid FROM story_fts WHERE story_fts MATCH ?', [match])
+    own_ids = SQL('(SELECT rowid FROM story_fts WHERE story_fts MATCH ?)', [match])
     # bm25 is lower for better matches; comment-only matches come after every own match.
     score = NodeList((SQL("(SELECT bm25(story_fts) FROM story_fts WHERE story_fts MATCH ? AND rowid =", [match]),
                       Story.id, SQL(")")))
     comment_hit = (Comment.select(Comment.id)
                    .where(Comment.stream == Story.stream, Comment.story_external_id == Story.external_id,
-                          Comment.id.in_(SQL('SELECT rowid FROM comment_fts WHERE comment_fts MATCH ?', [match]))))
+                          Comment.id.in_(SQL('(SELECT rowid FROM comment_fts WHERE comment_fts MATCH ?)', [match]))))
     return (stories.where(Story.id.in_(own_ids) | fn.EXISTS(comment_hit))
             .order_by(fn.COALESCE(score, 0).asc(), Story.created_at.desc(), Story.id.desc()).limit(limit))
 

@@ -54,8 +54,7 @@ def new(topic_id: int):
         f, _ = _filters(streams)
         after = feed.Cursor.parse(request.args.get("after", ""), "after")
     except feed.FeedError as exc:
-        return render("feed/page.html", "errors/_message.html", status=400, code=400, title="Bad request",
-                      message=str(exc))
+        abort(400, str(exc))
     if not is_partial_request():
         return redirect(url_for("feed.topic", topic_id=topic.id, **f.args()))
     if request.args.get("show"):
