@@ -3,9 +3,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import dates, emulators, ingest, jobs, revisit, web
+from bench import dates, emulators, feed, ingest, jobs, revisit, web
 
-BENCHMARKS = [dates.run, ingest.run, jobs.run, web.run, revisit.run, emulators.run]
+BENCHMARKS = [dates.run, ingest.run, jobs.run, web.run, revisit.run, emulators.run, feed.run]
 
 
 def main() -> int:

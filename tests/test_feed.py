@@ -158,7 +158,7 @@ def test_a_page_costs_the_same_queries_however_many_stories(member_client, topic
 
 
 def test_the_feed_query_reads_the_time_index(db, topic, fb, tw):
-    from webapp.feed import Filters, newest_first, stories_query
+    from webapp.feed import Cursor, Filters, newest_first, stories_query
 
     third = new_stream(topic, service="facebook", page_id="p3", name="Third", authorized=False)
     rows = [dict(stream=s.id, external_id=f"{s.id}_{n}", created_at=T + datetime.timedelta(minutes=n), text="x")
@@ -167,11 +167,18 @@ def test_the_feed_query_reads_the_time_index(db, topic, fb, tw):
         for start in range(0, len(rows), 300):
             Story.insert_many(rows[start:start + 300]).execute()
     db.execute_sql("ANALYZE")
-    query = newest_first(stories_query([fb.id, tw.id], Filters())).limit(PAGE_SIZE + 1)
-    sql, params = query.sql()
     postgres = "postgres" in type(db).__name__.lower()
-    plan = db.execute_sql(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql, params).fetchall()
-    text = " ".join(str(row) for row in plan)
-    print(text)
-    assert "story_created_at_id" in text, text
-    assert "TEMP B-TREE" not in text.upper() and "Sort " not in text, text
+
+    def plan(before=None) -> str:
+        query = newest_first(stories_query([fb.id, tw.id], Filters()), before).limit(PAGE_SIZE + 1)
+        sql, params = query.sql()
+        rows = db.execute_sql(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql, params).fetchall()
+        return " ".join(str(row) for row in rows)
+
+    for text in (plan(), plan(Cursor(T + datetime.timedelta(minutes=700), 10**6))):
+        print(text)
+        assert "story_created_at_id" in text, text
+        assert "TEMP B-TREE" not in text.upper() and "Sort " not in text, text
+    # A later page seeks to its position instead of reading every newer row first.
+    deep = plan(Cursor(T + datetime.timedelta(minutes=700), 10**6))
+    assert ("Index Cond: (created_at <=" in deep) if postgres else ("SEARCH" in deep and "created_at<" in deep), deep

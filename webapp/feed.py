@@ -160,12 +160,15 @@ def stories_query(stream_ids: list[int], f: Filters):
 
 def newest_first(query, before: Cursor | None = None, after: Cursor | None = None):
     """``query`` ordered newest first, keyset-bounded by ``before`` / ``after``."""
+    # The first condition alone bounds the index range (both databases seek to it); the
+    # OR-form "(a < x) OR (a = x AND id < y)" alone would make SQLite walk the index
+    # from the newest story down, reading every row it skips.
     if before is not None:
-        query = query.where((Story.created_at < before.created_at)
-                            | ((Story.created_at == before.created_at) & (Story.id < before.id)))
+        query = query.where(Story.created_at <= before.created_at,
+                            (Story.created_at < before.created_at) | (Story.id < before.id))
     if after is not None:
-        query = query.where((Story.created_at > after.created_at)
-                            | ((Story.created_at == after.created_at) & (Story.id > after.id)))
+        query = query.where(Story.created_at >= after.created_at,
+                            (Story.created_at > after.created_at) | (Story.id > after.id))
     return query.order_by(Story.created_at.desc(), Story.id.desc())
 
 
