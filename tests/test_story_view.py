@@ -91,6 +91,7 @@ def test_search_finds_story_and_comment_text_ranked_and_marked(member_client, to
     found = [int(i) for i in re.findall(r'id="story-(\d+)"', html)]
     assert found == [post.id, other.id]  # own text first, then the comment's
     assert "spring <mark>sale</mark> starts" in html
+    assert "is the <mark>SALE</mark> on?" in html  # why the second one was found
 
 
 def test_search_keeps_up_with_edits_and_deletes(member_client, topic, fb, post):
@@ -156,3 +157,37 @@ def test_every_new_route_refuses_another_accounts_ids(client, topic, fb, post, a
     html = client.get(f"/topics/{own_topic.id}?stream={fb.id}").get_data(as_text=True)
     assert "not in this topic" in html and "Acme" not in html
     assert f"comment-{c.id}" not in client.get("/inbox").get_data(as_text=True)
+
+
+def test_a_search_page_costs_the_same_queries_however_many_results(member_client, topic, fb, caplog):
+    import logging
+
+    def count(url):
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="peewee"):
+            assert member_client.get(url).status_code == 200
+        return len([r for r in caplog.records if r.name == "peewee"])
+
+    Story.create(stream=fb, external_id="only", created_at=T, text="sale")
+    few = count(f"/topics/{topic.id}?q=sale")
+    for n in range(20):
+        Story.create(stream=fb, external_id=f"x{n}", created_at=T, text=f"sale {n}")
+        comment(fb, f"k{n}", n, story=f"x{n}", text="sale?")
+    assert count(f"/topics/{topic.id}?q=sale") == few
+
+
+def test_a_story_view_costs_the_same_queries_however_long_its_thread(member_client, topic, fb, post, caplog):
+    import logging
+
+    def count():
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="peewee"):
+            assert member_client.get(f"/topics/{topic.id}/stories/{post.id}").status_code == 200
+        return len([r for r in caplog.records if r.name == "peewee"])
+
+    comment(fb, "first", 0)
+    few = count()
+    for n in range(40):
+        comment(fb, f"c{n}", n, parent="first" if n % 2 else None)
+    assert count() == few
+    print(f"queries per story view: {few}")

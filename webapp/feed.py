@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from peewee import fn
 
 from .models import Comment, Figure, Story, Stream, StreamGap
-from .search import matching_stories
+from .search import matching_comments, matching_stories
 from .streams import in_topic
 
 #: Stories per page.
@@ -182,6 +182,8 @@ class FeedPage:
     newest: Cursor | None = None
     capped: bool = False
     figures: dict = field(default_factory=dict)
+    #: With a search: per story id, the comments that match (why a story was found).
+    comment_hits: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,7 @@ def feed_page(streams: list[Stream], f: Filters, before: Cursor | None = None, s
         # Ranked: the best matches first, at most one page (see webapp/search.py).
         page.stories = list(matching_stories(query, f.q, size))
         page.capped = len(page.stories) == size
+        page.comment_hits = matching_comments(page.stories, f.q)
     else:
         page.stories = list(newest_first(query, before).limit(size + 1))
         if len(page.stories) > size:

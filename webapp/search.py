@@ -80,3 +80,26 @@ def highlight(text: str | None, q: str) -> Markup:
         last = m.end()
     out.append(escape(text[last:]))
     return Markup("").join(out)
+
+
+def matching_comments(stories, q: str, per_story: int = 2) -> dict[int, list[Comment]]:
+    """For the stories of a search page, their comments that match ``q`` (oldest first,
+    at most ``per_story`` each), by story id: shown under the story so a story found
+    through a comment says why. One query for the page."""
+    if not stories or not words(q):
+        return {}
+    by_key = {(s.stream_id, s.external_id): s.id for s in stories}
+    query = Comment.select().where(Comment.stream.in_({s.stream_id for s in stories}),
+                                   Comment.story_external_id.in_({s.external_id for s in stories}))
+    if _postgres():
+        tsquery = fn.plainto_tsquery("simple", " ".join(words(q)))
+        query = query.where(NodeList((fn.to_tsvector("simple", Comment.text), SQL("@@"), tsquery)))
+    else:
+        query = query.where(Comment.id.in_(SQL("(SELECT rowid FROM comment_fts WHERE comment_fts MATCH ?)",
+                                               [fts5_query(q)])))
+    found: dict[int, list[Comment]] = {}
+    for comment in query.order_by(Comment.created_at, Comment.id).limit(per_story * len(stories) * 4):
+        story_id = by_key.get((comment.stream_id, comment.story_external_id))
+        if story_id is not None and len(found.setdefault(story_id, [])) < per_story:
+            found[story_id].append(comment)
+    return found
