@@ -191,3 +191,24 @@ def test_a_story_view_costs_the_same_queries_however_long_its_thread(member_clie
         comment(fb, f"c{n}", n, parent="first" if n % 2 else None)
     assert count() == few
     print(f"queries per story view: {few}")
+
+
+def test_search_reads_the_full_text_index(db, topic, fb, post):
+    """The search's condition is one the full-text index serves: FTS5's MATCH on SQLite;
+    on PostgreSQL the GIN expression index (the expression must be the index's, word
+    for word — seq scans off, so the plan shows whether it *can* be used)."""
+    from webapp.feed import Filters, stories_query
+    from webapp.search import matching_stories
+
+    sql, params = matching_stories(stories_query([fb.id], Filters()), "sale", 25).sql()
+    postgres = "postgres" in type(db).__name__.lower()
+    with db.atomic():
+        if postgres:
+            db.execute_sql("SET LOCAL enable_seqscan = off")
+        plan = " ".join(str(row) for row in db.execute_sql(
+            ("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql, params).fetchall())
+    print(plan)
+    if postgres:
+        assert "story_text_search" in plan and "comment_text_search" in plan, plan
+    else:
+        assert "story_fts VIRTUAL TABLE INDEX" in plan and "comment_fts VIRTUAL TABLE INDEX" in plan, plan

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from markupsafe import Markup, escape
-from peewee import SQL, Case, NodeList, PostgresqlDatabase, fn
+from peewee import SQL, Case, NodeList, PostgresqlDatabase, Tuple, fn
 
 from .db import database
 from .models import Comment, Story
@@ -38,30 +38,34 @@ def fts5_query(q: str) -> str:
 
 
 def matching_stories(stories, q: str, limit: int):
-    """``stories`` (a Story query) that match ``q``, best first, at most ``limit``."""
+    """``stories`` (a Story query) that match ``q``, best first, at most ``limit``.
+
+    Both halves are uncorrelated subqueries (ids of matching stories; keys of stories
+    with a matching comment), so each reads its full-text index once instead of testing
+    every story of the topic's streams row by row."""
     if not words(q):
         return stories.where(SQL("1 = 0")).limit(0)
     if _postgres():
         tsquery = fn.plainto_tsquery("simple", " ".join(words(q)))
+        OwnStory = Story.alias("own")
+        own = NodeList((fn.to_tsvector("simple", OwnStory.text), SQL("@@"), tsquery))
+        own_ids = OwnStory.select(OwnStory.id).where(own)
+        commented = (Comment.select(Comment.stream, Comment.story_external_id)
+                     .where(NodeList((fn.to_tsvector("simple", Comment.text), SQL("@@"), tsquery))))
         story_vector = fn.to_tsvector("simple", Story.text)
-        comment_hit = (Comment.select(Comment.id)
-                       .where(Comment.stream == Story.stream, Comment.story_external_id == Story.external_id,
-                              NodeList((fn.to_tsvector("simple", Comment.text), SQL("@@"), tsquery)))
-                       )
-        own = NodeList((story_vector, SQL("@@"), tsquery))
-        score = Case(None, [(own, fn.ts_rank(story_vector, tsquery))], 0)
-        return (stories.where(own | fn.EXISTS(comment_hit))
-                .order_by(score.desc(), Story.created_at.desc(), Story.id.desc()).limit(limit))
-    match = fts5_query(q)
-    own_ids = SQL('(SELECT rowid FROM story_fts WHERE story_fts MATCH ?)', [match])
-    # bm25 is lower for better matches; comment-only matches come after every own match.
-    score = NodeList((SQL("(SELECT bm25(story_fts) FROM story_fts WHERE story_fts MATCH ? AND rowid =", [match]),
-                      Story.id, SQL(")")))
-    comment_hit = (Comment.select(Comment.id)
-                   .where(Comment.stream == Story.stream, Comment.story_external_id == Story.external_id,
-                          Comment.id.in_(SQL('(SELECT rowid FROM comment_fts WHERE comment_fts MATCH ?)', [match]))))
-    return (stories.where(Story.id.in_(own_ids) | fn.EXISTS(comment_hit))
-            .order_by(fn.COALESCE(score, 0).asc(), Story.created_at.desc(), Story.id.desc()).limit(limit))
+        best = Case(None, [(NodeList((story_vector, SQL("@@"), tsquery)), fn.ts_rank(story_vector, tsquery))],
+                    0).desc()
+    else:
+        match = fts5_query(q)
+        own_ids = SQL("(SELECT rowid FROM story_fts WHERE story_fts MATCH ?)", [match])
+        commented = (Comment.select(Comment.stream, Comment.story_external_id)
+                     .where(Comment.id.in_(SQL("(SELECT rowid FROM comment_fts WHERE comment_fts MATCH ?)",
+                                               [match]))))
+        # bm25 is lower for better matches; comment-only matches come after every own match.
+        best = fn.COALESCE(NodeList((SQL("(SELECT bm25(story_fts) FROM story_fts WHERE story_fts MATCH ? AND rowid =",
+                                         [match]), Story.id, SQL(")"))), 0).asc()
+    return (stories.where(Story.id.in_(own_ids) | Tuple(Story.stream, Story.external_id).in_(commented))
+            .order_by(best, Story.created_at.desc(), Story.id.desc()).limit(limit))
 
 
 def highlight(text: str | None, q: str) -> Markup:
