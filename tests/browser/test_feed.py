@@ -97,7 +97,7 @@ INERT = {
 
 
 def test_crawled_markup_renders_as_text_in_the_feed_and_the_story_view(page, live_url, server_paths, member, topic):
-    text = " ".join(INERT.values())
+    text = "Marker " + " ".join(INERT.values())
     stream = new_stream(topic, service="facebook", page_id="1", name=INERT["img"] + INERT["css"], authorized=False,
                         status="active")
     story = Story.create(stream=stream, external_id="s1", created_at=T, text=text, author_name=INERT["htmx"],
@@ -109,7 +109,8 @@ def test_crawled_markup_renders_as_text_in_the_feed_and_the_story_view(page, liv
     fired = []
     page.on("request", lambda request: fired.append(request.url) if PROBE in request.url else None)
     page.on("dialog", lambda dialog: fired.append(dialog.message))
-    for path in (f"/topics/{topic.id}", f"/topics/{topic.id}?q=script", f"/topics/{topic.id}/stories/{story.id}"):
+    # PostgreSQL's text parser skips whatever looks like a tag, so search for plain text.
+    for path in (f"/topics/{topic.id}", f"/topics/{topic.id}?q=marker", f"/topics/{topic.id}/stories/{story.id}"):
         page.goto(f"{live_url}{path}")
         page.wait_for_function("() => window.htmx !== undefined")
         expect(page.locator("main")).to_contain_text("<script>window.__pwned = 1</script>")
