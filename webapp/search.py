@@ -7,6 +7,9 @@ by ``bm25``. PostgreSQL: GIN indexes on ``to_tsvector('simple', text)``, ranked 
 text comes in any language. Either way a story matches when its text does, or the text
 of one of its comments; stories matched by their own text rank first.
 
+PostgreSQL's parser skips whatever looks like an HTML/XML tag (``<b …>``), so words
+inside tag-like text are not found there; SQLite's tokenizer keeps them.
+
 What people type never reaches the query syntax: it is cut into words, and each word is
 searched as a quoted term, so ``"``, ``*``, ``NEAR`` or ``-`` are plain text.
 """

@@ -55,7 +55,7 @@ def new(topic_id: int):
         after = feed.Cursor.parse(request.args.get("after", ""), "after")
     except feed.FeedError as exc:
         abort(400, str(exc))
-    if not is_partial_request():
+    if not is_partial_request():  # without htmx: the feed itself, which has them at the top
         return redirect(url_for("feed.topic", topic_id=topic.id, **f.args()))
     if request.args.get("show"):
         stories = feed.new_since(streams, f, after)
