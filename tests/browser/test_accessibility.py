@@ -31,7 +31,7 @@ def data(account, admin, member):
                            authorized=False, status="active")
     new_stream(brand, service="twitter", page_id="42", name="acmecoffee", handle="acmecoffee",
                   authorized=True, status="expired", status_message="The token was revoked.")
-    Story.create(stream=active, external_id="s1", created_at=T, text="Our new roast is out")
+    story = Story.create(stream=active, external_id="s1", created_at=T, text="Our new roast is out")
     Comment.create(stream=active, external_id="c1", story_external_id="s1", created_at=T,
                    author_name="Ada", text="Lovely!")
     Comment.create(stream=active, external_id="c2", story_external_id="s1", parent_external_id="c1",
@@ -45,13 +45,15 @@ def data(account, admin, member):
     OutboxEmail.create(account=account, recipient=admin.email, subject="A stream expired",
                        text="acmecoffee expired.")
     OutboxEmail.create(account=account, recipient=admin.email, subject="Not sent", text="…", error="SMTP refused")
-    return {"topic": brand, "stream": active}
+    return {"topic": brand, "stream": active, "story": story}
 
 
 def walk(page, base: str, data: dict):
     """Every page and panel, yielding a short name once each is on screen."""
     topic = data["topic"]
     for path, heading in [("/topics", "Topics"), ("/inbox", "Inbox"), ("/metrics", "Metrics"),
+                          (f"/topics/{topic.id}", "Topics"), (f"/topics/{topic.id}?q=roast", "Topics"),
+                          (f"/topics/{topic.id}/stories/{data['story'].id}", "Topics"),
                           ("/personal/", "Personal settings"), ("/personal/connected-profiles", "Personal settings"),
                           ("/account/users", "Account settings"), ("/account/outbox", "Account settings"),
                           ("/account/status", "Account settings"), ("/account/topics/", "Account settings"),

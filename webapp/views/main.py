@@ -9,6 +9,7 @@ from ..linking import may_reconnect
 from .. import inbox as inbox_rows
 from ..models import Stream, Topic, TopicStream, with_topic_names
 from ..renewal import expiring_soon
+from ..threads import thread_links
 from . import plugins
 
 bp = Blueprint("main", __name__)
@@ -59,8 +60,9 @@ def inbox():
     account's streams."""
     account = current_user.account
     streams = {s.id: s for s in Stream.select().where(Stream.account == account)}
-    return render_template("main/inbox.html", streams=streams,
-                           comments=inbox_rows.outsiders_comments(streams, INBOX_SIZE),
+    comments = inbox_rows.outsiders_comments(streams, INBOX_SIZE)
+    return render_template("main/inbox.html", streams=streams, comments=comments,
+                           threads=thread_links(comments),
                            messages=inbox_rows.message_lines(streams, INBOX_SIZE))
 
 

@@ -1,0 +1,214 @@
+"""The story view (a story's thread and figures), the Inbox's links into it, search,
+the "new stories" notice, and every new route refusing another account's ids."""
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+from conftest import PASSWORD, login
+
+from webapp.accounts import create_account, create_user
+from webapp.models import Comment, Figure, Story, Topic
+from webapp import threads
+from factories import new_stream
+
+T = datetime.datetime(2026, 3, 1, 12, 0)
+
+
+@pytest.fixture
+def topic(account):
+    return Topic.create(account=account, name="Brand")
+
+
+@pytest.fixture
+def fb(topic):
+    return new_stream(topic, service="facebook", page_id="page1", name="Acme Page", authorized=False, status="active")
+
+
+@pytest.fixture
+def post(fb):
+    return Story.create(stream=fb, external_id="s1", created_at=T, text="Our spring sale starts today")
+
+
+def comment(stream, ext, minutes, parent=None, author="u1", story="s1", **fields):
+    return Comment.create(stream=stream, external_id=ext, story_external_id=story, parent_external_id=parent,
+                          created_at=T + datetime.timedelta(minutes=minutes), author_id=author,
+                          author_name=fields.pop("name", f"Person {ext}"), text=fields.pop("text", f"text {ext}"),
+                          **fields)
+
+
+def test_comments_show_as_a_thread_oldest_first(member_client, topic, fb, post):
+    a = comment(fb, "a", 1)
+    b = comment(fb, "b", 2)
+    a1 = comment(fb, "a1", 3, parent="a", author=fb.page_id, name="Acme Page")
+    hidden = comment(fb, "a2", 4, parent="a", is_hidden=True)
+    html = member_client.get(f"/topics/{topic.id}/stories/{post.id}").get_data(as_text=True)
+    order = [int(i) for i in re.findall(r'id="comment-(\d+)"', html)]
+    assert order == [a.id, a1.id, hidden.id, b.id]
+    replies = html[html.index(f'id="comment-{a.id}"'):html.index(f'id="comment-{b.id}"')]
+    assert '<ol class="replies"' in replies and f'id="comment-{a1.id}"' in replies
+    assert "Hidden" in html[html.index(f'id="comment-{hidden.id}"'):]
+
+
+def test_long_threads_show_more_on_request(member_client, topic, fb, post):
+    for n in range(threads.THREAD_SIZE + 4):
+        comment(fb, f"c{n}", n)
+    html = member_client.get(f"/topics/{topic.id}/stories/{post.id}").get_data(as_text=True)
+    assert len(re.findall(r'id="comment-\d+"', html)) == threads.THREAD_SIZE
+    assert "Show 4 more comments" in html
+    every = member_client.get(f"/topics/{topic.id}/stories/{post.id}?comments=all").get_data(as_text=True)
+    assert len(re.findall(r'id="comment-\d+"', every)) == threads.THREAD_SIZE + 4
+
+
+def test_post_figures_with_provider_metric_and_the_capability_note(member_client, topic, fb, post):
+    Figure.create(stream=fb, level="post", object_id="s1", name="reach", value=None, provider_metric="post_total_media_view_unique",
+                  note="Facebook shares insights only with the page's own admins.")
+    Figure.create(stream=fb, level="post", object_id="s1", name="likes", value=42, provider_metric="public_metrics.like_count")
+    html = member_client.get(f"/topics/{topic.id}/stories/{post.id}").get_data(as_text=True)
+    assert "post_total_media_view_unique" in html and "public_metrics.like_count" in html and ">42<" in html
+    assert "not provided" in html
+    assert "updates to the 100 most recent posts" in html  # the Facebook plugin's own note
+
+
+def test_inbox_comments_link_to_their_place_in_the_thread(member_client, topic, fb, post):
+    c = comment(fb, "a", 1)
+    orphan = comment(fb, "z", 2, story="not-crawled")
+    html = member_client.get("/inbox").get_data(as_text=True)
+    link = f'/topics/{topic.id}/stories/{post.id}#comment-{c.id}'
+    assert f'href="{link}"' in html
+    assert html.count("Open in its thread") == 1  # the orphan's story is not there to open
+    assert f'id="comment-{c.id}"' in member_client.get(link.split("#")[0]).get_data(as_text=True)
+    assert orphan.id
+
+
+def test_search_finds_story_and_comment_text_ranked_and_marked(member_client, topic, fb, post):
+    other = Story.create(stream=fb, external_id="s2", created_at=T + datetime.timedelta(hours=1),
+                         text="Nothing about it here")
+    comment(fb, "k", 1, story="s2", text="is the SALE on?")
+    Story.create(stream=fb, external_id="s3", created_at=T, text="unrelated")
+    html = member_client.get(f"/topics/{topic.id}?q=sale").get_data(as_text=True)
+    found = [int(i) for i in re.findall(r'id="story-(\d+)"', html)]
+    assert found == [post.id, other.id]  # own text first, then the comment's
+    assert "spring <mark>sale</mark> starts" in html
+    assert "is the <mark>SALE</mark> on?" in html  # why the second one was found
+
+
+def test_search_keeps_up_with_edits_and_deletes(member_client, topic, fb, post):
+    Story.update(text="autumn clearance").where(Story.id == post.id).execute()
+    assert 'id="story-' not in member_client.get(f"/topics/{topic.id}?q=sale").get_data(as_text=True)
+    assert f'id="story-{post.id}"' in member_client.get(f"/topics/{topic.id}?q=clearance").get_data(as_text=True)
+    Story.delete().where(Story.id == post.id).execute()
+    assert 'id="story-' not in member_client.get(f"/topics/{topic.id}?q=clearance").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("q", ['"', "sale*", "NEAR(", "-x", "a OR", "<b>amp</b>", "'; drop"])
+def test_search_syntax_is_plain_text(member_client, topic, fb, post, q):
+    response = member_client.get(f"/topics/{topic.id}", query_string={"q": q})
+    assert response.status_code == 200
+
+
+def test_highlight_never_makes_markup():
+    from webapp.search import highlight
+
+    from markupsafe import escape
+
+    raw = '<img src=x onerror="alert(1)"> amp &amp; sale'
+    out = str(highlight(raw, "amp img sale"))
+    assert "<img" not in out and "<mark>img</mark>" in out and "<mark>sale</mark>" in out
+    # Marks only: without them, exactly the escaped text (no mark inside an entity).
+    assert out.replace("<mark>", "").replace("</mark>", "") == str(escape(raw))
+
+
+def test_new_stories_notice(member_client, topic, fb, post):
+    after = f"{post.created_at.isoformat()},{post.id}"
+    url = f"/topics/{topic.id}/new?after={after}"
+    assert member_client.get(url, headers={"HX-Request": "true"}).status_code == 204
+    page = member_client.get(f"/topics/{topic.id}").get_data(as_text=True)
+    assert f'hx-get="/topics/{topic.id}/new?after=' in page and 'hx-trigger="every 15s"' in page
+    s2 = Story.create(stream=fb, external_id="s2", created_at=T + datetime.timedelta(minutes=5), text="fresh")
+    s3 = Story.create(stream=fb, external_id="s3", created_at=T + datetime.timedelta(minutes=6), text="fresher")
+    notice = member_client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "2 new stories — show" in notice
+    rows = member_client.get(url + "&show=1", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert [int(i) for i in re.findall(r'id="story-(\d+)"', rows)] == [s3.id, s2.id]
+    assert 'hx-swap-oob="true"' in rows and f"after={s3.created_at.isoformat()},{s3.id}" in rows
+    assert member_client.get(url + "x").status_code == 400  # a position it never gave
+
+
+def test_every_new_route_refuses_another_accounts_ids(client, topic, fb, post, account):
+    other = create_account("Other")
+    create_user(other, "eve@other.test", PASSWORD, role="admin")
+    c = comment(fb, "a", 1)
+    assert login(client, "eve@other.test").status_code == 302
+    after = f"{post.created_at.isoformat()},{post.id}"
+    own_topic = Topic.create(account=other, name="Mine")
+    for method, url in [("GET", f"/topics/{topic.id}"), ("GET", f"/topics/{topic.id}?stream={fb.id}"),
+                        ("GET", f"/topics/{topic.id}/new?after={after}"),
+                        ("GET", f"/topics/{topic.id}/stories/{post.id}"),
+                        ("GET", f"/topics/{own_topic.id}/stories/{post.id}"),
+                        ("POST", f"/topics/{topic.id}"), ("POST", f"/topics/{topic.id}/new"),
+                        ("POST", f"/topics/{topic.id}/stories/{post.id}")]:
+        response = client.open(url, method=method, headers={"HX-Request": "true"} if "new" in url else {})
+        if method == "POST":  # read-only routes: no POST at all, for anyone
+            assert response.status_code == 405, (method, url)
+        else:
+            assert response.status_code == 404, (method, url, response.status_code)
+    html = client.get(f"/topics/{own_topic.id}?stream={fb.id}").get_data(as_text=True)
+    assert "not in this topic" in html and "Acme" not in html
+    assert f"comment-{c.id}" not in client.get("/inbox").get_data(as_text=True)
+
+
+def test_a_search_page_costs_the_same_queries_however_many_results(member_client, topic, fb, caplog):
+    import logging
+
+    def count(url):
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="peewee"):
+            assert member_client.get(url).status_code == 200
+        return len([r for r in caplog.records if r.name == "peewee"])
+
+    Story.create(stream=fb, external_id="only", created_at=T, text="sale")
+    few = count(f"/topics/{topic.id}?q=sale")
+    for n in range(20):
+        Story.create(stream=fb, external_id=f"x{n}", created_at=T, text=f"sale {n}")
+        comment(fb, f"k{n}", n, story=f"x{n}", text="sale?")
+    assert count(f"/topics/{topic.id}?q=sale") == few
+
+
+def test_a_story_view_costs_the_same_queries_however_long_its_thread(member_client, topic, fb, post, caplog):
+    import logging
+
+    def count():
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="peewee"):
+            assert member_client.get(f"/topics/{topic.id}/stories/{post.id}").status_code == 200
+        return len([r for r in caplog.records if r.name == "peewee"])
+
+    comment(fb, "first", 0)
+    few = count()
+    for n in range(40):
+        comment(fb, f"c{n}", n, parent="first" if n % 2 else None)
+    assert count() == few
+    print(f"queries per story view: {few}")
+
+
+def test_search_reads_the_full_text_index(db, topic, fb, post):
+    """The search's condition is one the full-text index serves: FTS5's MATCH on SQLite;
+    on PostgreSQL the GIN expression index (the expression must be the index's, word
+    for word — seq scans off, so the plan shows whether it *can* be used)."""
+    from webapp.feed import Filters, stories_query
+    from webapp.search import matching_stories
+
+    sql, params = matching_stories(stories_query([fb.id], Filters()), "sale", 25).sql()
+    postgres = "postgres" in type(db).__name__.lower()
+    with db.atomic():
+        if postgres:
+            db.execute_sql("SET LOCAL enable_seqscan = off")
+        plan = " ".join(str(row) for row in db.execute_sql(
+            ("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql, params).fetchall())
+    print(plan)
+    if postgres:
+        assert "story_text_search" in plan and "comment_text_search" in plan, plan
+    else:
+        assert "story_fts VIRTUAL TABLE INDEX" in plan and "comment_fts VIRTUAL TABLE INDEX" in plan, plan

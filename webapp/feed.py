@@ -1,0 +1,294 @@
+"""A topic's feed: the stories of all its streams, newest first, filtered and paged.
+
+Paging is by keyset, never OFFSET: a page ends at a story, and the next page asks for
+the stories "before" it, ``(created_at, id)`` strictly smaller. That reads the index on
+``story (created_at, id)`` from where the last page stopped, so page 1,000 costs what
+page 1 costs, and a story crawled meanwhile never shifts a page.
+
+A page costs a fixed number of queries, however many stories it shows: the topic's
+streams, the stories, their figures and the streams' gaps (:func:`feed_page`).
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from peewee import fn
+
+from .models import Comment, Figure, Story, Stream, StreamGap
+from .search import matching_comments, matching_stories
+from .streams import in_topic
+
+#: Stories per page.
+PAGE_SIZE = 25
+#: Post figures shown on a story when the plugin stored them, in this order: counts of
+#: what people did with it. Others (impressions, reach, …) are on the Metrics page.
+COUNTS = ("comments", "replies", "reactions", "likes", "shares", "reposts", "quotes")
+CONNECTIONS = ("authorized", "unauthorized")
+
+
+class FeedError(ValueError):
+    """A filter value cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ends: the last story's time and id."""
+
+    created_at: datetime.datetime
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.created_at.isoformat()},{self.id}"
+
+    @classmethod
+    def parse(cls, value: str, what: str) -> "Cursor":
+        """``<ISO time>,<id>`` as written by :meth:`__str__`; FeedError otherwise."""
+        stamp, _, ident = (value or "").partition(",")
+        try:
+            created_at = datetime.datetime.fromisoformat(stamp)
+            number = int(ident)
+        except ValueError:
+            raise FeedError(f"The “{what}” position “{value[:60]}” is not one this page gave; "
+                            "start again from the newest stories.") from None
+        if created_at.tzinfo is not None or not 0 < number < 2**63:
+            raise FeedError(f"The “{what}” position “{value[:60]}” is not one this page gave.")
+        return cls(created_at, number)
+
+
+@dataclass
+class Filters:
+    """What the feed's form asks for; every field optional. Built by :func:`parse_filters`."""
+
+    stream: int | None = None
+    service: str | None = None
+    connection: str | None = None
+    since: datetime.date | None = None
+    until: datetime.date | None = None
+    unanswered: bool = False
+    q: str = ""
+
+    def args(self) -> dict:
+        """The filters as query-string arguments (for the Older and New links)."""
+        out = {"stream": self.stream, "service": self.service, "connection": self.connection,
+               "from": self.since and self.since.isoformat(), "to": self.until and self.until.isoformat(),
+               "unanswered": "1" if self.unanswered else None, "q": self.q or None}
+        return {k: v for k, v in out.items() if v is not None}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.args())
+
+
+def _date(value: str, label: str) -> datetime.date | None:
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise FeedError(f"“{value[:40]}” is not a date for “{label}”: use YYYY-MM-DD.") from None
+
+
+def parse_filters(args, streams: list[Stream], services: set[str]) -> Filters:
+    """The feed's filters from query-string ``args``; FeedError names a bad value.
+
+    ``streams`` are the topic's streams and ``services`` the loaded ones: a stream id of
+    another topic or account is refused like any other unknown value.
+    """
+    f = Filters()
+    stream = (args.get("stream") or "").strip()
+    if stream:
+        ids = {str(s.id): s.id for s in streams}
+        if stream not in ids:
+            raise FeedError("That stream is not in this topic: choose one from the list.")
+        f.stream = ids[stream]
+    service = (args.get("service") or "").strip()
+    if service:
+        if service not in services:
+            raise FeedError(f"There is no service called “{service[:40]}”.")
+        f.service = service
+    connection = (args.get("connection") or "").strip()
+    if connection:
+        if connection not in CONNECTIONS:
+            raise FeedError("Choose authorized or unauthorized streams (or both).")
+        f.connection = connection
+    f.since, f.until = _date(args.get("from", "").strip(), "From"), _date(args.get("to", "").strip(), "To")
+    if f.since and f.until and f.since > f.until:
+        raise FeedError("“From” is after “To”: swap the dates.")
+    f.unanswered = args.get("unanswered") in ("1", "on", "true")
+    f.q = " ".join((args.get("q") or "").split())
+    if len(f.q) > 200:
+        raise FeedError(f"A search can be at most 200 characters long (this one has {len(f.q)}).")
+    return f
+
+
+def chosen_streams(streams: list[Stream], f: Filters) -> list[Stream]:
+    """The topic's streams that the stream, service and connection filters keep."""
+    return [s for s in streams
+            if (f.stream is None or s.id == f.stream) and (f.service is None or s.service == f.service)
+            and (f.connection is None or s.authorized == (f.connection == "authorized"))]
+
+
+def unanswered_comment():
+    """The condition "this story has a comment from someone other than its page that the
+    page has not replied to": a comment whose author is not the stream's page, with no
+    comment *by the page* whose parent is that comment. A page's reply anywhere else (a
+    new top-level comment) does not count as an answer: it answers nobody in particular."""
+    Reply = Comment.alias("reply")
+    answered = (Reply.select(Reply.id)
+                .where(Reply.stream == Comment.stream, Reply.parent_external_id == Comment.external_id,
+                       Reply.author_id == Stream.page_id))
+    others = (Comment.select(Comment.id)
+              .where(Comment.stream == Story.stream, Comment.story_external_id == Story.external_id,
+                     Comment.author_id.is_null() | (Comment.author_id != Stream.page_id),
+                     ~fn.EXISTS(answered)))
+    return fn.EXISTS(others)
+
+
+def stories_query(stream_ids: list[int], f: Filters):
+    """The stories of ``stream_ids`` that ``f`` keeps, newest first (not yet paged)."""
+    query = Story.select(Story).where(Story.stream.in_(stream_ids))
+    if f.since:
+        query = query.where(Story.created_at >= datetime.datetime.combine(f.since, datetime.time()))
+    if f.until:
+        query = query.where(Story.created_at < datetime.datetime.combine(f.until + datetime.timedelta(days=1),
+                                                                         datetime.time()))
+    if f.unanswered:  # the page's id decides who answered: join its stream
+        query = query.join(Stream, on=(Story.stream == Stream.id)).where(unanswered_comment())
+    return query
+
+
+def newest_first(query, before: Cursor | None = None, after: Cursor | None = None):
+    """``query`` ordered newest first, keyset-bounded by ``before`` / ``after``."""
+    # The first condition alone bounds the index range (both databases seek to it); the
+    # OR-form "(a < x) OR (a = x AND id < y)" alone would make SQLite walk the index
+    # from the newest story down, reading every row it skips.
+    if before is not None:
+        query = query.where(Story.created_at <= before.created_at,
+                            (Story.created_at < before.created_at) | (Story.id < before.id))
+    if after is not None:
+        query = query.where(Story.created_at >= after.created_at,
+                            (Story.created_at > after.created_at) | (Story.id > after.id))
+    return query.order_by(Story.created_at.desc(), Story.id.desc())
+
+
+@dataclass
+class FeedPage:
+    """One page of a feed: its rows (stories and gaps, in order) and where it ends."""
+
+    rows: list = field(default_factory=list)
+    stories: list[Story] = field(default_factory=list)
+    older: Cursor | None = None
+    newest: Cursor | None = None
+    capped: bool = False
+    figures: dict = field(default_factory=dict)
+    #: With a search: per story id, the comments that match (why a story was found).
+    comment_hits: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GapRow:
+    """A period a stream of the feed has no data for, shown where it lies in time."""
+
+    gap: StreamGap
+    stream: Stream
+
+
+def figures_of(stories: list[Story]) -> dict[tuple[int, str], dict[str, int]]:
+    """The count figures (:data:`COUNTS`) the plugins stored for ``stories``, by
+    ``(stream id, story external id)``; a figure without a value is left out."""
+    if not stories:
+        return {}
+    out: dict[tuple[int, str], dict[str, int]] = {}
+    rows = (Figure.select(Figure.stream, Figure.object_id, Figure.name, Figure.value)
+            .where(Figure.level == "post", Figure.stream.in_({s.stream_id for s in stories}),
+                   Figure.object_id.in_({s.external_id for s in stories}), Figure.name.in_(COUNTS),
+                   Figure.value.is_null(False)).tuples())
+    for stream_id, object_id, name, value in rows:
+        out.setdefault((stream_id, object_id), {})[name] = value
+    for counts in out.values():  # in COUNTS order
+        ordered = {name: counts[name] for name in COUNTS if name in counts}
+        counts.clear()
+        counts.update(ordered)
+    return out
+
+
+def feed_page(streams: list[Stream], f: Filters, before: Cursor | None = None, size: int = PAGE_SIZE) -> FeedPage:
+    """A page of the feed of ``streams`` (a topic's): at most ``size`` stories older
+    than ``before``, with the gaps that fall between them and their count figures."""
+    chosen = chosen_streams(streams, f)
+    page = FeedPage()
+    if not chosen:
+        return page
+    ids = [s.id for s in chosen]
+    query = stories_query(ids, f)
+    if f.q:
+        # Ranked: the best matches first, at most one page (see webapp/search.py).
+        page.stories = list(matching_stories(query, f.q, size))
+        page.capped = len(page.stories) == size
+        page.comment_hits = matching_comments(page.stories, f.q)
+    else:
+        page.stories = list(newest_first(query, before).limit(size + 1))
+        if len(page.stories) > size:
+            page.stories = page.stories[:size]
+            last = page.stories[-1]
+            page.older = Cursor(last.created_at, last.id)
+    by_id = {s.id: s for s in chosen}
+    for story in page.stories:
+        story.stream = by_id[story.stream_id]
+    page.figures = figures_of(page.stories)
+    if page.stories and not f.q:
+        first = page.stories[0]
+        page.newest = Cursor(first.created_at, first.id)
+    page.rows = _with_gaps(page, chosen, before, f)
+    return page
+
+
+def _with_gaps(page: FeedPage, streams: list[Stream], before: Cursor | None, f: Filters) -> list:
+    """The page's stories with a :class:`GapRow` placed where each gap of its streams
+    ends (newest first): a gap shows on the page whose time range it overlaps."""
+    if f.q:
+        return list(page.stories)
+    upper = before.created_at if before else None
+    lower = page.stories[-1].created_at if page.older else None
+    query = StreamGap.select().where(StreamGap.stream.in_([s.id for s in streams]))
+    if upper is not None:
+        query = query.where(StreamGap.ends_at <= upper)
+    if lower is not None:
+        query = query.where(StreamGap.ends_at > lower)
+    if f.since:
+        query = query.where(StreamGap.ends_at >= datetime.datetime.combine(f.since, datetime.time()))
+    if f.until:
+        query = query.where(StreamGap.starts_at < datetime.datetime.combine(f.until + datetime.timedelta(days=1),
+                                                                            datetime.time()))
+    by_id = {s.id: s for s in streams}
+    gaps = [GapRow(gap, by_id[gap.stream_id]) for gap in query.order_by(StreamGap.ends_at.desc())]
+    rows, g = [], 0
+    for story in page.stories:
+        while g < len(gaps) and gaps[g].gap.ends_at > story.created_at:
+            rows.append(gaps[g])
+            g += 1
+        rows.append(story)
+    rows.extend(gaps[g:])
+    return rows
+
+
+def new_since(streams: list[Stream], f: Filters, after: Cursor, limit: int = 100) -> list[Story]:
+    """Stories newer than ``after`` that ``f`` keeps (for the "N new stories" notice)."""
+    chosen = chosen_streams(streams, f)
+    if not chosen:
+        return []
+    by_id = {s.id: s for s in chosen}
+    stories = list(newest_first(stories_query(list(by_id), f), after=after).limit(limit))
+    for story in stories:
+        story.stream = by_id[story.stream_id]
+    return stories
+
+
+def count_new(streams: list[Stream], f: Filters, after: Cursor, limit: int = 100) -> int:
+    """How many stories are newer than ``after`` (at most ``limit``: the poll stays cheap)."""
+    chosen = chosen_streams(streams, f)
+    if not chosen:
+        return 0
+    inner = newest_first(stories_query([s.id for s in chosen], f), after=after).limit(limit)
+    return inner.count()

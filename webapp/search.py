@@ -1,0 +1,112 @@
+"""Text search over stories and their comments, with the database's full-text index.
+
+SQLite: FTS5 tables ``story_fts`` and ``comment_fts`` (external content over
+``story.text`` and ``comment.text``, kept in sync by triggers; migration 0011), ranked
+by ``bm25``. PostgreSQL: GIN indexes on ``to_tsvector('simple', text)``, ranked by
+``ts_rank``. The ``simple`` configuration (no stemming, no stop words) because crawled
+text comes in any language. Either way a story matches when its text does, or the text
+of one of its comments; stories matched by their own text rank first.
+
+PostgreSQL's parser skips whatever looks like an HTML/XML tag (``<b …>``), so words
+inside tag-like text are not found there; SQLite's tokenizer keeps them.
+
+What people type never reaches the query syntax: it is cut into words, and each word is
+searched as a quoted term, so ``"``, ``*``, ``NEAR`` or ``-`` are plain text.
+"""
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+from peewee import SQL, Case, NodeList, PostgresqlDatabase, Tuple, fn
+
+from .db import database
+from .models import Comment, Story
+
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def words(q: str) -> list[str]:
+    """The words of a search, at most 12 (a longer search finds nothing more)."""
+    return WORD.findall(q or "")[:12]
+
+
+def _postgres() -> bool:
+    return isinstance(getattr(database, "obj", database), PostgresqlDatabase)
+
+
+def fts5_query(q: str) -> str:
+    """The FTS5 query for ``q``: every word, quoted (all must occur)."""
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words(q))
+
+
+def matching_stories(stories, q: str, limit: int):
+    """``stories`` (a Story query) that match ``q``, best first, at most ``limit``.
+
+    Both halves are uncorrelated subqueries (ids of matching stories; keys of stories
+    with a matching comment), so each reads its full-text index once instead of testing
+    every story of the topic's streams row by row."""
+    if not words(q):
+        return stories.where(SQL("1 = 0")).limit(0)
+    if _postgres():
+        tsquery = fn.plainto_tsquery("simple", " ".join(words(q)))
+        OwnStory = Story.alias("own")
+        own = NodeList((fn.to_tsvector("simple", OwnStory.text), SQL("@@"), tsquery))
+        own_ids = OwnStory.select(OwnStory.id).where(own)
+        commented = (Comment.select(Comment.stream, Comment.story_external_id)
+                     .where(NodeList((fn.to_tsvector("simple", Comment.text), SQL("@@"), tsquery))))
+        story_vector = fn.to_tsvector("simple", Story.text)
+        best = Case(None, [(NodeList((story_vector, SQL("@@"), tsquery)), fn.ts_rank(story_vector, tsquery))],
+                    0).desc()
+    else:
+        match = fts5_query(q)
+        own_ids = SQL("(SELECT rowid FROM story_fts WHERE story_fts MATCH ?)", [match])
+        commented = (Comment.select(Comment.stream, Comment.story_external_id)
+                     .where(Comment.id.in_(SQL("(SELECT rowid FROM comment_fts WHERE comment_fts MATCH ?)",
+                                               [match]))))
+        # bm25 is lower for better matches; comment-only matches come after every own match.
+        best = fn.COALESCE(NodeList((SQL("(SELECT bm25(story_fts) FROM story_fts WHERE story_fts MATCH ? AND rowid =",
+                                         [match]), Story.id, SQL(")"))), 0).asc()
+    return (stories.where(Story.id.in_(own_ids) | Tuple(Story.stream, Story.external_id).in_(commented))
+            .order_by(best, Story.created_at.desc(), Story.id.desc()).limit(limit))
+
+
+def highlight(text: str | None, q: str) -> Markup:
+    """``text`` escaped, with each word of ``q`` marked. The words are found in the raw
+    text and every piece is escaped on its own, so a mark never lands inside an entity
+    and nothing of the crawled text becomes markup."""
+    text = text or ""
+    terms = sorted({w.lower() for w in words(q)}, key=len, reverse=True)
+    if not terms:
+        return escape(text)
+    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(t) for t in terms) + r")(?!\w)", re.IGNORECASE)
+    out, last = [], 0
+    for m in pattern.finditer(text):
+        out.append(escape(text[last:m.start()]))
+        out.append(Markup("<mark>") + escape(m.group(0)) + Markup("</mark>"))
+        last = m.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def matching_comments(stories, q: str, per_story: int = 2) -> dict[int, list[Comment]]:
+    """For the stories of a search page, their comments that match ``q`` (oldest first,
+    at most ``per_story`` each), by story id: shown under the story so a story found
+    through a comment says why. One query for the page."""
+    if not stories or not words(q):
+        return {}
+    by_key = {(s.stream_id, s.external_id): s.id for s in stories}
+    query = Comment.select().where(Comment.stream.in_({s.stream_id for s in stories}),
+                                   Comment.story_external_id.in_({s.external_id for s in stories}))
+    if _postgres():
+        tsquery = fn.plainto_tsquery("simple", " ".join(words(q)))
+        query = query.where(NodeList((fn.to_tsvector("simple", Comment.text), SQL("@@"), tsquery)))
+    else:
+        query = query.where(Comment.id.in_(SQL("(SELECT rowid FROM comment_fts WHERE comment_fts MATCH ?)",
+                                               [fts5_query(q)])))
+    found: dict[int, list[Comment]] = {}
+    for comment in query.order_by(Comment.created_at, Comment.id).limit(per_story * len(stories) * 4):
+        story_id = by_key.get((comment.stream_id, comment.story_external_id))
+        if story_id is not None and len(found.setdefault(story_id, [])) < per_story:
+            found[story_id].append(comment)
+    return found
