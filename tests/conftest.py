@@ -147,6 +147,14 @@ def account(db):
 
 
 @pytest.fixture
+def topic(account):
+    """The account's topic "Brand" (a test file may define its own)."""
+    from webapp.models import Topic
+
+    return Topic.create(account=account, name="Brand")
+
+
+@pytest.fixture
 def admin(account):
     return create_user(account, "admin@acme.test", PASSWORD, role="admin")
 

@@ -18,11 +18,6 @@ BIGGEST = "9223372036854775807"  # the largest id a row can have: a plain "not f
 
 
 @pytest.fixture
-def topic(account):
-    return Topic.create(account=account, name="Brand")
-
-
-@pytest.fixture
 def stream(topic):
     return new_stream(topic, service="twitter", page_id="42", name="Acme", authorized=False)
 

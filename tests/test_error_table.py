@@ -30,11 +30,6 @@ FB_PAGE = "104729384756102"  # Bluebird Coffee, administered by the emulator's f
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
 
 
-@pytest.fixture
-def topic(account):
-    return Topic.create(account=account, name="Brand")
-
-
 @pytest.fixture(autouse=True)
 def forget_limits():
     """Rate-limit readings live in the process: no test may inherit another's."""

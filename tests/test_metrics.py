@@ -14,11 +14,6 @@ from factories import new_stream
 
 
 @pytest.fixture
-def topic(account):
-    return Topic.create(account=account, name="Brand")
-
-
-@pytest.fixture
 def rt(environ):
     return Runtime(load_settings(environ), Plugins())
 
@@ -85,8 +80,6 @@ def test_an_expired_token_during_metrics_expires_the_stream(x_owner, emulator, r
     emulator("twitter", "POST", "/tokens/revoke", user=x_owner)
     assert refresh(rt, Stream.get()) == "expired"
     assert Stream.get().status == "expired"
-
-
 
 
 def test_an_expired_access_token_is_refreshed_before_metrics(x_owner, emulator, rt):

@@ -17,11 +17,6 @@ T = datetime.datetime(2026, 3, 1, 12, 0)
 
 
 @pytest.fixture
-def topic(account):
-    return Topic.create(account=account, name="Brand")
-
-
-@pytest.fixture
 def fb(topic):
     return new_stream(topic, service="facebook", page_id="page1", name="Acme Page", authorized=False, status="active")
 

@@ -22,11 +22,6 @@ FB_PAGE = "104729384756102"  # Bluebird Coffee, administered by the emulator's f
 
 
 @pytest.fixture
-def topic(account):
-    return Topic.create(account=account, name="Brand")
-
-
-@pytest.fixture
 def foreign(db):
     other = Topic.create(account=create_account("Rival"), name="Theirs")
     return new_stream(other, service="facebook", page_id="1", name="Their page", status="active")

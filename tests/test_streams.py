@@ -33,11 +33,6 @@ def connect(client, service: str, button: str | None = None, **consent) -> str:
     return client.get("/personal/connected-profiles").get_data(as_text=True)
 
 
-@pytest.fixture
-def topic(account):
-    return Topic.create(account=account, name="Brand")
-
-
 def add(client, topic, service, kind, page_id, q="", htmx=True):
     token = csrf_token(client, f"/account/topics/{topic.id}")
     return client.post(f"/account/topics/{topic.id}/streams", headers={"HX-Request": "true"} if htmx else {},

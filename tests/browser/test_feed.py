@@ -19,11 +19,6 @@ T = datetime.datetime(2026, 3, 1, 12, 0)
 
 
 @pytest.fixture
-def topic(account):
-    return Topic.create(account=account, name="Brand")
-
-
-@pytest.fixture
 def streams(topic):
     fb = new_stream(topic, service="facebook", page_id="page1", name="Acme Page", authorized=True, status="active")
     tw = new_stream(topic, service="twitter", page_id="rival", name="Rival", authorized=False, status="active")
