@@ -1,8 +1,8 @@
 """Worker memory: peak RSS of a burst worker crawling a 100,000-post Facebook page,
 against the same worker running one no-op job (a heartbeat) — the raw limit.
 
-The peak is ``wait4``'s ``ru_maxrss`` for the worker process, which on Linux is the
-largest of the worker and the work-horses it forked and waited for. ``BENCH_SCALE_RSS``
+The peak is the largest ``VmHWM`` of the worker and the work-horses it forks, sampled
+while they run (bench/worker_crawl.py ``PeakRss``). ``BENCH_SCALE_RSS``
 sets the number of posts (default 100,000); ``BENCH_DATABASE_URL`` adds PostgreSQL.
 """
 from __future__ import annotations
