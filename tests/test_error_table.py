@@ -61,7 +61,7 @@ def transient(outcome, stream, smtp_server, says):
 def rate_limited(outcome, stream, smtp_server, at_least):
     not_expired(outcome, stream, smtp_server)
     assert outcome == "rate limited" and stream.status in ("queued", "active")
-    assert "Paused by a rate limit" in stream.status_message
+    assert "rate limit until" in stream.status_message and "Waiting for" in stream.status_message
     assert stream.next_crawl_at >= utcnow() + datetime.timedelta(seconds=at_least - 5)
 
 

@@ -312,7 +312,7 @@ def test_first_crawl_is_done_by_a_real_worker(admin_client, emulator, topic, env
 
 def test_status_polls_slowly_while_a_rate_limit_is_waited_out(admin_client, topic):
     new_stream(topic, service="twitter", page_id="1", name="Acme", status="queued",
-                  status_message="Paused by a rate limit until 12:00 UTC.")
+                  status_message="Waiting for X's rate limit until 12:00 UTC.")
     html = admin_client.get(f"/account/topics/{topic.id}/streams", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert 'hx-trigger="every 30s"' in html
 

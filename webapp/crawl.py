@@ -96,7 +96,8 @@ def crawl(rt: Runtime, stream: Stream) -> str:
     except RateLimited as exc:
         # Not a failure: the stream stays as it was and is crawled when the provider allows.
         _set(stream, status="active" if stream.last_crawled_at else "queued",
-             status_message=f"Paused by a rate limit until {_later(exc.retry_after):%H:%M} UTC.",
+             status_message=f"Waiting for {rt.label(stream.service)}'s rate limit until "
+                            f"{_later(exc.retry_after):%H:%M} UTC.",
              next_crawl_at=_later(exc.retry_after))
         return "rate limited"
     except PermissionMissing as exc:
