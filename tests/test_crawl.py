@@ -92,10 +92,16 @@ def test_rate_limits_reschedule_without_failing(environ, stream):
     assert 850 < wait.total_seconds() <= 900
 
 
-def test_provider_errors_are_shown_and_retried(environ, stream):
+def test_provider_errors_are_shown_and_retried_soon_then_less_often(environ, stream):
+    def retried_in():
+        fresh = Stream.get_by_id(stream.id)
+        assert fresh.status == "error" and fresh.status_message == "The page no longer exists."
+        return (fresh.next_crawl_at - datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)).total_seconds()
+
     assert run(environ, stream, NotFound("The page no longer exists.")) == "error"
-    fresh = Stream.get_by_id(stream.id)
-    assert fresh.status_message == "The page no longer exists." and fresh.next_crawl_at is not None
+    assert 50 < retried_in() <= 60  # a first failure: most 5xx storms are over within a minute
+    assert run(environ, stream, NotFound("The page no longer exists.")) == "error"
+    assert 590 < retried_in() <= 600  # still failing: no point asking every minute
 
 
 def test_a_page_that_fails_midway_stores_nothing_and_keeps_the_cursor(environ, stream):

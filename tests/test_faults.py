@@ -233,7 +233,7 @@ def test_a_storm_of_5xx_and_rate_limits_expires_nothing_and_crawling_resumes(app
         assert all("temporary problem" in message for _, message in statuses().values()), statuses()
         assert client.keys("streamdesk:pause:*") == []  # a 5xx is no rate limit
         emulator("facebook", "DELETE", "/faults")
-        # Ten minutes pass: a failed crawl is retried after RETRY_AFTER_FAILURE.
+        # A minute passes: a first failure is retried after RETRY_SOON.
         Stream.update(next_crawl_at=utcnow()).where(Stream.id.in_(ids)).execute()
 
         # Graph's business-use-case limit for a page, regained in 15 s (a whole minute

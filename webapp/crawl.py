@@ -25,7 +25,9 @@ from .streams import Runtime
 
 log = logging.getLogger(__name__)
 
-#: Seconds to wait after a provider failure before trying again.
+#: Seconds to wait after a provider failure before trying again: soon after a first
+#: failure (most 5xx storms are short), longer while the stream keeps failing.
+RETRY_SOON = 60
 RETRY_AFTER_FAILURE = 600
 #: Crawled rows are unique per stream and provider id: a re-crawl updates, never duplicates.
 BY_PROVIDER_ID = ("stream_id", "external_id")
@@ -79,6 +81,7 @@ def crawl(rt: Runtime, stream: Stream) -> str:
     """
     if stream.status == "expired":
         return "expired"
+    retry = RETRY_AFTER_FAILURE if stream.status == "error" else RETRY_SOON
     if stream.authorized and stream.credentials is None:
         return _without_token(rt, stream)
     _set(stream, status="crawling")
@@ -107,14 +110,14 @@ def crawl(rt: Runtime, stream: Stream) -> str:
              next_crawl_at=_later(RETRY_AFTER_FAILURE))
         return "permission"
     except ProviderError as exc:
-        _set(stream, status="error", status_message=exc.message, next_crawl_at=_later(RETRY_AFTER_FAILURE))
+        _set(stream, status="error", status_message=exc.message, next_crawl_at=_later(retry))
         return "error"
     except JobTimeoutException:
         raise  # the job's time is up: RQ records it, and the next cron pass queues it again
     except Exception:  # a plugin bug: logged, shown as an error, retried later
         log.exception("crawl of stream %s failed", stream.id)
         _set(stream, status="error", status_message="The last crawl failed unexpectedly; it will be retried.",
-             next_crawl_at=_later(RETRY_AFTER_FAILURE))
+             next_crawl_at=_later(retry))
         return "error"
     if stream.next_metrics_at is None:
         _first_figures(rt, stream)
