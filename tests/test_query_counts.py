@@ -93,3 +93,14 @@ def test_statements_per_page_do_not_grow_with_streams(one_stream, app, admin_cli
     # And a small number: an N+1 on a single stream would hide above.
     for page, count in many.items():
         assert count <= 12, (page, count)
+
+
+def test_topic_names_are_never_read_one_stream_at_a_time(db, topic):
+    """``Stream.topic_names`` without ``with_topic_names`` would be a query per stream of
+    a list: it refuses loudly (a template would swallow an AttributeError)."""
+    from webapp.models import TopicNamesNotLoaded, with_topic_names
+
+    stream = new_stream(topic, service="facebook", page_id="1", name="Ours")
+    with pytest.raises(TopicNamesNotLoaded, match="with_topic_names"):
+        Stream.get_by_id(stream.id).topic_names
+    assert with_topic_names([Stream.get_by_id(stream.id)])[0].topic_names == [topic.name]
