@@ -43,9 +43,9 @@ def newest(model, streams: dict[int, Stream], limit: int, not_by_page: str | Non
     ``limit`` rows of these streams — as fast as it gets on one team's install, and
     longer only in proportion to other accounts' newer rows. PostgreSQL's planner does
     not take hints: a LATERAL join reads one ``(stream_id, created_at)`` index range per
-    stream, cut at ``limit`` (at most ``limit`` rows a stream), in one plan. Its ORDER BY
-    names both columns of that index: by time alone, the planner walks the time index
-    and filters each stream's rows out of everyone's.
+    stream, cut at ``limit`` (at most ``limit`` rows a stream), in one plan: with the
+    stream fixed by the join, ordering by time walks that index backwards (PostgreSQL
+    has no time-only index to prefer: migration 0010 drops it there).
     """
     if not streams:
         return []
@@ -64,7 +64,7 @@ def newest(model, streams: dict[int, Stream], limit: int, not_by_page: str | Non
         return sorted(rows, key=lambda row: row.created_at, reverse=True)[:limit]
     mine = mine.replace('r."', 'x."')
     sql = (f'SELECT r.* FROM "stream" AS s CROSS JOIN LATERAL (SELECT x.* FROM "{table}" AS x '
-           f'WHERE x."stream_id" = s."id"{mine} ORDER BY x."stream_id" DESC, x."created_at" DESC LIMIT {p}) AS r '
+           f'WHERE x."stream_id" = s."id"{mine} ORDER BY x."created_at" DESC LIMIT {p}) AS r '
            f'WHERE s."id" IN ({", ".join([p] * len(ids))}) ORDER BY r."created_at" DESC LIMIT {p}')
     return list(model.raw(sql, limit, *ids, limit))
 
