@@ -155,8 +155,25 @@ def test_comments_and_messages_are_indexed_by_stream_and_time(settings):
         migrate(db)
         for table in ("comment", "message"):
             indexes = {i.name: i.columns for i in db.get_indexes(table)}
+            if table == "comment" and not isinstance(db, SqliteDatabase):  # replaced by 0013's covering index
+                assert "comment_stream_id_created_at" not in indexes, indexes
+                continue
             assert indexes.get(f"{table}_stream_id_created_at") == ["stream_id", "created_at"], indexes
             # the time-only index serves SQLite's Inbox; PostgreSQL's planner misused it
             assert (f"{table}_created_at" in indexes) == isinstance(db, SqliteDatabase), indexes
         assert {i.name: i.columns for i in db.get_indexes("message")}["message_stream_id_conversation_id"] == [
             "stream_id", "conversation_id"]
+
+
+def test_inbox_comments_have_a_covering_index_on_postgresql(settings):
+    """0013: on PostgreSQL each stream's comments are read newest first from an index that
+    also holds the author and id, so skipping a page's own comments reads no table rows."""
+    db = open_database(settings.database_url)
+    with db.connection_context():
+        migrate(db)
+        if isinstance(db, SqliteDatabase):
+            assert "comment_stream_id_created_at_covering" not in {i.name for i in db.get_indexes("comment")}
+            return
+        (definition,) = db.execute_sql("SELECT indexdef FROM pg_indexes WHERE indexname = "
+                                       "'comment_stream_id_created_at_covering'").fetchone()
+        assert 'USING btree (stream_id, created_at) INCLUDE (author_id, id)' in definition

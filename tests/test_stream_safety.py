@@ -13,7 +13,7 @@ from webapp.accounts import create_account, create_user
 from webapp.config import load_settings
 from webapp.crawl import crawl
 from webapp.expiry import expire_stream
-from webapp.models import ConnectedProfile, Story, Stream, Topic, TopicStream
+from webapp.models import ConnectedProfile, Story, Stream, Topic, TopicStream, with_topic_names
 from webapp.plugins import Plugins
 from webapp.streams import Runtime
 from factories import new_stream
@@ -261,7 +261,57 @@ def test_a_page_in_two_topics_is_one_stream_and_keeps_its_data_for_the_other(adm
     response = admin_client.post(f"/account/topics/{topic.id}/streams/{stream.id}/delete",
                                  data={"csrf_token": token, "confirmed": "1"})
     assert response.status_code == 303
-    assert Stream.get_by_id(stream.id).topic_names == ["Launch"] and Story.select().count() == 1
+    assert with_topic_names([Stream.get_by_id(stream.id)])[0].topic_names == ["Launch"] and Story.select().count() == 1
     response = admin_client.post(f"/account/topics/{other.id}/delete", data={"csrf_token": token, "confirmed": "1"})
     assert response.status_code in (303, 204)
     assert Stream.select().count() == 0 and Story.select().count() == 0
+
+
+def _crawled(stream, n: int = 2) -> None:
+    """Stories, comments, messages, figures and a gap of ``stream``."""
+    from webapp.models import Comment, Figure, Message, StreamGap
+
+    at = datetime.datetime(2026, 1, 1)
+    for i in range(n):
+        Story.create(stream=stream, external_id=f"s{i}", created_at=at)
+        Comment.create(stream=stream, external_id=f"c{i}", story_external_id=f"s{i}", created_at=at)
+        Message.create(stream=stream, external_id=f"m{i}", conversation_id="t1", created_at=at)
+        Figure.create(stream=stream, level="post", object_id=f"s{i}", name="reach", value=i)
+    StreamGap.create(stream=stream, starts_at=at, ends_at=at, reason="expired")
+
+
+def _rows_of(stream_id: int) -> dict[str, int]:
+    from webapp.models import Comment, Figure, Message, StreamGap
+
+    return {model.__name__: model.select().where(model.stream == stream_id).count()
+            for model in (Story, Comment, Message, Figure, StreamGap, TopicStream)}
+
+
+def test_removing_pages_takes_all_their_data_and_keeps_other_topics_pages(admin_client, topic):
+    """Removal is one DELETE that the foreign keys cascade: every related table of the
+    removed page is emptied, on SQLite (foreign_keys pragma) and PostgreSQL alike, and the
+    pages other topics hold keep every row."""
+    other = Topic.create(account=topic.account, name="Launch")
+    removed, doomed_by_topic = (new_stream(topic, service="facebook", page_id=str(n), name=f"Ours {n}")
+                                for n in (1, 2))
+    kept = new_stream(other, service="facebook", page_id="3", name="Theirs")
+    shared = new_stream(topic, service="facebook", page_id="4", name="Both")
+    TopicStream.create(topic=other, stream=shared)
+    for stream in (removed, doomed_by_topic, kept, shared):
+        _crawled(stream)
+    full = _rows_of(kept.id)
+    assert full == {"Story": 2, "Comment": 2, "Message": 2, "Figure": 2, "StreamGap": 1, "TopicStream": 1}
+    token = csrf_token(admin_client, f"/account/topics/{topic.id}")
+    response = admin_client.post(f"/account/topics/{topic.id}/streams/{removed.id}/delete",
+                                 data={"csrf_token": token, "confirmed": "1"})
+    assert response.status_code == 303
+    assert Stream.get_or_none(Stream.id == removed.id) is None
+    assert set(_rows_of(removed.id).values()) == {0}
+    assert _rows_of(doomed_by_topic.id) == full and _rows_of(kept.id) == full
+    response = admin_client.post(f"/account/topics/{topic.id}/delete", data={"csrf_token": token, "confirmed": "1"})
+    assert response.status_code in (303, 204)
+    assert Topic.get_or_none(Topic.id == topic.id) is None
+    assert Stream.get_or_none(Stream.id == doomed_by_topic.id) is None
+    assert set(_rows_of(doomed_by_topic.id).values()) == {0}
+    assert _rows_of(kept.id) == full
+    assert _rows_of(shared.id) == full and with_topic_names([Stream.get_by_id(shared.id)])[0].topic_names == ["Launch"]

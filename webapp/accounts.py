@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import database
 from .models import ROLES, Account, LoginAttempt, LoginSession, User, utcnow
+from .prepared import Prepared, slot
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
@@ -268,15 +269,20 @@ def start_login(user: User) -> User:
     return user
 
 
+#: Every request's first query: the account comes in it too (every page reads
+#: current_user.account), and its SQL is built once (webapp/prepared.py).
+_LIVE_LOGIN = Prepared(lambda: LoginSession.select(LoginSession, User, Account).join(User).join(Account)
+                       .where(LoginSession.token_hash == slot("token_hash"), LoginSession.expires_at > slot("now"))
+                       .limit(1))
+
+
 def user_of_login(login_id: str) -> User | None:
     """The user of a live login, from flask-login's ``"<user id>:<token>"``; None for a
     login that was ended or expired, an id of the old form (just the user id) or a forged one."""
     user_id, _, token = (login_id or "").partition(":")
     if not token or not user_id.isdigit():
         return None
-    login = (LoginSession.select(LoginSession, User).join(User)
-             .where(LoginSession.token_hash == _token_hash(token), LoginSession.expires_at > utcnow())
-             .first())
+    login = _LIVE_LOGIN.first(token_hash=_token_hash(token), now=utcnow())
     # Compared here, not in SQL: an over-long id would overflow PostgreSQL's integer.
     if login is None or str(login.user.id) != user_id:
         return None

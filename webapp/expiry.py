@@ -8,6 +8,7 @@ from peewee import JOIN
 from .db import database
 from .mail import MailError, render, send
 from .models import ConnectedProfile, Stream, User, utcnow, with_topic_names
+from .prepared import Prepared, slot
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,11 @@ def notify_admins(rt, streams: list[Stream], reason: str) -> None:
 
 def expired_streams(account):
     """The account's expired streams, for the red banner on the topics page."""
-    return with_topic_names(Stream.select(Stream, ConnectedProfile).join(ConnectedProfile, JOIN.LEFT_OUTER)
-                            .where(Stream.account == account, Stream.status == "expired")
-                            .order_by(Stream.name))
+    account_id = account if isinstance(account, int) else account.id
+    return with_topic_names(_EXPIRED.rows(account_id=account_id))
+
+
+#: Read by every page's navigation (the badge): its SQL is built once (webapp/prepared.py).
+_EXPIRED = Prepared(lambda: Stream.select(Stream, ConnectedProfile).join(ConnectedProfile, JOIN.LEFT_OUTER)
+                    .where(Stream.account == slot("account_id"), Stream.status == "expired")
+                    .order_by(Stream.name))

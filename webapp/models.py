@@ -153,6 +153,11 @@ def new_job_key() -> str:
     return secrets.token_hex(16)
 
 
+class TopicNamesNotLoaded(RuntimeError):
+    """``Stream.topic_names`` was read from a stream that did not go through
+    :func:`with_topic_names` (a programming error: it would be a query per stream)."""
+
+
 class StreamGone(Exception):
     """The stream a job works for was removed (or is not the one the job was queued for)."""
 
@@ -218,11 +223,19 @@ class Stream(BaseModel):
 
     @property
     def topic_names(self) -> list[str]:
-        """The names of the topics holding this stream (read once; for many streams,
-        :func:`with_topic_names` reads them all in one query)."""
-        if not hasattr(self, "_topic_names"):
-            with_topic_names([self])
-        return self._topic_names
+        """The names of the topics holding this stream, as :func:`with_topic_names`
+        read them for every stream of a list in one query.
+
+        Never read lazily: a lazy read is one query per stream of a list (an N+1 that
+        grows with the data), so a stream that was not given its names raises
+        :class:`TopicNamesNotLoaded` — not an AttributeError, which a template would
+        turn into an empty value silently."""
+        try:
+            return self._topic_names
+        except AttributeError:
+            raise TopicNamesNotLoaded(
+                f"stream {self.id}: topic_names was not loaded; pass the streams through with_topic_names()"
+            ) from None
 
     @property
     def credentials(self) -> Credentials | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .db import any_pair, database
 from .models import Comment, Figure, Story, Stream, TopicStream
 
 #: Top-level comments shown before "show N more" (each with all its replies).
@@ -72,10 +73,12 @@ def thread_links(comments: list[Comment]) -> dict[int, tuple[int, int]]:
                                 .where(TopicStream.stream.in_(stream_ids))
                                 .order_by(TopicStream.topic).tuples()):
         topic_of.setdefault(stream_id, topic_id)
+    # By (stream, story) pairs (any_pair: one index lookup each, on both databases).
+    condition, params = any_pair("stream_id", "external_id", sorted({(c.stream_id, c.story_external_id)
+                                                                     for c in comments}))
     stories = {(stream_id, external_id): story_id for story_id, stream_id, external_id in
-               Story.select(Story.id, Story.stream, Story.external_id)
-               .where(Story.stream.in_(stream_ids),
-                      Story.external_id.in_({c.story_external_id for c in comments})).tuples()}
+               database.execute_sql(f'SELECT "id", "stream_id", "external_id" FROM "story" WHERE {condition}',
+                                    params).fetchall()}
     links = {}
     for c in comments:
         story_id = stories.get((c.stream_id, c.story_external_id))

@@ -113,6 +113,7 @@ def delete_topic(account: Account, topic_id) -> tuple[str, TopicSize]:
         name = topic.name
         held = [stream_id for (stream_id,) in
                 TopicStream.select(TopicStream.stream).where(TopicStream.topic == topic).tuples()]
-        topic.delete_instance(recursive=True)
+        # Its holds go by ON DELETE CASCADE; then the streams no other topic holds.
+        Topic.delete().where(Topic.id == topic.id).execute()
         remove_unheld(held)
     return name, size

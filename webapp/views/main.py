@@ -59,7 +59,9 @@ def inbox():
     """The newest comments from others and private messages (sender → recipient) of the
     account's streams."""
     account = current_user.account
-    streams = {s.id: s for s in Stream.select().where(Stream.account == account)}
+    # Only what the Inbox shows and needs: not the tokens, which would be decrypted per stream.
+    streams = {s.id: s for s in Stream.select(Stream.id, Stream.name, Stream.service, Stream.page_id)
+               .where(Stream.account == account)}
     comments = inbox_rows.outsiders_comments(streams, INBOX_SIZE)
     return render_template("main/inbox.html", streams=streams, comments=comments,
                            threads=thread_links(comments),
