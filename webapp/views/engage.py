@@ -72,7 +72,9 @@ def _where(action, topic: Topic | None) -> str | None:
         comment = Comment.get_or_none((Comment.stream == action.stream_id) &
                                       (Comment.external_id == action.external_id))
         anchor = f"comment-{comment.id}" if comment else None
-    return url_for("feed.story", topic_id=topic.id, story_id=story.id, _anchor=anchor)
+    # ``sent`` makes it another URL than the story view the form is on, so following
+    # the link loads the thread again (with what was sent) instead of only scrolling.
+    return url_for("feed.story", topic_id=topic.id, story_id=story.id, sent=action.id, _anchor=anchor)
 
 
 def _status(action, topic: Topic | None, status: int = 200):

@@ -1,0 +1,51 @@
+"""Engage in Chromium: a comment sent with a double click reaches Facebook once (the
+emulator's control API counts the calls), shows "Sending…", then "Sent" with a link,
+and is in the thread."""
+from __future__ import annotations
+
+import pytest
+from conftest import PASSWORD
+from faultkit import ALEX, BLUEBIRD, authorized_stream, page_token
+from playwright.sync_api import expect
+from test_engage_send import graph_calls
+from test_worker import start_worker
+
+from browser.conftest import log_in
+from webapp.crawl import crawl
+from webapp.models import Action, Comment, Story
+from webapp.streams import Runtime
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def environ(environ, clean_redis):
+    """The app queues its send jobs on the test's Redis, where a real worker takes them."""
+    return {**environ, "REDIS_URL": clean_redis}
+
+
+def test_a_double_clicked_comment_is_sent_once_and_shows_in_the_thread(page, live_url, member, topic, settings,
+                                                                        plugins, emulator, emulator_urls, environ,
+                                                                        clean_redis, tmp_path):
+    stream = authorized_stream(topic, page_token(emulator_urls["facebook"], emulator, BLUEBIRD, ALEX), BLUEBIRD,
+                               "Bluebird Coffee")
+    crawl(Runtime(settings, plugins), stream)
+    story = Story.select().where(Story.stream == stream.id).order_by(Story.created_at.desc()).first()
+    log_in(page, live_url, member.email, PASSWORD)
+    page.goto(f"{live_url}/topics/{topic.id}/stories/{story.id}")
+    page.get_by_label("Comment as Bluebird Coffee").fill("Fresh beans on Friday!")
+    expect(page.locator(".char-count").first).to_have_text("22 / 63206")
+    emulator("facebook", "DELETE", "/calls")
+    page.get_by_role("button", name="Comment", exact=True).dblclick()
+    expect(page.get_by_role("status").filter(has_text="Sending…")).to_be_visible()
+    worker = start_worker(environ, clean_redis, tmp_path, "--burst", "--no-cron")
+    output, _ = worker.communicate(timeout=90)
+    assert worker.returncode == 0, output
+    sent = page.get_by_role("status").filter(has_text="Sent to Facebook.")
+    expect(sent).to_be_visible()
+    assert graph_calls(emulator, "POST /comments") == 1
+    assert Action.select().count() == 1
+    sent.get_by_role("link", name="See it in the thread").click()
+    comment = Comment.get(Comment.external_id == Action.get().external_id)
+    expect(page.locator(f"#comment-{comment.id}")).to_contain_text("Fresh beans on Friday!")
+    expect(page.locator("li.comment", has_text="Fresh beans on Friday!")).to_have_count(1)
