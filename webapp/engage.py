@@ -130,7 +130,8 @@ def submit(user: User, stream: Stream, service, kind: str, key: str, text: str =
         raise why
     text = check_text(service, kind, text)
     target = find_target(stream, kind, story_id, comment_id)
-    inserted = (Action.insert(account=user.account_id, user=user.id, stream=stream.id, kind=kind_for(service, kind),
+    inserted = (Action.insert(account=user.account_id, user=user.id, stream=stream.id, stream_name=stream.name,
+                              service=stream.service, kind=kind_for(service, kind),
                               target_id=target.target_id, story_external_id=target.story_external_id,
                               undo=bool(undo) and kind in UNDOABLE, text=text, key=key, status="queued",
                               created_at=utcnow())

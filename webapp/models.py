@@ -377,7 +377,10 @@ class Action(BaseModel):
 
     account = ForeignKeyField(Account, backref="actions", on_delete="CASCADE")
     user = ForeignKeyField(User, null=True, backref="actions", on_delete="SET NULL")
-    stream = ForeignKeyField(Stream, backref="actions", on_delete="CASCADE")
+    # The audit log outlives a removed stream (then None): its name and service are kept.
+    stream = ForeignKeyField(Stream, null=True, backref="actions", on_delete="SET NULL")
+    stream_name = CharField(max_length=255, default="")
+    service = CharField(max_length=32, default="")
     kind = CharField(max_length=16)
     # The provider id of the story, comment or conversation it is about (None: publish).
     target_id = CharField(max_length=128, null=True)

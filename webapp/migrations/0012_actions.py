@@ -32,7 +32,10 @@ def up(migrator, db):
         id = IdField()
         account = ForeignKeyField(Account, on_delete="CASCADE")
         user = ForeignKeyField(User, null=True, on_delete="SET NULL")
-        stream = ForeignKeyField(Stream, on_delete="CASCADE")
+        # The audit log outlives a removed stream: its name and service are kept.
+        stream = ForeignKeyField(Stream, null=True, on_delete="SET NULL")
+        stream_name = CharField(max_length=255, default="")
+        service = CharField(max_length=32, default="")
         kind = CharField(max_length=16)
         target_id = CharField(max_length=128, null=True)
         story_external_id = CharField(max_length=128, null=True)

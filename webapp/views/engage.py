@@ -78,9 +78,7 @@ def _where(action, topic: Topic | None) -> str | None:
 
 
 def _status(action, topic: Topic | None, status: int = 200):
-    stream = Stream.get_by_id(action.stream_id)
-    return render("engage/status.html", "engage/_status.html", status=status, action=action, stream=stream,
-                  topic=topic, where=_where(action, topic), unconfirmed=engage.unconfirmed(action))
+    return render("engage/status.html", "engage/_status.html", status=status, action=action, topic=topic, where=_where(action, topic), unconfirmed=engage.unconfirmed(action))
 
 
 @bp.post("/actions")
@@ -123,7 +121,9 @@ def retry(action_id: int):
     action = engage.action_of(current_user.account_id, action_id)
     if action is None:
         abort(404, "There is no such action in your account.")
-    stream = Stream.get_by_id(action.stream_id)
+    stream = Stream.get_or_none(Stream.id == action.stream_id) if action.stream_id else None
+    if stream is None:
+        abort(410, f"“{action.stream_name}” was removed: this cannot be sent any more.")
     why = engage.refusal(stream, _service(stream), action.kind)
     if why is not None:  # unauthorized now, or expired: reconnect first
         abort(why.status, why.message)
