@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from test_engage_send import graph_calls
 from test_worker import start_worker
 
-from browser.conftest import log_in
+from browser.conftest import PHONE, assert_accessible, log_in
 from webapp.crawl import crawl
 from webapp.models import Action, Comment, Story
 from webapp.streams import Runtime
@@ -26,13 +26,18 @@ def environ(environ, clean_redis):
 
 def test_a_double_clicked_comment_is_sent_once_and_shows_in_the_thread(page, live_url, member, topic, settings,
                                                                         plugins, emulator, emulator_urls, environ,
-                                                                        clean_redis, tmp_path):
+                                                                        clean_redis, tmp_path, axe_path):
     stream = authorized_stream(topic, page_token(emulator_urls["facebook"], emulator, BLUEBIRD, ALEX), BLUEBIRD,
                                "Bluebird Coffee")
     crawl(Runtime(settings, plugins), stream)
     story = Story.select().where(Story.stream == stream.id).order_by(Story.created_at.desc()).first()
     log_in(page, live_url, member.email, PASSWORD)
     page.goto(f"{live_url}/topics/{topic.id}/stories/{story.id}")
+    assert_accessible(page, axe_path)  # the action forms under the story and each comment
+    page.set_viewport_size(PHONE)  # the forms fit a phone (the figures table is not ours to check here)
+    widest = page.evaluate("Math.max(...[...document.querySelectorAll('.engage, .engage *')]"
+                           ".map(e => e.getBoundingClientRect().right))")
+    assert widest <= PHONE["width"], widest
     page.get_by_label("Comment as Bluebird Coffee").fill("Fresh beans on Friday!")
     expect(page.locator(".char-count").first).to_have_text("22 / 63206")
     emulator("facebook", "DELETE", "/calls")
