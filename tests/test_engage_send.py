@@ -188,3 +188,37 @@ def test_bad_input_is_refused_before_anything_is_recorded(admin, page, fb, story
         engage.submit(admin, page, fb, "like", engage.new_key(), story_id=story.id + 10**6)
     assert Action.select().count() == 0
     assert engage.kind_for(x, "comment") == "reply" and "comment" in engage.allowed(own_x, x)
+
+
+def test_an_action_the_web_could_not_queue_is_queued_by_the_schedule_once(admin, page, fb, story, environ,
+                                                                         clean_redis, monkeypatch):
+    """Without a reachable queue the action waits as queued; the cron pass queues its
+    job once, however many passes run."""
+    import datetime
+
+    import redis
+    from rq import Queue
+
+    from webapp.runtime import runtime
+    from webapp.send import WAITING_AFTER, enqueue_waiting_actions
+
+    action, _ = comment_on(admin, page, fb, story)
+    assert not engage.queue_send(_no_queue(environ), action)  # no REDIS_URL: nothing queued
+    for name, value in {**environ, "REDIS_URL": clean_redis}.items():
+        monkeypatch.setenv(name, value)
+    runtime.cache_clear()
+    try:
+        assert enqueue_waiting_actions() == 0  # not waiting long enough yet
+        Action.update(created_at=action.created_at - datetime.timedelta(seconds=WAITING_AFTER + 1)).execute()
+        assert enqueue_waiting_actions() == 1
+        assert enqueue_waiting_actions() == 0  # its job is queued already
+    finally:
+        runtime.cache_clear()
+    jobs = Queue("default", connection=redis.Redis.from_url(clean_redis)).job_ids
+    assert jobs == [engage.job_id(action)]
+
+
+def _no_queue(environ):
+    from webapp.config import load_settings
+
+    return load_settings({k: v for k, v in environ.items() if k != "REDIS_URL"})

@@ -171,11 +171,13 @@ def job_id(action: Action) -> str:
 def queue_send(settings, action: Action) -> bool:
     """Queue the job that sends ``action``; False without a reachable queue (the action
     stays queued and is shown so)."""
-    return queue.enqueue_from(settings, _enqueue, action.id, job_id(action))
+    return queue.enqueue_from(settings, enqueue_send, action)
 
 
-def _enqueue(client, action_id: int, job: str) -> bool:
-    return queue.enqueue_once(client, "default", SEND_FUNC, action_id, job_id=job, job_timeout=SEND_TIMEOUT)
+def enqueue_send(client, action: Action) -> bool:
+    """Queue ``action``'s send job on ``client`` unless it is queued or running already."""
+    return queue.enqueue_once(client, "default", SEND_FUNC, action.id, job_id=job_id(action),
+                              job_timeout=SEND_TIMEOUT)
 
 
 def unconfirmed(action: Action) -> bool:

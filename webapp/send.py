@@ -21,6 +21,8 @@ from streamdesk_contract.values import Story as StoryValue
 
 from .crawl import ingest
 from .db import database
+from . import queue
+from .engage import enqueue_send
 from .jobs import with_database
 from .models import Action, Comment, Story, Stream, StreamGone, utcnow
 from .runtime import runtime, with_fresh_credentials
@@ -33,6 +35,26 @@ log = logging.getLogger(__name__)
 def send_action(action_id: int) -> str:
     """The job: send action ``action_id``; returns its status afterwards."""
     return send(runtime(), action_id)
+
+
+#: Seconds an action may wait in "queued" before the schedule queues its job again (the
+#: web request could not reach the queue, or the job's record was lost with Redis).
+WAITING_AFTER = 60
+
+
+@with_database
+def enqueue_waiting_actions() -> int:
+    """Cron: queue the send job of every action still waiting after WAITING_AFTER
+    seconds; returns how many were queued. A job that is queued or running already is
+    not queued twice, and a job queued twice still sends once (see :func:`claim`)."""
+    rt = runtime()
+    since = utcnow() - timedelta(seconds=WAITING_AFTER)
+    waiting = list(Action.select().where(Action.status == "queued", Action.created_at <= since)
+                   .order_by(Action.id).limit(queue.BATCH))
+    if not waiting:
+        return 0
+    with queue.connected(rt.settings.redis_url) as client:
+        return sum(enqueue_send(client, action) for action in waiting)
 
 
 def claim(action_id: int) -> Action | None:
