@@ -54,3 +54,51 @@ def test_a_double_clicked_comment_is_sent_once_and_shows_in_the_thread(page, liv
     comment = Comment.get(Comment.external_id == Action.get().external_id)
     expect(page.locator(f"#comment-{comment.id}")).to_contain_text("Fresh beans on Friday!")
     expect(page.locator("li.comment", has_text="Fresh beans on Friday!")).to_have_count(1)
+
+
+def test_reply_and_delete_without_javascript(browser, live_url, member, topic, settings, plugins, emulator,
+                                             emulator_urls, environ, clean_redis, tmp_path):
+    """Plain forms: the reply posts and lands on its status page ("Sending…", then
+    "Sent" after a reload); the delete asks on a page of its own first."""
+    stream = authorized_stream(topic, page_token(emulator_urls["facebook"], emulator, BLUEBIRD, ALEX), BLUEBIRD,
+                               "Bluebird Coffee")
+    crawl(Runtime(settings, plugins), stream)
+    fan = Comment.select().where(Comment.stream == stream.id, Comment.author_id != BLUEBIRD).first()
+    story = Story.get(Story.stream == stream.id, Story.external_id == fan.story_external_id)
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        log_in(page, live_url, member.email, PASSWORD)
+        page.goto(f"{live_url}/topics/{topic.id}/stories/{story.id}")
+        item = page.locator(f"#comment-{fan.id}")
+        item.locator("summary", has_text="Reply").first.click()
+        item.get_by_label("Reply as Bluebird Coffee").first.fill("Thanks, no JavaScript needed")
+        emulator("facebook", "DELETE", "/calls")
+        item.get_by_role("button", name="Send reply").first.click()
+        page.wait_for_url("**/actions/*")
+        expect(page.locator(".action-status [role=status]")).to_contain_text("Sending…")
+        worker = start_worker(environ, clean_redis, tmp_path, "--burst", "--no-cron")
+        output, _ = worker.communicate(timeout=90)
+        assert worker.returncode == 0, output
+        page.get_by_role("link", name="Check again").click()
+        expect(page.locator(".action-status [role=status]")).to_contain_text("Sent to Facebook.")
+        page.get_by_role("link", name="See it in the thread").click()
+        reply = Comment.get(Comment.external_id == Action.get().external_id)
+        expect(page.locator(f"#comment-{reply.id}")).to_contain_text("Thanks, no JavaScript needed")
+        assert graph_calls(emulator, "POST /comments") == 1
+        # delete the reply: a page asks first, Cancel would go back
+        page.locator(f"#comment-{reply.id}").get_by_role("button", name="Delete").first.click()
+        expect(page.get_by_role("heading", name="Delete this on Facebook?")).to_be_visible()
+        assert Action.select().count() == 1
+        page.get_by_role("button", name="Delete").click()
+        page.wait_for_url("**/actions/*")
+        worker = start_worker(environ, clean_redis, tmp_path, "--burst", "--no-cron")
+        output, _ = worker.communicate(timeout=90)
+        assert worker.returncode == 0, output
+        page.get_by_role("link", name="Check again").click()
+        expect(page.locator(".action-status [role=status]")).to_contain_text("Sent to Facebook.")
+        assert graph_calls(emulator, f"DELETE /{reply.external_id}") == 1
+        assert Comment.get_or_none(Comment.id == reply.id) is None
+    finally:
+        context.close()
