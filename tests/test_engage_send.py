@@ -1,6 +1,7 @@
 """Engage, below the UI: an action is recorded once per form key and sent once per
 action, whatever runs twice — against the Facebook emulator over real HTTP, counted by
 its control API; what was sent is stored at once and a crawl after it adds no copy."""
+import re
 import threading
 
 import pytest
@@ -222,3 +223,26 @@ def _no_queue(environ):
     from webapp.config import load_settings
 
     return load_settings({k: v for k, v in environ.items() if k != "REDIS_URL"})
+
+
+def test_a_rate_limit_fails_readably_with_the_time_to_retry(rt, admin, page, fb, story, emulator, emulator_urls):
+    requests.post(f"{emulator_urls['facebook']}/_control/faults", timeout=10, json=dict(
+        kind="rate_limit", code=32, regain_minutes=5, path=f"/v25.0/{story.external_id}/comments")).raise_for_status()
+    action, _ = comment_on(admin, page, fb, story)
+    assert send(rt, action.id) == "failed"
+    failed = Action.get_by_id(action.id)
+    assert failed.error_kind == "rate"
+    assert re.search(r"^Facebook rate limited this until \d\d:\d\d UTC: nothing was sent\. Retry after that\.$",
+                     failed.error), failed.error
+
+
+def test_a_role_without_the_task_is_refused_in_the_seeds_words(rt, admin, page, fb, story, emulator):
+    from plugins.facebook.rules import SCOPES
+
+    Stream.update(scopes=",".join((*SCOPES, "task:ANALYZE"))).where(Stream.id == page.id).execute()
+    action, _ = comment_on(admin, Stream.get_by_id(page.id), fb, story)
+    emulator("facebook", "DELETE", "/calls")
+    assert send(rt, action.id) == "failed"
+    failed = Action.get_by_id(action.id)
+    assert failed.error_kind == "permission" and "Ask an Admin of the page" in failed.error, failed.error
+    assert emulator("facebook", "GET", "/calls")["total"] == 0

@@ -236,3 +236,15 @@ def test_csrf_and_other_accounts(app, admin_client, topic, story):
     stolen = other.post("/actions", data={**form, "csrf_token": token, "key": engage.new_key()})
     assert stolen.status_code == 404 and Action.select().count() == 1
     assert other.post(f"/actions/{Action.get().id}/retry", data={"csrf_token": token}).status_code == 404
+
+
+def test_an_action_whose_job_died_while_sending_is_not_confirmed(admin_client, topic, story):
+    import datetime
+
+    form = {**form_of(admin_client.get(story_url(topic, story)).get_data(as_text=True), "comment"), "text": "Lost"}
+    location = admin_client.post("/actions", data=form).headers["Location"]
+    long_ago = Action.get().created_at - datetime.timedelta(seconds=engage.UNCONFIRMED_AFTER + 1)
+    Action.update(status="sending", claimed_at=long_ago, attempts=1).execute()
+    body = admin_client.get(location, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Not confirmed" in body and "Check the thread before" in body
+    assert "hx-get" not in body and ">Retry</button>" not in body  # no blind second send
