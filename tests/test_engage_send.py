@@ -225,7 +225,21 @@ def _no_queue(environ):
     return load_settings({k: v for k, v in environ.items() if k != "REDIS_URL"})
 
 
-def test_a_rate_limit_fails_readably_with_the_time_to_retry(rt, admin, page, fb, story, emulator, emulator_urls):
+@pytest.fixture
+def forget_pauses():
+    """This process's memory of rate-limit pauses (the core's and the Facebook plugin's
+    usage readings), emptied after the test: else the page stays paused for the next."""
+    from plugins.facebook import usage
+
+    from webapp.runtime import shared_pauses
+
+    yield
+    shared_pauses.cache_clear()
+    usage.forget()
+
+
+def test_a_rate_limit_fails_readably_with_the_time_to_retry(rt, admin, page, fb, story, emulator, emulator_urls,
+                                                            forget_pauses):
     requests.post(f"{emulator_urls['facebook']}/_control/faults", timeout=10, json=dict(
         kind="rate_limit", code=32, regain_minutes=5, path=f"/v25.0/{story.external_id}/comments")).raise_for_status()
     action, _ = comment_on(admin, page, fb, story)
