@@ -78,7 +78,8 @@ def _where(action, topic: Topic | None) -> str | None:
 
 
 def _status(action, topic: Topic | None, status: int = 200):
-    return render("engage/status.html", "engage/_status.html", status=status, action=action, topic=topic, where=_where(action, topic), unconfirmed=engage.unconfirmed(action))
+    return render("engage/status.html", "engage/_status.html", status=status, action=action, topic=topic,
+                  where=_where(action, topic), unconfirmed=engage.unconfirmed(action))
 
 
 @bp.post("/actions")
