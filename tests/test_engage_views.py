@@ -248,3 +248,16 @@ def test_an_action_whose_job_died_while_sending_is_not_confirmed(admin_client, t
     body = admin_client.get(location, headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Not confirmed" in body and "Check the thread before" in body
     assert "hx-get" not in body and ">Retry</button>" not in body  # no blind second send
+
+
+def test_feed_rows_lead_to_the_actions_of_authorized_stories_only(admin_client, topic, story):
+    public = new_stream(topic, service="facebook", page_id="999", name="Rival Roasters", status="active")
+    Story.create(stream=public, external_id="999_1", created_at=story.created_at, text="Their post")
+    feed = admin_client.get(f"/topics/{topic.id}").get_data(as_text=True)
+    rows = re.findall(r'<li class="feed-item[^"]*" id="story-(\d+)".*?</li>', feed, re.S)
+    assert str(story.id) in rows
+    own_row = re.search(rf'id="story-{story.id}".*?</li>', feed, re.S).group(0)
+    theirs = Story.get(Story.external_id == "999_1")
+    their_row = re.search(rf'id="story-{theirs.id}".*?</li>', feed, re.S).group(0)
+    assert f"#engage-{story.id}" in own_row and "Reply, like or hide" not in their_row
+    assert f'id="engage-{story.id}"' in admin_client.get(story_url(topic, story)).get_data(as_text=True)
