@@ -130,6 +130,12 @@ def test_htmx_shows_sending_then_sent(admin_client, topic, story, rt):
     answer = admin_client.post("/actions", data=form, headers={"HX-Request": "true"})
     body = answer.get_data(as_text=True)
     assert answer.status_code == 202 and "Sending…" in body and 'hx-trigger="load delay:1s"' in body
+    # the form gets a new key and an empty box, so the next text is a new action
+    fresh = re.search(r'<input type="hidden" name="key" value="([^"]+)" id="key-([^"]+)" hx-swap-oob="true">', body)
+    assert fresh and fresh.group(1) != form["key"] and fresh.group(2) == form["place"]
+    assert f'<textarea id="text-{form["place"]}" name="text" rows="2" required hx-swap-oob="true"' in body
+    again = admin_client.post("/actions", data=form, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "hx-swap-oob" not in again and Action.select().count() == 1  # the old key: the same action
     action = Action.get()
     assert send(rt, action.id) == "sent"
     polled = admin_client.get(f"/actions/{action.id}?topic={topic.id}", headers={"HX-Request": "true"})

@@ -43,6 +43,7 @@ def test_a_double_clicked_comment_is_sent_once_and_shows_in_the_thread(page, liv
     emulator("facebook", "DELETE", "/calls")
     page.get_by_role("button", name="Comment", exact=True).dblclick()
     expect(page.get_by_role("status").filter(has_text="Sending…")).to_be_visible()
+    expect(page.get_by_label("Comment as Bluebird Coffee")).to_have_value("")  # ready for the next one
     worker = start_worker(environ, clean_redis, tmp_path, "--burst", "--no-cron")
     output, _ = worker.communicate(timeout=90)
     assert worker.returncode == 0, output

@@ -6,7 +6,9 @@ without JavaScript a form posts and is redirected to the action's status page.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, request, url_for
+import re
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import engage
@@ -102,7 +104,11 @@ def send():
         engage.queue_send(settings(), action)
     if not is_partial_request():
         return redirect(url_for("engage.status", action_id=action.id, topic=topic.id if topic else None), 303)
-    return _status(action, topic, 202 if action.status in ("queued", "sending") else 200)
+    html, status = _status(action, topic, 202 if action.status in ("queued", "sending") else 200)
+    place = request.form.get("place", "")
+    if created and kind in engage.TEXT_KINDS and re.fullmatch(r"[A-Za-z0-9_-]{16,64}", place):
+        html += render_template("engage/_fresh.html", place=place, key=engage.new_key(), service=_service(stream))
+    return html, status
 
 
 @bp.get("/actions/<id:action_id>")
