@@ -38,6 +38,9 @@ class Service:
     pages). ``permission_labels`` names, in words for people, each permission (scope)
     a person can grant, as the consent dialog shows it: a stream refused for one of
     these shows a "Grant it" link that links the profile again asking for it.
+    ``text_limit`` is the most characters a post, comment or reply may have on the
+    service (``None``: no limit the core needs to know); the UI counts against it and
+    refuses longer text before anything is sent.
     """
 
     name: str
@@ -54,6 +57,7 @@ class Service:
     catch_up_days: int | None = None
     permission_help: tuple[tuple[str, str], ...] = ()
     permission_labels: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    text_limit: int | None = None
 
 
 @dataclass(frozen=True)

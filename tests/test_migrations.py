@@ -139,7 +139,8 @@ def test_one_crawl_per_page_merges_the_same_page_of_two_topics(settings):
         assert Story.select().count() == 4 and Comment.select().count() == 2
         assert TopicStream.select().count() == 6
         # the cascade, the unique unit and never-reused ids still hold after the rebuild
-        Stream.get_by_id(theirs).delete_instance(recursive=True)
+        # (in SQL: the models of today know tables that 0009's schema does not have yet)
+        db.execute_sql(f'DELETE FROM "stream" WHERE "id" = {p}', (theirs,))
         assert Story.select().count() == 3
         again = Stream.create(account=1, service="facebook", page_id="new", name="New")
         assert again.id > own_public + 1

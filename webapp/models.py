@@ -375,3 +375,43 @@ class StreamGap(BaseModel):
     ends_at = DateTimeField()
     reason = TextField()
     created_at = DateTimeField(default=utcnow)
+
+
+#: An action's life: queued (waiting for its job), sending (a job claimed it and is
+#: calling the provider), sent, or failed (the provider refused; it can be retried).
+ACTION_STATUSES = ("queued", "sending", "sent", "failed")
+
+
+class Action(BaseModel):
+    """One interaction a person of the account sent (or is sending) as a stream: the
+    audit log's row and the guard of exactly-once sending. ``key`` is made when the form
+    is rendered and is unique per account; only the job that moves the row from
+    queued to sending calls the provider."""
+
+    account = ForeignKeyField(Account, backref="actions", on_delete="CASCADE")
+    user = ForeignKeyField(User, null=True, backref="actions", on_delete="SET NULL")
+    # The audit log outlives a removed stream (then None): its name and service are kept.
+    stream = ForeignKeyField(Stream, null=True, backref="actions", on_delete="SET NULL")
+    stream_name = CharField(max_length=255, default="")
+    service = CharField(max_length=32, default="")
+    kind = CharField(max_length=16)
+    # The provider id of the story, comment or conversation it is about (None: publish).
+    target_id = CharField(max_length=128, null=True)
+    # The story whose thread the target belongs to, so what was sent joins that thread.
+    story_external_id = CharField(max_length=128, null=True)
+    undo = BooleanField(default=False)
+    text = TextField(default="")
+    key = CharField(max_length=64)
+    status = CharField(max_length=16, default="queued")
+    # The provider's id of what was created (or acted on).
+    external_id = CharField(max_length=128, null=True)
+    error = TextField(null=True)
+    # What kind of refusal: expired, permission, rate, invalid, gone, provider, unknown.
+    error_kind = CharField(max_length=16, null=True)
+    attempts = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+    claimed_at = DateTimeField(null=True)
+    sent_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("account", "key"), True), (("account", "created_at"), False))

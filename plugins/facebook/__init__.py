@@ -44,6 +44,8 @@ SERVICE = Service(
     api_version_end_of_life=_versions.end_of_life(),
     permission_help=PERMISSION_HELP,
     permission_labels=dict(_LABELS),
+    # Graph refuses a page post longer than this (the limit Facebook's composer counts).
+    text_limit=63206,
 )
 
 

@@ -23,7 +23,7 @@ from streamdesk_contract.pluginkit import readable_answers
 from streamdesk_contract.values import Service
 
 from .crawl import crawl
-from .interactions import interact
+from .interactions import MAX_CHARS, interact
 from .link import LABELS, link_details, link_profile, managed_pages, refresh
 from .metrics import metrics
 from .search import search
@@ -62,6 +62,7 @@ SERVICE = Service(
         ("offline.access", "stay connected: renew the token without asking again"),
     ),
     permission_labels=dict(LABELS),
+    text_limit=MAX_CHARS,
 )
 
 #: What reading a malformed answer raises (KeyError and IndexError are LookupErrors).
