@@ -201,8 +201,7 @@ def _pull(rt: Runtime, stream: Stream, credentials: Credentials | None) -> None:
         if page.stories or page.comments or page.messages:
             with database.atomic():
                 stream.hold()  # removed while the provider answered: write nothing
-                ingest(stream, page)
-                Stream.update(cursor=page.cursor).where(stream.this()).execute()
+                ingest(stream, page, move_cursor=True)
         elif page.cursor != stream.cursor:
             # A page of no rows (an idle re-crawl's, mostly) moves the cursor alone: one
             # UPDATE, atomic by itself, whose row count tells whether the stream is gone.
@@ -221,10 +220,11 @@ def _set(stream: Stream, **fields) -> None:
         setattr(stream, name, value)
 
 
-def ingest(stream: Stream, page: CrawlPage) -> int:
+def ingest(stream: Stream, page: CrawlPage, move_cursor: bool = False) -> int:
     """Upsert one crawl page's stories, comments and messages by their provider ids,
-    and count the new stories into the stream's ``story_count``; returns how many
-    stories were new. Call it inside the transaction that holds the stream."""
+    and count the new stories into the stream's ``story_count`` (with ``move_cursor``,
+    the same UPDATE moves the stream's cursor to the page's); returns how many stories
+    were new. Call it inside the transaction that holds the stream."""
     stories = [dict(stream=stream.id, external_id=s.external_id, created_at=naive_utc(s.created_at),
                     updated_at=naive_utc(s.updated_at), text=s.text or "", author_id=s.author_id,
                     author_name=s.author_name, url=s.url, raw_type=s.raw_type, is_hidden=s.is_hidden)
@@ -240,6 +240,9 @@ def ingest(stream: Stream, page: CrawlPage) -> int:
     added = upsert(Story, BY_PROVIDER_ID, stories, ("updated_at", "text", "is_hidden", "url"), count_new=True)
     upsert(Comment, BY_PROVIDER_ID, comments, ("text", "is_hidden"))
     upsert(Message, BY_PROVIDER_ID, messages, ("text",))
+    moved = {Stream.cursor: page.cursor} if move_cursor else {}
     if added:
-        Stream.update(story_count=Stream.story_count + added).where(stream.this()).execute()
+        moved[Stream.story_count] = Stream.story_count + added
+    if moved:  # one statement per page for the stream row: a crawl writes hundreds of pages
+        Stream.update(moved).where(stream.this()).execute()
     return added
