@@ -16,7 +16,7 @@ from streamdesk_contract.errors import PermissionMissing, ProviderError, RateLim
 from streamdesk_contract.values import CrawlPage, Credentials, StreamRef
 
 from . import metrics, queue
-from .db import database, upsert
+from .db import database, prebuilt, upsert
 from .jobs import queue_due, with_database
 from .models import (Comment, ConnectedProfile, Message, Story, Stream, StreamGap, StreamGone, Topic, TopicStream,
                      naive_utc, stream_for_job, utcnow)
@@ -156,9 +156,14 @@ def interval_of(rt: Runtime, stream: Stream) -> int:
     """Seconds until the stream's next crawl: the shortest that a topic holding it asks
     for (a topic without an interval of its own asks for CRAWL_INTERVAL)."""
     default = rt.settings.crawl_interval
-    shortest = (TopicStream.select(fn.MIN(fn.COALESCE(Topic.crawl_interval, default))).join(Topic)
-                .where(TopicStream.stream == stream.id).scalar())
+    shortest = database.execute_sql(_interval_sql(), (default, stream.id)).fetchone()[0]
     return shortest or default
+
+
+@prebuilt  # every crawl ends with it
+def _interval_sql():
+    return (TopicStream.select(fn.MIN(fn.COALESCE(Topic.crawl_interval, 0))).join(Topic)
+            .where(TopicStream.stream == 0))
 
 
 def record_gap(rt: Runtime, stream: Stream) -> StreamGap | None:

@@ -6,6 +6,7 @@ connection (a PostgreSQL backend process, SQLite's pragmas) every time.
 """
 from __future__ import annotations
 
+import functools
 import os
 import weakref
 from functools import lru_cache
@@ -136,6 +137,36 @@ def check_connection(db: peewee.Database) -> None:
         raise DatabaseError(
             "PostgreSQL needs the driver: pip install 'streamdesk[postgres]'"
         ) from None
+
+
+#: The statements of :func:`prebuilt`, built again for each kind of database.
+_prebuilt: list = []
+
+
+def prebuilt(build):
+    """Decorate ``build()``, which returns a peewee query made with stand-in values, so
+    that calling it returns the query's SQL, built once per kind of database: the caller
+    runs it with its own values, in the order the query takes them. For the statements
+    every job runs (peewee takes a millisecond or more to build a SELECT of every
+    column); a worker builds them before it forks (:func:`build_statements`), else each
+    work-horse would build them again."""
+    cache: dict = {}
+
+    @functools.wraps(build)
+    def sql() -> str:
+        kind = type(database.obj)
+        if kind not in cache:
+            cache[kind] = build().sql()[0]
+        return cache[kind]
+
+    _prebuilt.append(sql)
+    return sql
+
+
+def build_statements() -> None:
+    """Build every :func:`prebuilt` statement for the bound database now."""
+    for sql in _prebuilt:
+        sql()
 
 
 #: Rows per statement (PostgreSQL: per round trip; SQLite: per executemany call), which

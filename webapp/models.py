@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime
-import functools
 import secrets
 
 from flask_login import UserMixin
@@ -12,7 +11,7 @@ from peewee import (BigIntegerField, BooleanField, CharField, DateTimeField, For
 from streamdesk_contract.values import Credentials
 
 from .crypto import EncryptedTextField
-from .db import IdField, database
+from .db import IdField, database, prebuilt
 
 ROLES = ("admin", "member")
 #: A stream's life: queued for its first crawl, crawling, active (up to date), expired
@@ -237,17 +236,13 @@ class Stream(BaseModel):
 
 def stream_for_job(stream_id: int, key: str) -> Stream | None:
     """The stream a job was queued for (its id *and* job key); None when it is gone.
-
-    Every job starts here, so the SELECT of every column is built by peewee once per
-    database kind and then reused with the job's values (building it anew costs a
-    millisecond or two, a noticeable part of an idle re-crawl job)."""
-    return next(iter(Stream.raw(_stream_for_job_sql(type(database.obj)), stream_id, key)), None)
+    Every job starts here: its SELECT of every column is :func:`~.db.prebuilt`."""
+    return next(iter(Stream.raw(_stream_for_job_sql(), stream_id, key)), None)
 
 
-@functools.lru_cache(maxsize=4)
-def _stream_for_job_sql(kind: type) -> str:
-    sql, _ = Stream.select().where((Stream.id == 0) & (Stream.job_key == "")).sql()
-    return sql
+@prebuilt
+def _stream_for_job_sql():
+    return Stream.select().where((Stream.id == 0) & (Stream.job_key == ""))
 
 
 class TopicStream(BaseModel):
