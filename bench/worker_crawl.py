@@ -126,12 +126,21 @@ class WorkerRun:
     stored_after: float  # seconds from the worker's start until the stories were stored
     seconds: float       # until it exited
     peak_rss_mb: float   # the largest of the worker and its work-horses
+    started_after: float = 0.0  # seconds from the worker's start until the crawl job started
+    calls: int | None = None    # the Graph calls the emulator had served when the stories were stored
+
+    @property
+    def crawl_seconds(self) -> float:
+        """The crawl itself: from the job's start until its stories were stored."""
+        return self.stored_after - self.started_after
 
 
-def run_worker(env: dict[str, str], stories: int | None = None) -> WorkerRun:
-    """Run ``worker.py --burst --no-cron`` to its end; time until the stream holds
-    ``stories`` stories (polled), and the peak RSS over the worker and the work-horses
-    it forked (:class:`PeakRss`)."""
+def run_worker(env: dict[str, str], stories: int | None = None, calls=None) -> WorkerRun:
+    """Run ``worker.py --burst --no-cron`` to its end; time until the stream's crawl job
+    starts (its status leaves "queued": the worker's start-up) and until it holds
+    ``stories`` stories (both polled), and the peak RSS over the worker and the
+    work-horses it forked (:class:`PeakRss`). ``calls()``, asked when the stories are
+    stored, gives the provider calls made by then."""
     full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     full_env.update(env, PYTHONPATH=str(ROOT))
     start = time.perf_counter()
@@ -139,9 +148,10 @@ def run_worker(env: dict[str, str], stories: int | None = None) -> WorkerRun:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = PeakRss(proc.pid)
     peak.start()
-    stored_after = None
+    stored = None
     if stories:
-        stored_after = _until_stored(env["DATABASE_URL"], stories, proc)
+        stored = _until_stored(env["DATABASE_URL"], stories, proc, start)
+    made = calls() if calls is not None and stored is not None else None
     errors = proc.stderr.read()
     proc.wait()
     peak.stop.set()
@@ -149,9 +159,10 @@ def run_worker(env: dict[str, str], stories: int | None = None) -> WorkerRun:
     seconds = time.perf_counter() - start
     if proc.returncode != 0 or "Traceback" in errors:
         raise RuntimeError(f"the worker failed ({proc.returncode}): {errors[-2000:]}")
-    if stories and stored_after is None:
+    if stories and stored is None:
         raise RuntimeError(f"the worker ended before {stories:,} stories were stored: {errors[-2000:]}")
-    return WorkerRun(stored_after or seconds, seconds, peak.mb)
+    started_after, stored_after = stored or (0.0, seconds)
+    return WorkerRun(stored_after, seconds, peak.mb, started_after, made)
 
 
 class PeakRss(threading.Thread):
@@ -195,23 +206,27 @@ class PeakRss(threading.Thread):
         return 0.0
 
 
-def _until_stored(database_url: str, stories: int, proc) -> float | None:
-    """Seconds from now (the worker's start) until the stream's story_count reaches
-    ``stories``; None when the worker ends first."""
+def _until_stored(database_url: str, stories: int, proc, start: float) -> tuple[float, float] | None:
+    """Seconds from ``start`` (the worker's launch) until the stream's crawl started (its
+    status left "queued") and until its story_count reached ``stories``; None when the
+    worker ends first. Looks every 10 ms until the crawl starts, then every 50 ms."""
     from bench.scratch import raw_connection
 
-    start = time.perf_counter()
     conn = raw_connection(database_url)
+    started = None
     try:
         while True:
             cur = conn.cursor()
-            cur.execute("SELECT COALESCE(MAX(story_count), 0) FROM stream")
-            stored = cur.fetchone()[0]
+            cur.execute("SELECT COALESCE(MAX(story_count), 0), MIN(status) FROM stream")
+            stored, status = cur.fetchone()
             conn.rollback()  # a fresh snapshot on the next look
+            now = time.perf_counter() - start
+            if started is None and status != "queued":
+                started = now
             if stored >= stories:
-                return time.perf_counter() - start
+                return (started if started is not None else now), now
             if proc.poll() is not None:
                 return None
-            time.sleep(0.05)
+            time.sleep(0.05 if started is not None else 0.01)
     finally:
         conn.close()

@@ -6,6 +6,7 @@ provider id, so a retried or duplicated job never duplicates anything.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 
@@ -18,7 +19,8 @@ from . import metrics, queue
 from .db import database, upsert
 from .jobs import queue_due, with_database
 from .models import (Comment, ConnectedProfile, Message, Story, Stream, StreamGap, StreamGone, Topic, TopicStream,
-                     naive_utc, utcnow)
+                     naive_utc, stream_for_job, utcnow)
+from .prepared import Prepared, slot
 from .readahead import read_ahead
 from .runtime import runtime, with_fresh_credentials
 from .streams import Runtime
@@ -67,7 +69,7 @@ def crawl_stream(stream_id: int, key: str | None = None) -> str:
     A job whose stream is gone, or whose key is not the stream's (a job queued before
     keys existed, or for a removed stream), does nothing: the schedule queues a new one.
     """
-    stream = Stream.get_or_none((Stream.id == stream_id) & (Stream.job_key == key)) if key else None
+    stream = stream_for_job(stream_id, key) if key else None
     if stream is None:
         log.info("crawl job for stream %s: the stream is gone", stream_id)
         return "gone"
@@ -129,11 +131,15 @@ def _finish(rt: Runtime, stream: Stream) -> None:
     the rare extras (a gap left by an expiry, the connected profile's last success).
     Raises StreamGone when a gap is due for a stream removed meanwhile."""
     next_at = _later(interval_of(rt, stream))
-    with database.atomic():
-        if stream.expired_at is not None:
+    gap = stream.expired_at is not None
+    profile = stream.authorized and stream.connected_profile_id is not None
+    # A lone UPDATE is atomic by itself: the transaction (BEGIN IMMEDIATE … COMMIT, two
+    # more statements on every idle re-crawl) is only for the extras.
+    with database.atomic() if gap or profile else contextlib.nullcontext():
+        if gap:
             stream.hold()  # the gap row needs its stream: removed meanwhile, nothing is written
             record_gap(rt, stream)
-        if stream.authorized and stream.connected_profile_id is not None:
+        if profile:
             ConnectedProfile.update(last_success_at=utcnow()).where(
                 ConnectedProfile.id == stream.connected_profile_id).execute()
         _set(stream, status="active", status_message=None, last_crawled_at=utcnow(), next_crawl_at=next_at,
@@ -155,9 +161,12 @@ def interval_of(rt: Runtime, stream: Stream) -> int:
     """Seconds until the stream's next crawl: the shortest that a topic holding it asks
     for (a topic without an interval of its own asks for CRAWL_INTERVAL)."""
     default = rt.settings.crawl_interval
-    shortest = (TopicStream.select(fn.MIN(fn.COALESCE(Topic.crawl_interval, default))).join(Topic)
-                .where(TopicStream.stream == stream.id).scalar())
-    return shortest or default
+    return _SHORTEST_INTERVAL.scalar(default=default, stream_id=stream.id) or default
+
+
+#: Every crawl ends with it: its SQL is built once (webapp/prepared.py).
+_SHORTEST_INTERVAL = Prepared(lambda: TopicStream.select(fn.MIN(fn.COALESCE(Topic.crawl_interval, slot("default"))))
+                              .join(Topic).where(TopicStream.stream == slot("stream_id")))
 
 
 def record_gap(rt: Runtime, stream: Stream) -> StreamGap | None:
@@ -197,10 +206,15 @@ def _pull(rt: Runtime, stream: Stream, credentials: Credentials | None) -> None:
                     stream=StreamRef(stream.page_id, stream.authorized, stream.handle),
                     credentials=credentials, cursor=stream.cursor)
     for page in read_ahead(pages):
-        with database.atomic():
-            stream.hold()  # removed while the provider answered: write nothing
-            ingest(stream, page)
-            Stream.update(cursor=page.cursor).where(stream.this()).execute()
+        if page.stories or page.comments or page.messages:
+            with database.atomic():
+                stream.hold()  # removed while the provider answered: write nothing
+                ingest(stream, page, move_cursor=True)
+        elif page.cursor != stream.cursor:
+            # A page of no rows (an idle re-crawl's, mostly) moves the cursor alone: one
+            # UPDATE, atomic by itself, whose row count tells whether the stream is gone.
+            if not Stream.update(cursor=page.cursor).where(stream.this()).execute():
+                raise StreamGone(f"stream {stream.id} was removed")
         stream.cursor = page.cursor
 
 
@@ -214,10 +228,11 @@ def _set(stream: Stream, **fields) -> None:
         setattr(stream, name, value)
 
 
-def ingest(stream: Stream, page: CrawlPage) -> int:
+def ingest(stream: Stream, page: CrawlPage, move_cursor: bool = False) -> int:
     """Upsert one crawl page's stories, comments and messages by their provider ids,
-    and count the new stories into the stream's ``story_count``; returns how many
-    stories were new. Call it inside the transaction that holds the stream."""
+    and count the new stories into the stream's ``story_count`` (with ``move_cursor``,
+    the same UPDATE moves the stream's cursor to the page's); returns how many stories
+    were new. Call it inside the transaction that holds the stream."""
     stories = [dict(stream=stream.id, external_id=s.external_id, created_at=naive_utc(s.created_at),
                     updated_at=naive_utc(s.updated_at), text=s.text or "", author_id=s.author_id,
                     author_name=s.author_name, url=s.url, raw_type=s.raw_type, is_hidden=s.is_hidden)
@@ -233,6 +248,9 @@ def ingest(stream: Stream, page: CrawlPage) -> int:
     added = upsert(Story, BY_PROVIDER_ID, stories, ("updated_at", "text", "is_hidden", "url"), count_new=True)
     upsert(Comment, BY_PROVIDER_ID, comments, ("text", "is_hidden"))
     upsert(Message, BY_PROVIDER_ID, messages, ("text",))
+    moved = {Stream.cursor: page.cursor} if move_cursor else {}
     if added:
-        Stream.update(story_count=Stream.story_count + added).where(stream.this()).execute()
+        moved[Stream.story_count] = Stream.story_count + added
+    if moved:  # one statement per page for the stream row: a crawl writes hundreds of pages
+        Stream.update(moved).where(stream.this()).execute()
     return added

@@ -19,9 +19,13 @@ database = peewee.DatabaseProxy()
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
-# WAL lets the web server read while a worker writes; the busy timeout makes writers
-# wait for each other instead of failing with "database is locked".
-SQLITE_PRAGMAS = {"journal_mode": "wal", "busy_timeout": 10000, "foreign_keys": 1, "synchronous": "normal"}
+# The busy timeout makes writers wait for each other instead of failing with "database
+# is locked". These are set on every new connection (they last as long as it does).
+SQLITE_PRAGMAS = {"busy_timeout": 10000, "foreign_keys": 1, "synchronous": "normal"}
+# WAL lets the web server read while a worker writes. It is a property of the database
+# file, kept across connections: set once by :func:`migrate`, not on every connection
+# (each job of a worker opens one, and the statement costs a round of file locking).
+SQLITE_JOURNAL_MODE = "wal"
 
 
 class IdField(peewee.AutoField):
@@ -244,5 +248,8 @@ def migrator(db: peewee.Database) -> Runner:
 
 
 def migrate(db: peewee.Database, target: str | None = None) -> list[str]:
-    """Apply pending migrations (up to ``target``); returns the names applied."""
+    """Apply pending migrations (up to ``target``); returns the names applied. A SQLite
+    file is switched to WAL first (it stays so: see SQLITE_JOURNAL_MODE)."""
+    if isinstance(getattr(db, "obj", db), peewee.SqliteDatabase):
+        db.execute_sql(f"PRAGMA journal_mode = {SQLITE_JOURNAL_MODE}")
     return migrator(db).up(target)

@@ -17,7 +17,7 @@ from streamdesk_contract.values import StreamRef
 from . import queue
 from .db import database, upsert
 from .jobs import queue_due, with_database
-from .models import Figure, Story, Stream, StreamGone, utcnow
+from .models import Figure, Story, Stream, StreamGone, stream_for_job, utcnow
 from .runtime import runtime, with_fresh_credentials
 from .streams import Runtime
 
@@ -67,7 +67,7 @@ def enqueue_due_metrics() -> int:
 def refresh_job(stream_id: int, key: str | None = None) -> str:
     """The metrics job: returns what happened (``gone`` when the stream with this id
     and key no longer exists)."""
-    stream = Stream.get_or_none((Stream.id == stream_id) & (Stream.job_key == key)) if key else None
+    stream = stream_for_job(stream_id, key) if key else None
     if stream is None:
         return "gone"
     return refresh(runtime(), stream)

@@ -12,6 +12,7 @@ from streamdesk_contract.values import Credentials
 
 from .crypto import EncryptedTextField
 from .db import IdField, database
+from .prepared import Prepared, slot
 
 ROLES = ("admin", "member")
 #: A stream's life: queued for its first crawl, crawling, active (up to date), expired
@@ -245,6 +246,16 @@ class Stream(BaseModel):
         if self.authorized and self.connected_profile is not None:
             return self.connected_profile.credentials
         return None
+
+
+def stream_for_job(stream_id: int, key: str) -> Stream | None:
+    """The stream a job was queued for (its id *and* job key); None when it is gone.
+    Every job starts here: its SELECT of every column is built once (webapp/prepared.py)."""
+    return _STREAM_FOR_JOB.first(stream_id=stream_id, key=key)
+
+
+_STREAM_FOR_JOB = Prepared(lambda: Stream.select().where((Stream.id == slot("stream_id")) &
+                                                         (Stream.job_key == slot("key"))))
 
 
 class TopicStream(BaseModel):

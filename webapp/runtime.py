@@ -15,12 +15,14 @@ import logging
 from functools import lru_cache
 
 import peewee
+from rq import get_current_job
 from streamdesk_contract.errors import RateLimited, TokenExpired
 from streamdesk_contract.values import Credentials
 
 from . import crypto, queue
 from .config import load_settings
 from .db import database, open_database
+from .prepared import build_all
 from .models import ConnectedProfile, Stream, token_columns, utcnow
 from .pauses import Pauses
 from .pauses import scopes as pause_scopes
@@ -54,6 +56,7 @@ def prepare_worker() -> peewee.Database:
     _prepared_database = open_database(rt.settings.database_url)
     for name in JOB_MODULES:
         importlib.import_module(name)
+    build_all()  # the SQL every job runs, built once here, not in every work-horse
     shared_pauses(rt.settings.redis_url)
     return _prepared_database
 
@@ -80,7 +83,7 @@ def with_fresh_credentials(rt: Runtime, stream: Stream, call):
     before its stated expiry: then one forced refresh and one more try; TokenExpired
     escapes only if that fails too.
     """
-    pauses = shared_pauses(rt.settings.redis_url)
+    pauses = _job_pauses(rt.settings.redis_url)
     keys = pause_scopes(stream.service, stream.credentials)
     pauses.check(keys, rt.label(stream.service))
     try:
@@ -93,6 +96,17 @@ def with_fresh_credentials(rt: Runtime, stream: Stream, call):
     except RateLimited as exc:
         pauses.record(keys, exc)
         raise
+
+
+def _job_pauses(redis_url: str | None) -> Pauses:
+    """The pauses, read through the current RQ job's own Redis connection when there is
+    one: a worker takes its jobs from REDIS_URL's server, where the pauses are shared,
+    and a forked work-horse has that connection open already. Its own client would
+    connect again in every work-horse, a round trip or three per job."""
+    job = get_current_job()
+    if job is not None and redis_url:
+        return Pauses(job.connection)
+    return shared_pauses(redis_url)
 
 
 @lru_cache(maxsize=4)

@@ -102,15 +102,24 @@ def new_round(sweep: Sweep, first: dict[str, str], stories_at: int, stories_ids:
 def remember(sweeps: dict[str, Sweep], stories: list[dict]) -> dict[str, Sweep]:
     """``sweeps`` knowing the changes of ``stories`` (read in full elsewhere), so that they
     do not read them again; only the newest :data:`KNOWN_MAX` are kept per sweep."""
-    return {name: _remember(sweep, stories) for name, sweep in sweeps.items()}
+    changed = changes_of(stories)  # once for all the sweeps: every page of a full read comes here
+    if not changed:
+        return sweeps
+    return {name: _remember(sweep, changed) for name, sweep in sweeps.items()}
 
 
-def _remember(sweep: Sweep, stories: list[dict]) -> Sweep:
-    changes = {}
+def changes_of(stories: list[dict]) -> list[tuple[str, int]]:
+    """``(id, updated time)`` of the stories changed since they were created."""
+    changed = []
     for story in stories:
-        story_id, at = node_id(story), updated(story)
-        if at > unix(story.get("created_time")) and is_new(at, story_id, sweep.floor, sweep.floor_ids):
-            changes[story_id] = at
+        at = updated(story)
+        if at > unix(story.get("created_time")):
+            changed.append((node_id(story), at))
+    return changed
+
+
+def _remember(sweep: Sweep, changed: list[tuple[str, int]]) -> Sweep:
+    changes = {story_id: at for story_id, at in changed if is_new(at, story_id, sweep.floor, sweep.floor_ids)}
     if not changes:
         return sweep
     known = sorted({**sweep.known, **changes}.items(), key=lambda kv: kv[1])[-KNOWN_MAX:]
@@ -285,7 +294,7 @@ class Crawl:
             query = None  # past the band's oldest post: the round is over
         read = sweep.read + 1
         moved = replace(sweep, query=query, read=read, pages=read if query is None else sweep.pages)
-        after = before.with_(sweeps={**before.sweeps, band.name: _remember(moved, changed)})
+        after = before.with_(sweeps={**before.sweeps, band.name: _remember(moved, changes_of(changed))})
         yield from self._emit(self._details([node_id(s) for s in changed]), sweep.floor, before, after)
         self.state = after
         return self.state.sweeps[band.name]
