@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from markupsafe import Markup, escape
-from peewee import SQL, Case, NodeList, PostgresqlDatabase, Tuple, fn
+from peewee import SQL, NodeList, PostgresqlDatabase, Select, Value, fn
 
 from .db import database
 from .models import Comment, Story
@@ -43,32 +43,38 @@ def fts5_query(q: str) -> str:
 def matching_stories(stories, q: str, limit: int):
     """``stories`` (a Story query) that match ``q``, best first, at most ``limit``.
 
-    Both halves are uncorrelated subqueries (ids of matching stories; keys of stories
-    with a matching comment), so each reads its full-text index once instead of testing
-    every story of the topic's streams row by row."""
+    The matches are gathered once, from the full-text indexes only: the ids of stories
+    whose text matches, with their score, and the ids of stories with a matching
+    comment (score 0: after every own match), the comment joined to its story by the
+    story's unique key. Grouped by story, that small set is joined to ``stories``; so
+    the cost follows the number of matches, not the number of stories in the topic.
+    """
     if not words(q):
         return stories.where(SQL("1 = 0")).limit(0)
+    HitStory = Story.alias("hit_story")
+    by_comment = (HitStory.select(HitStory.id.alias("id"), Value(0).alias("score"))
+                  .join(Comment, on=((Comment.stream == HitStory.stream)
+                                     & (Comment.story_external_id == HitStory.external_id))))
     if _postgres():
         tsquery = fn.plainto_tsquery("simple", " ".join(words(q)))
         OwnStory = Story.alias("own")
-        own = NodeList((fn.to_tsvector("simple", OwnStory.text), SQL("@@"), tsquery))
-        own_ids = OwnStory.select(OwnStory.id).where(own)
-        commented = (Comment.select(Comment.stream, Comment.story_external_id)
-                     .where(NodeList((fn.to_tsvector("simple", Comment.text), SQL("@@"), tsquery))))
-        story_vector = fn.to_tsvector("simple", Story.text)
-        best = Case(None, [(NodeList((story_vector, SQL("@@"), tsquery)), fn.ts_rank(story_vector, tsquery))],
-                    0).desc()
+        vector = fn.to_tsvector("simple", OwnStory.text)  # the GIN index's expression
+        # ts_rank is higher for better matches: negated, lower is better as with bm25.
+        own = (OwnStory.select(OwnStory.id.alias("id"), (0 - fn.ts_rank(vector, tsquery)).alias("score"))
+               .where(NodeList((vector, SQL("@@"), tsquery))))
+        by_comment = by_comment.where(NodeList((fn.to_tsvector("simple", Comment.text), SQL("@@"), tsquery)))
     else:
         match = fts5_query(q)
-        own_ids = SQL("(SELECT rowid FROM story_fts WHERE story_fts MATCH ?)", [match])
-        commented = (Comment.select(Comment.stream, Comment.story_external_id)
-                     .where(Comment.id.in_(SQL("(SELECT rowid FROM comment_fts WHERE comment_fts MATCH ?)",
-                                               [match]))))
-        # bm25 is lower for better matches; comment-only matches come after every own match.
-        best = fn.COALESCE(NodeList((SQL("(SELECT bm25(story_fts) FROM story_fts WHERE story_fts MATCH ? AND rowid =",
-                                         [match]), Story.id, SQL(")"))), 0).asc()
-    return (stories.where(Story.id.in_(own_ids) | Tuple(Story.stream, Story.external_id).in_(commented))
-            .order_by(best, Story.created_at.desc(), Story.id.desc()).limit(limit))
+        # bm25 is lower (more negative) for better matches.
+        own = Select([SQL('"story_fts"')], [SQL('"rowid" AS "id"'), SQL('bm25("story_fts") AS "score"')]).where(
+            SQL('"story_fts" MATCH ?', [match]))
+        by_comment = by_comment.where(Comment.id.in_(SQL('(SELECT "rowid" FROM "comment_fts" '
+                                                         'WHERE "comment_fts" MATCH ?)', [match])))
+    hits = own.union_all(by_comment).alias("hits")
+    best = (Select([hits], [hits.c.id, fn.MIN(hits.c.score).alias("score")]).group_by(hits.c.id)
+            .alias("best"))
+    return (stories.join_from(Story, best, on=(best.c.id == Story.id))
+            .order_by(best.c.score, Story.created_at.desc(), Story.id.desc()).limit(limit))
 
 
 def highlight(text: str | None, q: str) -> Markup:
