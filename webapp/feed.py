@@ -122,6 +122,24 @@ def parse_filters(args, streams: list[Stream], services: set[str]) -> Filters:
     return f
 
 
+#: The stream columns the feed and its poll read: a topic can hold hundreds of streams,
+#: and building each whole row (tokens decrypted, crawl state) costs more than the page.
+FEED_STREAM_COLUMNS = (Stream.id, Stream.account, Stream.service, Stream.page_id, Stream.name, Stream.authorized,
+                       Stream.status)
+
+
+def feed_streams(topic) -> list[Stream]:
+    """The topic's streams as the feed shows them (:data:`FEED_STREAM_COLUMNS` only),
+    ordered like the Topics page."""
+    return list(in_topic(topic).select(*FEED_STREAM_COLUMNS).order_by(Stream.service, Stream.name))
+
+
+def poll_streams(topic) -> list:
+    """The topic's streams as the new-stories poll needs them: id, service and
+    connection as plain rows (it runs every few seconds in every open feed)."""
+    return list(in_topic(topic).select(Stream.id, Stream.service, Stream.authorized).namedtuples())
+
+
 def chosen_streams(streams: list[Stream], f: Filters) -> list[Stream]:
     """The topic's streams that the stream, service and connection filters keep."""
     return [s for s in streams

@@ -7,7 +7,7 @@ from flask_login import login_required
 
 from .. import feed, threads
 from ..search import highlight
-from ..streams import streams_of, web_url
+from ..streams import web_url
 from ..topics import topics_of
 from . import is_partial_request, plugins, render
 from .topics import topic_or_404
@@ -30,7 +30,7 @@ def topic(topic_id: int):
     """The topic's stories, newest first, filtered by the form; "Older stories" pages on
     (for htmx, when the last row comes into view: only the next rows are sent)."""
     topic = topic_or_404(topic_id)
-    streams = list(streams_of(topic))
+    streams = feed.feed_streams(topic)
     context = dict(topic=topic, streams=streams, topics=list(topics_of(topic.account_id)), args=request.args)
     try:
         f, before = _filters(streams)
@@ -49,7 +49,9 @@ def new(topic_id: int):
     """How many stories came in after ``after`` (the feed polls this): 204 when none.
     With ``show``, the new rows themselves, for the top of the feed."""
     topic = topic_or_404(topic_id)
-    streams = list(streams_of(topic))
+    show = bool(request.args.get("show"))
+    # The poll runs every few seconds in every open feed: it reads the streams' ids only.
+    streams = feed.feed_streams(topic) if show else feed.poll_streams(topic)
     try:
         f, _ = _filters(streams)
         after = feed.Cursor.parse(request.args.get("after", ""), "after")
@@ -57,7 +59,7 @@ def new(topic_id: int):
         abort(400, str(exc))
     if not is_partial_request():  # without htmx: the feed itself, which has them at the top
         return redirect(url_for("feed.topic", topic_id=topic.id, **f.args()))
-    if request.args.get("show"):
+    if show:
         stories = feed.new_since(streams, f, after)
         page = feed.FeedPage(rows=stories, stories=stories,
                              newest=feed.Cursor(stories[0].created_at, stories[0].id) if stories else after)
