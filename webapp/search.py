@@ -15,7 +15,10 @@ searched as a quoted term, so ``"``, ``*``, ``NEAR`` or ``-`` are plain text.
 """
 from __future__ import annotations
 
+import datetime
+import math
 import re
+from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 from peewee import SQL, NodeList, PostgresqlDatabase, Select, Value, fn
@@ -40,8 +43,32 @@ def fts5_query(q: str) -> str:
     return " ".join('"' + w.replace('"', '""') + '"' for w in words(q))
 
 
-def matching_stories(stories, q: str, limit: int):
-    """``stories`` (a Story query) that match ``q``, best first, at most ``limit``.
+@dataclass(frozen=True)
+class RankCursor:
+    """Where a page of search results ends: the last story's score (lower is better),
+    time and id, the search's order. The next page starts strictly after it."""
+
+    score: float
+    created_at: datetime.datetime
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.score!r},{self.created_at.isoformat()},{self.id}"  # repr: the float round-trips
+
+    @classmethod
+    def parse(cls, value: str) -> "RankCursor":
+        """``<score>,<ISO time>,<id>`` as written by :meth:`__str__`; ValueError otherwise."""
+        score, stamp, ident = (value or "").split(",")
+        cursor = cls(float(score), datetime.datetime.fromisoformat(stamp), int(ident))
+        if not math.isfinite(cursor.score) or cursor.created_at.tzinfo is not None or not 0 < cursor.id < 2**63:
+            raise ValueError(value)
+        return cursor
+
+
+def matching_stories(stories, q: str, limit: int, after: RankCursor | None = None):
+    """``stories`` (a Story query) that match ``q``, best first, at most ``limit``;
+    with ``after``, those ranked after it (keyset on the search's order, never OFFSET).
+    Each story has its ``search_score`` (for the next page's cursor).
 
     The matches are gathered once, from the full-text indexes only: the ids of stories
     whose text matches, with their score, and the ids of stories with a matching
@@ -73,8 +100,15 @@ def matching_stories(stories, q: str, limit: int):
     hits = own.union_all(by_comment).alias("hits")
     best = (Select([hits], [hits.c.id, fn.MIN(hits.c.score).alias("score")]).group_by(hits.c.id)
             .alias("best"))
-    return (stories.join_from(Story, best, on=(best.c.id == Story.id))
-            .order_by(best.c.score, Story.created_at.desc(), Story.id.desc()).limit(limit))
+    query = stories.select_extend(best.c.score.alias("search_score")).join_from(Story, best,
+                                                                              on=(best.c.id == Story.id))
+    if after is not None:
+        query = query.where((best.c.score > after.score)
+                            | ((best.c.score == after.score)
+                               & ((Story.created_at < after.created_at)
+                                  | ((Story.created_at == after.created_at) & (Story.id < after.id)))))
+    # objects(): the score lands on each Story, not on a joined "best" object.
+    return query.order_by(best.c.score, Story.created_at.desc(), Story.id.desc()).limit(limit).objects()
 
 
 def highlight(text: str | None, q: str) -> Markup:

@@ -24,21 +24,29 @@ def _filters(streams):
     return f, feed.Cursor.parse(before, "before") if before else None
 
 
+def _more():
+    """The position of a search's next page of results (FeedError names a bad one)."""
+    more = request.args.get("more")
+    return feed.parse_more(more) if more else None
+
+
 @bp.route("")
 @login_required
 def topic(topic_id: int):
     """The topic's stories, newest first, filtered by the form; "Older stories" pages on
-    (for htmx, when the last row comes into view: only the next rows are sent)."""
+    (for htmx, when the last row comes into view: only the next rows are sent). A
+    search's "More results" pages on the same way, on click."""
     topic = topic_or_404(topic_id)
     streams = feed.feed_streams(topic)
     context = dict(topic=topic, streams=streams, topics=list(topics_of(topic.account_id)), args=request.args)
     try:
         f, before = _filters(streams)
+        more = _more()
     except feed.FeedError as exc:
         return render("feed/page.html", "feed/_feed.html", status=400, error=str(exc), filters=feed.Filters(),
                       listing=feed.FeedPage(), before=None, **context)
-    page = feed.feed_page(streams, f, before)
-    partial = "feed/_rows.html" if before is not None else "feed/_feed.html"
+    page = feed.feed_page(streams, f, before, more=more)
+    partial = "feed/_rows.html" if before is not None or more is not None else "feed/_feed.html"
     html, status = render("feed/page.html", partial, filters=f, listing=page, before=before, **context)
     return html, status, {"Vary": "HX-Request"}
 
