@@ -105,6 +105,37 @@ def test_a_post_published_on_facebook_appears_through_the_notice(page, live_url,
     expect(notice).to_have_count(0)
 
 
+def test_focus_moves_to_the_first_new_row_after_older_new_and_more_results(page, live_url, member, topic,
+                                                                          streams):
+    """Keyboard and screen-reader users land on what each swap brought, not on <body>."""
+    fb, _ = streams
+    for n in range(PAGE_SIZE + 5):
+        Story.create(stream=fb, external_id=f"s{n}", created_at=T + datetime.timedelta(hours=n), text=f"Sale {n}")
+    page.clock.install()
+    log_in(page, live_url, member.email, PASSWORD)
+    page.goto(f"{live_url}/topics/{topic.id}")
+    items = page.locator("li.feed-item")
+    expect(items).to_have_count(PAGE_SIZE)
+    # Tabbing onto "Older stories" brings it into view: the rows load in its place.
+    page.get_by_role("link", name="Older stories").focus()
+    expect(items).to_have_count(PAGE_SIZE + 5)
+    expect(items.nth(PAGE_SIZE)).to_be_focused()
+    expect(items.nth(PAGE_SIZE)).to_have_attribute("tabindex", "-1")  # focusable, not a Tab stop
+    Story.create(stream=fb, external_id="new", created_at=T + datetime.timedelta(days=9), text="Brand new")
+    page.clock.run_for(16_000)
+    page.get_by_role("link", name="1 new story — show").click()
+    expect(items.first).to_contain_text("Brand new")
+    expect(items.first).to_be_focused()
+    # A search's next page, asked for with Enter on "More results".
+    page.goto(f"{live_url}/topics/{topic.id}?q=sale")
+    page.wait_for_function("() => window.htmx !== undefined")
+    expect(items).to_have_count(PAGE_SIZE)
+    page.get_by_role("link", name="More results").press("Enter")
+    expect(items).to_have_count(PAGE_SIZE + 5)
+    expect(items.nth(PAGE_SIZE)).to_be_focused()
+    assert "more=" not in page.url  # appended in place
+
+
 INERT = {
     "script": '<script>window.__pwned = 1</script>',
     "img": '<img src=x onerror="window.__pwned = 2">',
