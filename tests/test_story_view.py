@@ -237,3 +237,17 @@ def test_search_pages_on_with_more_results_without_repeats(member_client, topic,
     assert "<html" not in rows and [int(i) for i in re.findall(r'id="story-(\d+)"', rows)] == rest
     bad = member_client.get(f"/topics/{topic.id}?q=sale&more=1,x,2")
     assert bad.status_code == 400 and "is not one this page gave" in bad.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("q, found", [
+    ("script", {"tags"}), ("pwned", {"tags"}), ("inj", {"tags"}), ("hx get", {"tags"}),
+    ("b com", {"mail"}), ("path", {"url"}), ("e test", {"url"}), ("https", {"url"}), ("ñandú", {"tags"}),
+])
+def test_both_databases_find_the_words_of_tag_mail_and_url_like_text(member_client, topic, fb, q, found):
+    """Words are runs of letters and digits on both databases: PostgreSQL's parser alone
+    would drop ``<script>`` as a tag and keep ``a@b.com`` or a URL as one token."""
+    texts = {"tags": '<script>window.__pwned = 1</script> <b id="inj" hx-get="/x">Ñandú</b>',
+             "mail": "write to a@b.com", "url": "see https://e.test/path", "plain": "nothing here"}
+    ids = {Story.create(stream=fb, external_id=name, created_at=T, text=text).id: name for name, text in texts.items()}
+    html = member_client.get(f"/topics/{topic.id}", query_string={"q": q}).get_data(as_text=True)
+    assert {ids[int(i)] for i in re.findall(r'id="story-(\d+)"', html)} == found

@@ -2,13 +2,16 @@
 
 SQLite: FTS5 tables ``story_fts`` and ``comment_fts`` (external content over
 ``story.text`` and ``comment.text``, kept in sync by triggers; migration 0011), ranked
-by ``bm25``. PostgreSQL: GIN indexes on ``to_tsvector('simple', text)``, ranked by
-``ts_rank``. The ``simple`` configuration (no stemming, no stop words) because crawled
+by ``bm25``. PostgreSQL: GIN indexes on ``to_tsvector('simple', words_only(text))``
+(migration 0014), ranked by ``ts_rank``. The ``simple`` configuration (no stemming, no stop words) because crawled
 text comes in any language. Either way a story matches when its text does, or the text
 of one of its comments; stories matched by their own text rank first.
 
-PostgreSQL's parser skips whatever looks like an HTML/XML tag (``<b …>``), so words
-inside tag-like text are not found there; SQLite's tokenizer keeps them.
+Both find the same words: runs of letters and digits. FTS5's unicode61 tokenizer reads
+text that way; PostgreSQL's parser would read ``<script>`` as a tag (dropped), an
+e-mail or a URL as one token, so its index and queries read the text with every other
+character made a space (:func:`words_only`, the expression of migration 0014's GIN
+indexes). One difference stays: FTS5 folds diacritics (``cafe`` finds ``café``).
 
 What people type never reaches the query syntax: it is cut into words, and each word is
 searched as a quoted term, so ``"``, ``*``, ``NEAR`` or ``-`` are plain text.
@@ -36,6 +39,21 @@ def words(q: str) -> list[str]:
 
 def _postgres() -> bool:
     return isinstance(getattr(database, "obj", database), PostgresqlDatabase)
+
+
+def words_only(text):
+    """PostgreSQL: ``text`` (a column or a value) with every run of characters that are
+    not letters or digits made one space — exactly the expression the GIN indexes of
+    migration 0014 are built on, so the planner can use them."""
+    return fn.regexp_replace(text, "[^[:alnum:]]+", " ", "g")
+
+
+def _tsvector(column):
+    return fn.to_tsvector("simple", words_only(column))
+
+
+def _tsquery(q: str):
+    return fn.plainto_tsquery("simple", words_only(" ".join(words(q))))
 
 
 def fts5_query(q: str) -> str:
@@ -83,13 +101,13 @@ def matching_stories(stories, q: str, limit: int, after: RankCursor | None = Non
                   .join(Comment, on=((Comment.stream == HitStory.stream)
                                      & (Comment.story_external_id == HitStory.external_id))))
     if _postgres():
-        tsquery = fn.plainto_tsquery("simple", " ".join(words(q)))
+        tsquery = _tsquery(q)
         OwnStory = Story.alias("own")
-        vector = fn.to_tsvector("simple", OwnStory.text)  # the GIN index's expression
+        vector = _tsvector(OwnStory.text)  # the GIN index's expression
         # ts_rank is higher for better matches: negated, lower is better as with bm25.
         own = (OwnStory.select(OwnStory.id.alias("id"), (0 - fn.ts_rank(vector, tsquery)).alias("score"))
                .where(NodeList((vector, SQL("@@"), tsquery))))
-        by_comment = by_comment.where(NodeList((fn.to_tsvector("simple", Comment.text), SQL("@@"), tsquery)))
+        by_comment = by_comment.where(NodeList((_tsvector(Comment.text), SQL("@@"), tsquery)))
     else:
         match = fts5_query(q)
         # bm25 is lower (more negative) for better matches.
@@ -139,8 +157,7 @@ def matching_comments(stories, q: str, per_story: int = 2) -> dict[int, list[Com
     query = Comment.select().where(Comment.stream.in_({s.stream_id for s in stories}),
                                    Comment.story_external_id.in_({s.external_id for s in stories}))
     if _postgres():
-        tsquery = fn.plainto_tsquery("simple", " ".join(words(q)))
-        query = query.where(NodeList((fn.to_tsvector("simple", Comment.text), SQL("@@"), tsquery)))
+        query = query.where(NodeList((_tsvector(Comment.text), SQL("@@"), _tsquery(q))))
     else:
         query = query.where(Comment.id.in_(SQL("(SELECT rowid FROM comment_fts WHERE comment_fts MATCH ?)",
                                                [fts5_query(q)])))
