@@ -11,9 +11,10 @@ from pathlib import Path
 
 def engines(tmp: Path, name: str) -> Iterator[tuple[str, contextlib.AbstractContextManager[str]]]:
     """(engine label, context giving a scratch database URL) for SQLite and, with
-    ``BENCH_DATABASE_URL``, PostgreSQL."""
-    yield "sqlite", contextlib.nullcontext(f"sqlite:///{tmp / f'{name}.db'}")
+    ``BENCH_DATABASE_URL``, PostgreSQL (alone with ``BENCH_SKIP_SQLITE=1``)."""
     url = os.environ.get("BENCH_DATABASE_URL")
+    if not (url and os.environ.get("BENCH_SKIP_SQLITE") == "1"):  # a PostgreSQL run alone (an hour's data)
+        yield "sqlite", contextlib.nullcontext(f"sqlite:///{tmp / f'{name}.db'}")
     if url:
         yield "postgresql", postgres_schema(url, name)
 
