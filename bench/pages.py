@@ -22,6 +22,7 @@ import statistics
 import time
 from pathlib import Path
 
+from bench.bare import BARE_PATH as BARE, add_bare_route
 from bench.scratch import engines, raw_connection
 
 STREAMS = 50
@@ -33,9 +34,6 @@ PASSWORD = "correct horse battery"
 PAGES = (("topics list", "/account/topics/"), ("inbox", "/inbox"), ("topics page", "/topics"),
          ("topic page", "/account/topics/{topic}"))
 START = datetime.datetime(2024, 1, 1)
-#: The bare route's path (see :func:`add_bare_route`).
-BARE = "/bench/bare"
-
 
 def scale() -> int:
     """Stories to generate: ``BENCH_SCALE`` or the issue's 1,000,000."""
@@ -85,11 +83,7 @@ def generate(url: str, stream_ids: list[int], n: int, first: int = 0) -> float:
     conn = raw_connection(url)
     cur = conn.cursor()
     for table, (columns, rows) in TABLES.items():
-        if url.startswith("sqlite:"):
-            marks = ",".join("?" * len(columns.split(",")))
-            cur.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows(stream_ids, first, n))
-        else:
-            _copy(cur, table, columns, rows(stream_ids, first, n))
+        insert_rows(url, cur, table, columns, rows(stream_ids, first, n))
     per_stream = {s: 0 for s in stream_ids}
     for i in range(n):
         per_stream[stream_ids[i % len(stream_ids)]] += 1
@@ -104,6 +98,15 @@ def generate(url: str, stream_ids: list[int], n: int, first: int = 0) -> float:
         cur.execute("VACUUM ANALYZE")
     conn.close()
     return time.perf_counter() - start
+
+
+def insert_rows(url: str, cur, table: str, columns: str, rows) -> None:
+    """Bulk-insert ``rows`` (tuples in ``columns`` order): ``executemany`` on SQLite, COPY on PostgreSQL."""
+    if url.startswith("sqlite:"):
+        marks = ",".join("?" * len(columns.split(",")))
+        cur.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+    else:
+        _copy(cur, table, columns, rows)
 
 
 def _copy(cur, table: str, columns: str, rows, chunk: int = 100_000) -> None:
@@ -123,23 +126,9 @@ def _copy(cur, table: str, columns: str, rows, chunk: int = 100_000) -> None:
     cur.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
 
 
-def add_bare_route(app) -> None:
-    """Register :data:`BARE` on ``app``: logged in, ``base.html`` with an empty body.
-
-    The template is loaded like the app's own (by name, compiled once and cached by
-    Jinja), so the bare route pays what every page pays, and nothing more."""
-    from flask import render_template
-    from flask_login import login_required
-    from jinja2 import ChoiceLoader, DictLoader
-
-    app.jinja_env.loader = ChoiceLoader([app.jinja_env.loader, DictLoader(
-        {"bench/bare.html": '{% extends "base.html" %}{% block title %}Bare{% endblock %}'})])
-    app.add_url_rule(BARE, "bench_bare", login_required(lambda: render_template("bench/bare.html")))
-
-
-def setup(tmp: Path, url: str):
-    """The app on ``url``, an admin logged in, topics and streams; returns
-    (app, client, first topic id, stream ids)."""
+def setup(tmp: Path, url: str, streams: int = STREAMS):
+    """The app on ``url``, an admin logged in, two topics sharing ``streams`` streams
+    (odd and even); returns (app, client, first topic id, stream ids)."""
     from webapp import create_app
     from webapp.accounts import create_account, create_user
     from webapp.config import load_settings
@@ -155,12 +144,12 @@ def setup(tmp: Path, url: str):
         create_user(account, "admin@bench.test", PASSWORD, "admin")
         topics = [Topic.create(account=account, name=name) for name in ("Our pages", "Rivals")]
         ids = []
-        for n in range(STREAMS):
+        for n in range(streams):
             stream = Stream.create(account=account, service="facebook", page_id=f"page-{n + 1}",
                                    name=f"Page {n + 1}", authorized=n % 2 == 0, status="active")
             TopicStream.create(topic=topics[n % 2], stream=stream)
             ids.append(stream.id)
-    add_bare_route(app)
+    add_bare_route(app)  # before the first request: Flask refuses routes after it
     client = app.test_client()
     html = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
@@ -169,12 +158,12 @@ def setup(tmp: Path, url: str):
     return app, client, topics[0].id, ids
 
 
-def median_ms(client, path: str, status: int = 200) -> float:
+def median_ms(client, path: str, status: int = 200, headers: dict | None = None) -> float:
     """Median milliseconds of ``REQUESTS`` requests of ``path`` (after a warm-up)."""
     times = []
     for n in range(3 + REQUESTS):
         start = time.perf_counter()
-        response = client.get(path)
+        response = client.get(path, headers=headers)
         elapsed = time.perf_counter() - start
         assert response.status_code == status, (path, response.status_code)
         if n >= 3:

@@ -207,3 +207,47 @@ def test_search_reads_the_full_text_index(db, topic, fb, post):
         assert "story_text_search" in plan and "comment_text_search" in plan, plan
     else:
         assert "story_fts VIRTUAL TABLE INDEX" in plan and "comment_fts VIRTUAL TABLE INDEX" in plan, plan
+
+
+def test_search_pages_on_with_more_results_without_repeats(member_client, topic, fb):
+    """Ranked results page by keyset on (score, time, id): "More results" is a plain link
+    (no JavaScript), and for htmx the next rows alone, to append in its place."""
+    from webapp.feed import PAGE_SIZE
+
+    for n in range(PAGE_SIZE + 7):  # ties in score and time: the id still orders them
+        Story.create(stream=fb, external_id=f"x{n}", created_at=T + datetime.timedelta(hours=n % 3),
+                     text="sale " * (1 + n % 4) + f"number {n}")
+        comment(fb, f"k{n}", n, story=f"x{n}", text="sale?" if n % 5 == 0 else "hello")
+    Story.create(stream=fb, external_id="only-comment", created_at=T, text="hello")
+    comment(fb, "oc", 1, story="only-comment", text="sale")
+    html = member_client.get(f"/topics/{topic.id}?q=sale").get_data(as_text=True)
+    first = [int(i) for i in re.findall(r'id="story-(\d+)"', html)]
+    assert len(first) == PAGE_SIZE
+    link = re.search(r'<a href="([^"]+)"\s+hx-get="([^"]+)"[^>]*>More results</a>', html)
+    assert link and link.group(1) == link.group(2) and "q=sale" in link.group(1)
+    href = link.group(1).replace("&amp;", "&")
+    rest_page = member_client.get(href)
+    assert rest_page.status_code == 200
+    rest = [int(i) for i in re.findall(r'id="story-(\d+)"', rest_page.get_data(as_text=True))]
+    assert len(rest) == 8 and not set(first) & set(rest)
+    assert set(first) | set(rest) == {s.id for s in Story.select(Story.id)}
+    assert rest[-1] == Story.get(Story.external_id == "only-comment").id  # found by its comment: last
+    assert "More results" not in rest_page.get_data(as_text=True)
+    rows = member_client.get(href, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in rows and [int(i) for i in re.findall(r'id="story-(\d+)"', rows)] == rest
+    bad = member_client.get(f"/topics/{topic.id}?q=sale&more=1,x,2")
+    assert bad.status_code == 400 and "is not one this page gave" in bad.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("q, found", [
+    ("script", {"tags"}), ("pwned", {"tags"}), ("inj", {"tags"}), ("hx get", {"tags"}),
+    ("b com", {"mail"}), ("path", {"url"}), ("e test", {"url"}), ("https", {"url"}), ("ñandú", {"tags"}),
+])
+def test_both_databases_find_the_words_of_tag_mail_and_url_like_text(member_client, topic, fb, q, found):
+    """Words are runs of letters and digits on both databases: PostgreSQL's parser alone
+    would drop ``<script>`` as a tag and keep ``a@b.com`` or a URL as one token."""
+    texts = {"tags": '<script>window.__pwned = 1</script> <b id="inj" hx-get="/x">Ñandú</b>',
+             "mail": "write to a@b.com", "url": "see https://e.test/path", "plain": "nothing here"}
+    ids = {Story.create(stream=fb, external_id=name, created_at=T, text=text).id: name for name, text in texts.items()}
+    html = member_client.get(f"/topics/{topic.id}", query_string={"q": q}).get_data(as_text=True)
+    assert {ids[int(i)] for i in re.findall(r'id="story-(\d+)"', html)} == found

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from peewee import fn
 
 from .models import Comment, Figure, Story, Stream, StreamGap
-from .search import matching_comments, matching_stories
+from .search import RankCursor, matching_comments, matching_stories
 from .streams import in_topic
 
 #: Stories per page.
@@ -29,6 +29,15 @@ CONNECTIONS = ("authorized", "unauthorized")
 
 class FeedError(ValueError):
     """A filter value cannot be used; the message says which and why."""
+
+
+def parse_more(value: str) -> RankCursor:
+    """The "more results" position of a search page; FeedError when it is not one."""
+    try:
+        return RankCursor.parse(value)
+    except ValueError:
+        raise FeedError(f"The “more results” position “{value[:60]}” is not one this page gave; "
+                        "search again.") from None
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,24 @@ def parse_filters(args, streams: list[Stream], services: set[str]) -> Filters:
     return f
 
 
+#: The stream columns the feed and its poll read: a topic can hold hundreds of streams,
+#: and building each whole row (tokens decrypted, crawl state) costs more than the page.
+FEED_STREAM_COLUMNS = (Stream.id, Stream.account, Stream.service, Stream.page_id, Stream.name, Stream.authorized,
+                       Stream.status)
+
+
+def feed_streams(topic) -> list[Stream]:
+    """The topic's streams as the feed shows them (:data:`FEED_STREAM_COLUMNS` only),
+    ordered like the Topics page."""
+    return list(in_topic(topic).select(*FEED_STREAM_COLUMNS).order_by(Stream.service, Stream.name))
+
+
+def poll_streams(topic) -> list:
+    """The topic's streams as the new-stories poll needs them: id, service and
+    connection as plain rows (it runs every few seconds in every open feed)."""
+    return list(in_topic(topic).select(Stream.id, Stream.service, Stream.authorized).namedtuples())
+
+
 def chosen_streams(streams: list[Stream], f: Filters) -> list[Stream]:
     """The topic's streams that the stream, service and connection filters keep."""
     return [s for s in streams
@@ -180,7 +207,8 @@ class FeedPage:
     stories: list[Story] = field(default_factory=list)
     older: Cursor | None = None
     newest: Cursor | None = None
-    capped: bool = False
+    #: With a search: where the next page of results starts, if there is one.
+    more: RankCursor | None = None
     figures: dict = field(default_factory=dict)
     #: With a search: per story id, the comments that match (why a story was found).
     comment_hits: dict = field(default_factory=dict)
@@ -213,9 +241,11 @@ def figures_of(stories: list[Story]) -> dict[tuple[int, str], dict[str, int]]:
     return out
 
 
-def feed_page(streams: list[Stream], f: Filters, before: Cursor | None = None, size: int = PAGE_SIZE) -> FeedPage:
+def feed_page(streams: list[Stream], f: Filters, before: Cursor | None = None, size: int = PAGE_SIZE,
+              more: RankCursor | None = None) -> FeedPage:
     """A page of the feed of ``streams`` (a topic's): at most ``size`` stories older
-    than ``before``, with the gaps that fall between them and their count figures."""
+    than ``before`` (with a search: ranked after ``more``), with the gaps that fall
+    between them and their count figures."""
     chosen = chosen_streams(streams, f)
     page = FeedPage()
     if not chosen:
@@ -223,9 +253,12 @@ def feed_page(streams: list[Stream], f: Filters, before: Cursor | None = None, s
     ids = [s.id for s in chosen]
     query = stories_query(ids, f)
     if f.q:
-        # Ranked: the best matches first, at most one page (see webapp/search.py).
-        page.stories = list(matching_stories(query, f.q, size))
-        page.capped = len(page.stories) == size
+        # Ranked: the best matches first, a page at a time (see webapp/search.py).
+        page.stories = list(matching_stories(query, f.q, size + 1, after=more))
+        if len(page.stories) > size:
+            page.stories = page.stories[:size]
+            last = page.stories[-1]
+            page.more = RankCursor(last.search_score, last.created_at, last.id)
         page.comment_hits = matching_comments(page.stories, f.q)
     else:
         page.stories = list(newest_first(query, before).limit(size + 1))

@@ -2,23 +2,29 @@
 
 SQLite: FTS5 tables ``story_fts`` and ``comment_fts`` (external content over
 ``story.text`` and ``comment.text``, kept in sync by triggers; migration 0011), ranked
-by ``bm25``. PostgreSQL: GIN indexes on ``to_tsvector('simple', text)``, ranked by
-``ts_rank``. The ``simple`` configuration (no stemming, no stop words) because crawled
+by ``bm25``. PostgreSQL: GIN indexes on ``to_tsvector('simple', words_only(text))``
+(migration 0014), ranked by ``ts_rank``. The ``simple`` configuration (no stemming, no stop words) because crawled
 text comes in any language. Either way a story matches when its text does, or the text
 of one of its comments; stories matched by their own text rank first.
 
-PostgreSQL's parser skips whatever looks like an HTML/XML tag (``<b …>``), so words
-inside tag-like text are not found there; SQLite's tokenizer keeps them.
+Both find the same words: runs of letters and digits. FTS5's unicode61 tokenizer reads
+text that way; PostgreSQL's parser would read ``<script>`` as a tag (dropped), an
+e-mail or a URL as one token, so its index and queries read the text with every other
+character made a space (:func:`words_only`, the expression of migration 0014's GIN
+indexes). One difference stays: FTS5 folds diacritics (``cafe`` finds ``café``).
 
 What people type never reaches the query syntax: it is cut into words, and each word is
 searched as a quoted term, so ``"``, ``*``, ``NEAR`` or ``-`` are plain text.
 """
 from __future__ import annotations
 
+import datetime
+import math
 import re
+from dataclasses import dataclass
 
 from markupsafe import Markup, escape
-from peewee import SQL, Case, NodeList, PostgresqlDatabase, Tuple, fn
+from peewee import SQL, NodeList, PostgresqlDatabase, Select, Value, fn
 
 from .db import database
 from .models import Comment, Story
@@ -35,40 +41,92 @@ def _postgres() -> bool:
     return isinstance(getattr(database, "obj", database), PostgresqlDatabase)
 
 
+def words_only(text):
+    """PostgreSQL: ``text`` (a column or a value) with every run of characters that are
+    not letters or digits made one space — exactly the expression the GIN indexes of
+    migration 0014 are built on, so the planner can use them."""
+    return fn.regexp_replace(text, "[^[:alnum:]]+", " ", "g")
+
+
+def _tsvector(column):
+    return fn.to_tsvector("simple", words_only(column))
+
+
+def _tsquery(q: str):
+    return fn.plainto_tsquery("simple", words_only(" ".join(words(q))))
+
+
 def fts5_query(q: str) -> str:
     """The FTS5 query for ``q``: every word, quoted (all must occur)."""
     return " ".join('"' + w.replace('"', '""') + '"' for w in words(q))
 
 
-def matching_stories(stories, q: str, limit: int):
-    """``stories`` (a Story query) that match ``q``, best first, at most ``limit``.
+@dataclass(frozen=True)
+class RankCursor:
+    """Where a page of search results ends: the last story's score (lower is better),
+    time and id, the search's order. The next page starts strictly after it."""
 
-    Both halves are uncorrelated subqueries (ids of matching stories; keys of stories
-    with a matching comment), so each reads its full-text index once instead of testing
-    every story of the topic's streams row by row."""
+    score: float
+    created_at: datetime.datetime
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.score!r},{self.created_at.isoformat()},{self.id}"  # repr: the float round-trips
+
+    @classmethod
+    def parse(cls, value: str) -> "RankCursor":
+        """``<score>,<ISO time>,<id>`` as written by :meth:`__str__`; ValueError otherwise."""
+        score, stamp, ident = (value or "").split(",")
+        cursor = cls(float(score), datetime.datetime.fromisoformat(stamp), int(ident))
+        if not math.isfinite(cursor.score) or cursor.created_at.tzinfo is not None or not 0 < cursor.id < 2**63:
+            raise ValueError(value)
+        return cursor
+
+
+def matching_stories(stories, q: str, limit: int, after: RankCursor | None = None):
+    """``stories`` (a Story query) that match ``q``, best first, at most ``limit``;
+    with ``after``, those ranked after it (keyset on the search's order, never OFFSET).
+    Each story has its ``search_score`` (for the next page's cursor).
+
+    The matches are gathered once, from the full-text indexes only: the ids of stories
+    whose text matches, with their score, and the ids of stories with a matching
+    comment (score 0: after every own match), the comment joined to its story by the
+    story's unique key. Grouped by story, that small set is joined to ``stories``; so
+    the cost follows the number of matches, not the number of stories in the topic.
+    """
     if not words(q):
         return stories.where(SQL("1 = 0")).limit(0)
+    HitStory = Story.alias("hit_story")
+    by_comment = (HitStory.select(HitStory.id.alias("id"), Value(0).alias("score"))
+                  .join(Comment, on=((Comment.stream == HitStory.stream)
+                                     & (Comment.story_external_id == HitStory.external_id))))
     if _postgres():
-        tsquery = fn.plainto_tsquery("simple", " ".join(words(q)))
+        tsquery = _tsquery(q)
         OwnStory = Story.alias("own")
-        own = NodeList((fn.to_tsvector("simple", OwnStory.text), SQL("@@"), tsquery))
-        own_ids = OwnStory.select(OwnStory.id).where(own)
-        commented = (Comment.select(Comment.stream, Comment.story_external_id)
-                     .where(NodeList((fn.to_tsvector("simple", Comment.text), SQL("@@"), tsquery))))
-        story_vector = fn.to_tsvector("simple", Story.text)
-        best = Case(None, [(NodeList((story_vector, SQL("@@"), tsquery)), fn.ts_rank(story_vector, tsquery))],
-                    0).desc()
+        vector = _tsvector(OwnStory.text)  # the GIN index's expression
+        # ts_rank is higher for better matches: negated, lower is better as with bm25.
+        own = (OwnStory.select(OwnStory.id.alias("id"), (0 - fn.ts_rank(vector, tsquery)).alias("score"))
+               .where(NodeList((vector, SQL("@@"), tsquery))))
+        by_comment = by_comment.where(NodeList((_tsvector(Comment.text), SQL("@@"), tsquery)))
     else:
         match = fts5_query(q)
-        own_ids = SQL("(SELECT rowid FROM story_fts WHERE story_fts MATCH ?)", [match])
-        commented = (Comment.select(Comment.stream, Comment.story_external_id)
-                     .where(Comment.id.in_(SQL("(SELECT rowid FROM comment_fts WHERE comment_fts MATCH ?)",
-                                               [match]))))
-        # bm25 is lower for better matches; comment-only matches come after every own match.
-        best = fn.COALESCE(NodeList((SQL("(SELECT bm25(story_fts) FROM story_fts WHERE story_fts MATCH ? AND rowid =",
-                                         [match]), Story.id, SQL(")"))), 0).asc()
-    return (stories.where(Story.id.in_(own_ids) | Tuple(Story.stream, Story.external_id).in_(commented))
-            .order_by(best, Story.created_at.desc(), Story.id.desc()).limit(limit))
+        # bm25 is lower (more negative) for better matches.
+        own = Select([SQL('"story_fts"')], [SQL('"rowid" AS "id"'), SQL('bm25("story_fts") AS "score"')]).where(
+            SQL('"story_fts" MATCH ?', [match]))
+        by_comment = by_comment.where(Comment.id.in_(SQL('(SELECT "rowid" FROM "comment_fts" '
+                                                         'WHERE "comment_fts" MATCH ?)', [match])))
+    hits = own.union_all(by_comment).alias("hits")
+    best = (Select([hits], [hits.c.id, fn.MIN(hits.c.score).alias("score")]).group_by(hits.c.id)
+            .alias("best"))
+    query = stories.select_extend(best.c.score.alias("search_score")).join_from(Story, best,
+                                                                              on=(best.c.id == Story.id))
+    if after is not None:
+        query = query.where((best.c.score > after.score)
+                            | ((best.c.score == after.score)
+                               & ((Story.created_at < after.created_at)
+                                  | ((Story.created_at == after.created_at) & (Story.id < after.id)))))
+    # objects(): the score lands on each Story, not on a joined "best" object.
+    return query.order_by(best.c.score, Story.created_at.desc(), Story.id.desc()).limit(limit).objects()
 
 
 def highlight(text: str | None, q: str) -> Markup:
@@ -99,8 +157,7 @@ def matching_comments(stories, q: str, per_story: int = 2) -> dict[int, list[Com
     query = Comment.select().where(Comment.stream.in_({s.stream_id for s in stories}),
                                    Comment.story_external_id.in_({s.external_id for s in stories}))
     if _postgres():
-        tsquery = fn.plainto_tsquery("simple", " ".join(words(q)))
-        query = query.where(NodeList((fn.to_tsvector("simple", Comment.text), SQL("@@"), tsquery)))
+        query = query.where(NodeList((_tsvector(Comment.text), SQL("@@"), _tsquery(q))))
     else:
         query = query.where(Comment.id.in_(SQL("(SELECT rowid FROM comment_fts WHERE comment_fts MATCH ?)",
                                                [fts5_query(q)])))

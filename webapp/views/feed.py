@@ -7,7 +7,7 @@ from flask_login import login_required
 
 from .. import feed, threads
 from ..search import highlight
-from ..streams import streams_of, web_url
+from ..streams import web_url
 from ..topics import topics_of
 from . import is_partial_request, plugins, render
 from .topics import topic_or_404
@@ -24,21 +24,29 @@ def _filters(streams):
     return f, feed.Cursor.parse(before, "before") if before else None
 
 
+def _more():
+    """The position of a search's next page of results (FeedError names a bad one)."""
+    more = request.args.get("more")
+    return feed.parse_more(more) if more else None
+
+
 @bp.route("")
 @login_required
 def topic(topic_id: int):
     """The topic's stories, newest first, filtered by the form; "Older stories" pages on
-    (for htmx, when the last row comes into view: only the next rows are sent)."""
+    (for htmx, when the last row comes into view: only the next rows are sent). A
+    search's "More results" pages on the same way, on click."""
     topic = topic_or_404(topic_id)
-    streams = list(streams_of(topic))
+    streams = feed.feed_streams(topic)
     context = dict(topic=topic, streams=streams, topics=list(topics_of(topic.account_id)), args=request.args)
     try:
         f, before = _filters(streams)
+        more = _more()
     except feed.FeedError as exc:
         return render("feed/page.html", "feed/_feed.html", status=400, error=str(exc), filters=feed.Filters(),
                       listing=feed.FeedPage(), before=None, **context)
-    page = feed.feed_page(streams, f, before)
-    partial = "feed/_rows.html" if before is not None else "feed/_feed.html"
+    page = feed.feed_page(streams, f, before, more=more)
+    partial = "feed/_rows.html" if before is not None or more is not None else "feed/_feed.html"
     html, status = render("feed/page.html", partial, filters=f, listing=page, before=before, **context)
     return html, status, {"Vary": "HX-Request"}
 
@@ -49,7 +57,9 @@ def new(topic_id: int):
     """How many stories came in after ``after`` (the feed polls this): 204 when none.
     With ``show``, the new rows themselves, for the top of the feed."""
     topic = topic_or_404(topic_id)
-    streams = list(streams_of(topic))
+    show = bool(request.args.get("show"))
+    # The poll runs every few seconds in every open feed: it reads the streams' ids only.
+    streams = feed.feed_streams(topic) if show else feed.poll_streams(topic)
     try:
         f, _ = _filters(streams)
         after = feed.Cursor.parse(request.args.get("after", ""), "after")
@@ -57,7 +67,7 @@ def new(topic_id: int):
         abort(400, str(exc))
     if not is_partial_request():  # without htmx: the feed itself, which has them at the top
         return redirect(url_for("feed.topic", topic_id=topic.id, **f.args()))
-    if request.args.get("show"):
+    if show:
         stories = feed.new_since(streams, f, after)
         page = feed.FeedPage(rows=stories, stories=stories,
                              newest=feed.Cursor(stories[0].created_at, stories[0].id) if stories else after)

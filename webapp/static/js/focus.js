@@ -1,9 +1,12 @@
 // Keyboard and screen-reader users land on what an htmx swap brought: its message
-// (role=alert/status or [data-focus]) or else its first heading. Without this, focus
-// stays on a button that the swap removed and falls back to <body>, and nothing is read.
+// (role=alert/status or [data-focus]) or else its first heading, or else its first
+// row of a list ([data-row]: the feed's "Older stories", "More results", "show").
+// Without this, focus stays on a link that the swap removed and falls back to <body>,
+// and nothing is read.
 (() => {
   const MESSAGE = '[role="alert"], [role="status"], [data-focus]';
   const HEADING = "h1, h2, h3, h4";
+  const ROW = "[data-row]";
   const settled = new WeakMap(); // request -> the elements it settled (main swap and out-of-band)
 
   function focusOn(element) {
@@ -13,7 +16,7 @@
     element.focus({ preventScroll: false });
   }
 
-  function pick(elements) {
+  function pick(elements, rows) {
     const live = elements.filter((e) => e.isConnected);
     // The message wins over a heading wherever it is: it is the result the person asked for.
     for (const e of live) {
@@ -22,6 +25,13 @@
     }
     for (const e of live) {
       const found = e.matches(HEADING) ? e : e.querySelector(HEADING);
+      if (found) return found;
+    }
+    // Rows only when asked for (a click, Enter) or when focus was on what the swap
+    // removed: rows loaded because the reader scrolled must not pull focus away.
+    if (!rows) return null;
+    for (const e of live) {
+      const found = e.matches(ROW) ? e : e.querySelector(ROW);
       if (found) return found;
     }
     return null;
@@ -36,8 +46,10 @@
     settled.get(detail.xhr).push(event.target);
     // Every element of one response settles in the same task: decide once they all have.
     if (first) {
+      const asked = detail.requestConfig.triggeringEvent.type === "click";
       setTimeout(() => {
-        const target = pick(settled.get(detail.xhr));
+        const lost = !document.activeElement || document.activeElement === document.body;
+        const target = pick(settled.get(detail.xhr), asked || lost);
         if (target) focusOn(target);
       }, 0);
     }
