@@ -160,3 +160,18 @@ def test_comments_and_messages_are_indexed_by_stream_and_time(settings):
             assert (f"{table}_created_at" in indexes) == isinstance(db, SqliteDatabase), indexes
         assert {i.name: i.columns for i in db.get_indexes("message")}["message_stream_id_conversation_id"] == [
             "stream_id", "conversation_id"]
+
+
+def test_webhook_events_are_unique_per_service_and_event_key(settings):
+    """0015: a replayed webhook event cannot be stored twice; the same key of another service can."""
+    from peewee import IntegrityError
+
+    db = open_database(settings.database_url)
+    with db.connection_context():
+        migrate(db)
+        insert = ('INSERT INTO webhook_event (service, event_key, received_at, body, status) '
+                  f"VALUES (%s, %s, '2026-12-01 00:00:00', '{{}}', 'pending')").replace("%s", db.param)
+        db.execute_sql(insert, ("facebook", "p:1"))
+        db.execute_sql(insert, ("twitter", "p:1"))
+        with pytest.raises(IntegrityError), db.atomic():
+            db.execute_sql(insert, ("facebook", "p:1"))

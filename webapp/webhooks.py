@@ -1,0 +1,165 @@
+"""Provider webhooks: raw events recorded by the receiver, turned into rows by a job.
+
+The receiver (:mod:`webapp.views.webhooks`) checks a delivery's signature, splits it
+into one raw event per update, records the new ones (a replayed update finds its key
+taken and stores nothing) and queues one :func:`process_events` job. The job hands each
+event to the service's plugin (``streamdesk_webhook_events``) and stores what it returns
+in every stream of that page with the crawl's upsert, so a webhook and a crawl of the
+same item never duplicate it.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+
+from peewee import IntegrityError
+from streamdesk_contract.errors import ProviderError
+from streamdesk_contract.values import CrawlPage, WebhookUpdate
+
+from . import queue
+from .crawl import ingest
+from .db import database
+from .jobs import with_database
+from .models import Comment, Stream, StreamGone, WebhookEvent
+from .runtime import runtime
+from .streams import Runtime
+
+log = logging.getLogger(__name__)
+
+#: Seconds a webhook job may run: a delivery holds at most ~1000 updates.
+JOB_TIMEOUT = 300
+
+
+@dataclass(frozen=True)
+class RawEvent:
+    """One update of a delivery, as it will be stored."""
+
+    event_key: str
+    page_id: str | None
+    body: str
+
+
+def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
+    """Whether ``header`` (``sha256=<hex>``) is the HMAC-SHA256 of ``body`` with
+    ``secret``, compared in constant time. No secret configured: nothing is genuine."""
+    if not secret or not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), header[len("sha256="):].strip().encode())
+
+
+def graph_events(payload) -> list[RawEvent]:
+    """A Graph "Webhooks for Pages" delivery split into one raw event per change or
+    message, each kept as a delivery of its own (so replaying it later feeds the plugin
+    the provider's own format). Raises ValueError for a body that is not one."""
+    if not isinstance(payload, dict) or payload.get("object") != "page" or not isinstance(payload.get("entry"), list):
+        raise ValueError('expected a Graph page delivery: {"object": "page", "entry": [...]}')
+    events = []
+    for entry in payload["entry"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), (str, int)):
+            raise ValueError("every entry needs the id of its page")
+        page_id = str(entry["id"])
+        for kind in ("changes", "messaging"):
+            updates = entry.get(kind, [])
+            if not isinstance(updates, list) or not all(isinstance(u, dict) for u in updates):
+                raise ValueError(f"an entry's {kind} must be a list of objects")
+            for update in updates:
+                body = json.dumps({"object": "page", "entry": [{"id": page_id, "time": entry.get("time"),
+                                                                kind: [update]}]}, sort_keys=True)
+                events.append(RawEvent(_graph_key(page_id, kind, update), page_id, body))
+    return events
+
+
+def _graph_key(page_id: str, kind: str, update: dict) -> str:
+    # Graph sends no event id: a message has its mid; a change is known by its content
+    # (a retried delivery repeats it exactly, an edit changes the text).
+    mid = (update.get("message") or {}).get("mid") if isinstance(update.get("message"), dict) else None
+    if kind == "messaging" and isinstance(mid, str) and mid:
+        return f"{page_id}:mid:{mid}"[:255]
+    digest = hashlib.sha256(json.dumps(update, sort_keys=True).encode()).hexdigest()
+    return f"{page_id[:128]}:{kind}:{digest}"
+
+
+def record(service: str, events: list[RawEvent]) -> list[int]:
+    """Store the events not stored before; returns the ids of the new ones."""
+    new = []
+    for event in events:
+        try:
+            with database.atomic():
+                new.append(WebhookEvent.insert(service=service, event_key=event.event_key, page_id=event.page_id,
+                                               body=event.body).execute())
+        except IntegrityError:  # its key is taken: a replay, or a duplicate Graph warned of
+            continue
+    return new
+
+
+def enqueue_processing(settings, service: str, event_ids: list[int]) -> bool:
+    """Queue one job for the new events of a delivery; False without a reachable queue
+    (the events stay pending, and the next crawl fetches the same items anyway)."""
+    def _enqueue(client, service, event_ids):
+        queue.queue(client).enqueue("webapp.webhooks.process_events", service, event_ids, result_ttl=0,
+                                    failure_ttl=queue.FAILURE_TTL, ttl=queue.QUEUED_TTL, job_timeout=JOB_TIMEOUT)
+        return True
+
+    _enqueue.__name__ = "webhook processing"
+    return queue.enqueue_from(settings, _enqueue, service, event_ids)
+
+
+@with_database
+def process_events(service: str, event_ids: list[int]) -> dict[str, int]:
+    """The job: turn pending events into rows; returns how many ended in each status."""
+    rt = runtime()
+    outcome: dict[str, int] = {}
+    pending = WebhookEvent.select().where(WebhookEvent.id.in_(event_ids) & (WebhookEvent.service == service)
+                                          & (WebhookEvent.status == "pending")).order_by(WebhookEvent.id)
+    for event in pending:
+        status = process(rt, event)
+        outcome[status] = outcome.get(status, 0) + 1
+    return outcome
+
+
+def process(rt: Runtime, event: WebhookEvent) -> str:
+    """Store one event's rows; marks and returns its status (processed, dropped, failed)."""
+    try:
+        updates = rt.call("streamdesk_webhook_events", event.service, payload=json.loads(event.body))
+    except (ProviderError, LookupError, ValueError) as exc:
+        return _mark(event, "failed", str(exc)[:500] or type(exc).__name__)
+    if updates is None:
+        return _mark(event, "failed", f"no plugin reads {event.service} webhooks")
+    stored, unknown = 0, []
+    for update in updates:
+        streams = list(Stream.select().where((Stream.service == event.service) & (Stream.page_id == update.page_id)))
+        if not streams:
+            unknown.append(update.page_id)
+        for stream in streams:
+            stored += _store(stream, update)
+    if unknown and not stored:
+        log.info("%s webhook event %s dropped: no stream holds page %s", event.service, event.id,
+                 ", ".join(unknown))
+        return _mark(event, "dropped", f"no stream holds page {', '.join(unknown)}"[:500])
+    return _mark(event, "processed", None)
+
+
+def _store(stream: Stream, update: WebhookUpdate) -> int:
+    """One page's update into one stream, in one transaction; 1 if written."""
+    # Private messages belong to the page's own (authorized) streams only.
+    page = CrawlPage(cursor=None, stories=update.stories, comments=update.comments,
+                     messages=update.messages if stream.authorized else ())
+    try:
+        with database.atomic():
+            stream.hold()  # removed meanwhile: write nothing
+            ingest(stream, page)
+            if update.removed_comments:
+                Comment.delete().where((Comment.stream == stream.id)
+                                       & Comment.external_id.in_(list(update.removed_comments))).execute()
+    except StreamGone:
+        return 0
+    return 1
+
+
+def _mark(event: WebhookEvent, status: str, message: str | None) -> str:
+    WebhookEvent.update(status=status, message=message).where(WebhookEvent.id == event.id).execute()
+    return status
