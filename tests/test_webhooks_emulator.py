@@ -154,3 +154,34 @@ def test_graph_gives_up_after_36_hours(emulator, app, environ, live_url):
     wait_for(given_up)
     assert emulator("facebook", "GET", "/webhooks")["pending"] == 0
     emulator("facebook", "DELETE", "/webhooks")
+
+
+def test_sandbox_mode_subscribes_the_web_server_with_no_configuration(live_url):
+    """`streamdesk run` in sandbox mode: the emulators start with a verify token of this
+    run, and once the server answers they verify and subscribe its webhook URL."""
+    import os
+
+    from webapp import sandbox
+    from webapp.config import load_settings
+
+    saved = dict(os.environ)
+    os.environ.pop("FACEBOOK_WEBHOOK_VERIFY_TOKEN", None)
+    try:
+        running = sandbox.start_emulators(["facebook"], "http://localhost")
+        sandbox_environ = dict(os.environ)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    try:
+        token = sandbox_environ.get("FACEBOOK_WEBHOOK_VERIFY_TOKEN")
+        assert token and len(token) >= 24
+        # The live app checks with the test's token: the sandbox's own must match it.
+        refused = sandbox.subscribe_webhooks(load_settings(sandbox_environ), live_url)
+        assert refused == []
+        matching = load_settings({**sandbox_environ, "FACEBOOK_WEBHOOK_VERIFY_TOKEN": VERIFY_TOKEN})
+        assert sandbox.subscribe_webhooks(matching, live_url) == ["facebook"]
+        status = requests.get(f"{running[0].url}/_control/webhooks", timeout=5).json()
+        assert status["subscription"]["callback_url"] == f"{live_url}/webhooks/facebook"
+    finally:
+        for emulator in running:
+            emulator.stop()
