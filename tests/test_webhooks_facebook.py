@@ -226,3 +226,24 @@ def test_a_webhook_then_a_crawl_of_the_same_comment_leave_one_row(client, enviro
     rows = list(Comment.select().where(Comment.external_id == comment))
     assert len(rows) == 1 and rows[0].text == "Tomato please" and rows[0].story_external_id == post
     assert Story.select().where(Story.external_id == post).count() == 1
+
+
+def test_the_sweep_processes_events_whose_job_was_lost_and_purges_after_seven_days(
+        app, client, environ, clean_redis, deli_stream, worker_env):
+    import datetime
+
+    from webapp import webhooks
+    from webapp.models import utcnow
+    app.extensions["streamdesk"] = load_settings({**environ, "REDIS_URL": "redis://127.0.0.1:1/0"})  # queue down
+    body = delivery(DELI, comment_value(f"{DELI}_7001", "7001_1"))
+    assert client.post("/webhooks/facebook", data=body, headers=signed(environ, body)).status_code == 200
+    old = delivery(DELI, comment_value(f"{DELI}_7002", "7002_1"))
+    client.post("/webhooks/facebook", data=old, headers=signed(environ, old))
+    assert webhooks.sweep() == {"processed": 0, "purged": 0}  # not stuck yet: its job may still come
+    WebhookEvent.update(received_at=utcnow() - datetime.timedelta(minutes=5)).execute()
+    WebhookEvent.update(received_at=utcnow() - datetime.timedelta(days=8)).where(
+        WebhookEvent.event_key.contains("7002") | (WebhookEvent.body.contains("7002_1"))).execute()
+    assert webhooks.sweep() == {"processed": 2, "purged": 1}
+    assert [e.body.count("7001_1") for e in WebhookEvent.select()] == [1]
+    assert WebhookEvent.get().status == "processed"
+    assert {c.external_id for c in Comment.select()} == {"7001_1", "7002_1"}

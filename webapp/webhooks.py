@@ -9,6 +9,7 @@ same item never duplicate it.
 """
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import json
@@ -23,7 +24,7 @@ from . import queue
 from .crawl import ingest
 from .db import database
 from .jobs import with_database
-from .models import Comment, Stream, StreamGone, WebhookEvent
+from .models import Comment, Stream, StreamGone, WebhookEvent, utcnow
 from .runtime import runtime
 from .streams import Runtime
 
@@ -31,6 +32,12 @@ log = logging.getLogger(__name__)
 
 #: Seconds a webhook job may run: a delivery holds at most ~1000 updates.
 JOB_TIMEOUT = 300
+#: Raw events are kept this long, for replay (the provider keeps no history to ask for).
+KEEP_DAYS = 7
+#: A pending event older than this lost its job (queue unreachable, worker killed).
+STUCK_AFTER = datetime.timedelta(minutes=2)
+#: Pending events one sweep processes.
+SWEEP_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,21 @@ def process_events(service: str, event_ids: list[int]) -> dict[str, int]:
         status = process(rt, event)
         outcome[status] = outcome.get(status, 0) + 1
     return outcome
+
+
+@with_database
+def sweep() -> dict[str, int]:
+    """Cron: process the events whose job was lost (still pending after STUCK_AFTER)
+    and delete the raw events older than KEEP_DAYS. Returns what it did."""
+    rt = runtime()
+    now = utcnow()
+    stuck = list(WebhookEvent.select().where((WebhookEvent.status == "pending")
+                                             & (WebhookEvent.received_at < now - STUCK_AFTER))
+                 .order_by(WebhookEvent.id).limit(SWEEP_BATCH))
+    for event in stuck:
+        process(rt, event)
+    purged = WebhookEvent.delete().where(WebhookEvent.received_at < now - datetime.timedelta(days=KEEP_DAYS)).execute()
+    return {"processed": len(stuck), "purged": purged}
 
 
 def process(rt: Runtime, event: WebhookEvent) -> str:
