@@ -247,3 +247,30 @@ def test_the_sweep_processes_events_whose_job_was_lost_and_purges_after_seven_da
     assert [e.body.count("7001_1") for e in WebhookEvent.select()] == [1]
     assert WebhookEvent.get().status == "processed"
     assert {c.external_id for c in Comment.select()} == {"7001_1", "7002_1"}
+
+
+def test_webhook_messages_join_the_conversation_the_crawl_named(client, environ, clean_redis, account, worker_env):
+    import datetime
+
+    from streamdesk_contract.values import CrawlPage
+    from streamdesk_contract.values import Message as MessageValue
+    from webapp.crawl import ingest
+    owned = new_stream(Topic.create(account=account, name="Ours"), service="facebook", page_id=DELI,
+                       name="Corner Deli", authorized=True)
+    at = datetime.datetime(2026, 11, 1, tzinfo=datetime.timezone.utc)
+
+    def message_from(sender, mid, text):
+        return {"sender": {"id": sender}, "recipient": {"id": DELI}, "timestamp": 1764700000000 + len(mid),
+                "message": {"mid": mid, "text": text}}
+    # a person the crawl knows: the webhook's message joins their conversation
+    ingest(owned, CrawlPage(None, messages=(MessageValue("m_old", "t_1", at, "Hi", sender_id="2001"),)))
+    # a person the crawl does not know yet: filed under the sender until the crawl names it
+    body = delivery(DELI, messaging=[message_from("2001", "m_new", "Still there?"),
+                                     message_from("2002", "m_first", "Hello")])
+    assert client.post("/webhooks/facebook", data=body, headers=signed(environ, body)).status_code == 200
+    run_jobs(clean_redis)
+    conversations = {m.external_id: m.conversation_id for m in Message.select()}
+    assert conversations == {"m_old": "t_1", "m_new": "t_1", "m_first": "psid:2002"}
+    ingest(owned, CrawlPage(None, messages=(MessageValue("m_first", "t_2", at, "Hello", sender_id="2002"),)))
+    assert Message.get(Message.external_id == "m_first").conversation_id == "t_2"
+    assert Message.select().count() == 3

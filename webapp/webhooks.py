@@ -9,6 +9,7 @@ same item never duplicate it.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import hmac
@@ -16,7 +17,7 @@ import json
 import logging
 from dataclasses import dataclass
 
-from peewee import IntegrityError
+from peewee import IntegrityError, fn
 from streamdesk_contract.errors import ProviderError
 from streamdesk_contract.values import CrawlPage, WebhookUpdate
 
@@ -24,7 +25,7 @@ from . import queue
 from .crawl import ingest
 from .db import database
 from .jobs import with_database
-from .models import Comment, Stream, StreamGone, WebhookEvent, utcnow
+from .models import Comment, Message, Stream, StreamGone, WebhookEvent, utcnow
 from .runtime import runtime
 from .streams import Runtime
 
@@ -168,8 +169,8 @@ def process(rt: Runtime, event: WebhookEvent) -> str:
 def _store(stream: Stream, update: WebhookUpdate) -> int:
     """One page's update into one stream, in one transaction; 1 if written."""
     # Private messages belong to the page's own (authorized) streams only.
-    page = CrawlPage(cursor=None, stories=update.stories, comments=update.comments,
-                     messages=update.messages if stream.authorized else ())
+    messages = _in_known_conversations(stream, update.messages) if stream.authorized else ()
+    page = CrawlPage(cursor=None, stories=update.stories, comments=update.comments, messages=messages)
     try:
         with database.atomic():
             stream.hold()  # removed meanwhile: write nothing
@@ -180,6 +181,24 @@ def _store(stream: Stream, update: WebhookUpdate) -> int:
     except StreamGone:
         return 0
     return 1
+
+
+def _in_known_conversations(stream: Stream, messages) -> tuple:
+    """A webhook may not name a message's conversation as the crawl does (Messenger
+    sends only the sender): a sender the stream already has a conversation with stays
+    in it, the latest one."""
+    senders = {m.sender_id for m in messages if m.sender_id}
+    if not senders:
+        return tuple(messages)
+    latest = (Message.select(Message.sender_id, fn.MAX(Message.created_at).alias("at"))
+              .where((Message.stream == stream.id) & Message.sender_id.in_(list(senders)))
+              .group_by(Message.sender_id))
+    known = {row.sender_id: row.conversation_id for row in
+             Message.select(Message.sender_id, Message.conversation_id)
+             .join(latest, on=((Message.sender_id == latest.c.sender_id) & (Message.created_at == latest.c.at)))
+             .where(Message.stream == stream.id)}
+    return tuple(dataclasses.replace(m, conversation_id=known[m.sender_id]) if m.sender_id in known else m
+                 for m in messages)
 
 
 def _mark(event: WebhookEvent, status: str, message: str | None) -> str:
