@@ -274,3 +274,16 @@ def test_webhook_messages_join_the_conversation_the_crawl_named(client, environ,
     ingest(owned, CrawlPage(None, messages=(MessageValue("m_first", "t_2", at, "Hello", sender_id="2002"),)))
     assert Message.get(Message.external_id == "m_first").conversation_id == "t_2"
     assert Message.select().count() == 3
+
+
+def test_deliveries_while_a_job_waits_queue_no_other_and_that_job_takes_them_all(
+        client, environ, clean_redis, deli_stream, worker_env):
+    for n in range(3):
+        body = delivery(DELI, comment_value(f"{DELI}_8001", f"8001_{n}"))
+        assert client.post("/webhooks/facebook", data=body, headers=signed(environ, body)).status_code == 200
+    assert run_jobs(clean_redis) == 1
+    assert Comment.select().count() == 3 and {e.status for e in WebhookEvent.select()} == {"processed"}
+    # once that job started, the next delivery queues a new one
+    body = delivery(DELI, comment_value(f"{DELI}_8001", "8001_9"))
+    client.post("/webhooks/facebook", data=body, headers=signed(environ, body))
+    assert run_jobs(clean_redis) == 1 and Comment.select().count() == 4

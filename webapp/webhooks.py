@@ -2,7 +2,8 @@
 
 The receiver (:mod:`webapp.views.webhooks`) checks a delivery's signature, splits it
 into one raw event per update, records the new ones (a replayed update finds its key
-taken and stores nothing) and queues one :func:`process_events` job. The job hands each
+taken and stores nothing) and queues a :func:`process_events` job unless one is
+waiting already. The job hands each
 event to the service's plugin (``streamdesk_webhook_events``) and stores what it returns
 in every stream of that page with the crawl's upsert, so a webhook and a crawl of the
 same item never duplicate it.
@@ -15,9 +16,11 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from dataclasses import dataclass
 
-from peewee import IntegrityError, fn
+import redis
+from peewee import fn
 from streamdesk_contract.errors import ProviderError
 from streamdesk_contract.values import CrawlPage, WebhookUpdate
 
@@ -91,41 +94,78 @@ def _graph_key(page_id: str, kind: str, update: dict) -> str:
     return f"{page_id[:128]}:{kind}:{digest}"
 
 
-def record(service: str, events: list[RawEvent]) -> list[int]:
-    """Store the events not stored before; returns the ids of the new ones."""
-    new = []
-    for event in events:
+def record(service: str, events: list[RawEvent]) -> int:
+    """Store the events not stored before (one statement); returns how many were new."""
+    if not events:
+        return 0
+    rows = [dict(service=service, event_key=e.event_key, page_id=e.page_id, body=e.body, received_at=utcnow())
+            for e in events]
+    # A key taken already is a replay, or a duplicate Graph warned of: ignored.
+    return WebhookEvent.insert_many(rows).on_conflict_ignore().as_rowcount().execute()
+
+
+def enqueue_processing(settings, service: str) -> bool:
+    """Make sure a job will process the service's pending events: queue one unless one
+    is queued and not started yet (it will see them, as it looks after it starts).
+    False without a reachable queue (the events stay pending; the cron sweep takes them)."""
+    if not settings.redis_url:
+        return False
+    try:
+        client = _client(settings.redis_url)
+        if not client.set(waiting_key(service), 1, nx=True, ex=queue.QUEUED_TTL):
+            return True
         try:
-            with database.atomic():
-                new.append(WebhookEvent.insert(service=service, event_key=event.event_key, page_id=event.page_id,
-                                               body=event.body).execute())
-        except IntegrityError:  # its key is taken: a replay, or a duplicate Graph warned of
-            continue
-    return new
-
-
-def enqueue_processing(settings, service: str, event_ids: list[int]) -> bool:
-    """Queue one job for the new events of a delivery; False without a reachable queue
-    (the events stay pending, and the next crawl fetches the same items anyway)."""
-    def _enqueue(client, service, event_ids):
-        queue.queue(client).enqueue("webapp.webhooks.process_events", service, event_ids, result_ttl=0,
-                                    failure_ttl=queue.FAILURE_TTL, ttl=queue.QUEUED_TTL, job_timeout=JOB_TIMEOUT)
+            queue.queue(client).enqueue("webapp.webhooks.process_events", service, result_ttl=0,
+                                        failure_ttl=queue.FAILURE_TTL, ttl=queue.QUEUED_TTL, job_timeout=JOB_TIMEOUT)
+        except BaseException:
+            client.delete(waiting_key(service))
+            raise
         return True
+    except (queue.QueueUnavailable, redis.RedisError) as exc:
+        _CLIENTS.pop(settings.redis_url, None)  # reconnect next time
+        from .config import mask_url
 
-    _enqueue.__name__ = "webhook processing"
-    return queue.enqueue_from(settings, _enqueue, service, event_ids)
+        log.warning("could not queue the %s webhook job at %s: %s", service, mask_url(settings.redis_url), exc)
+        return False
+
+
+def waiting_key(service: str) -> str:
+    """Set while a webhook job of ``service`` is queued and not started: a delivery then
+    queues nothing, which keeps the receiver at one Redis round trip under load."""
+    return f"streamdesk:webhooks:waiting:{service}"
+
+
+#: One client (a thread-safe connection pool) per queue URL: a delivery must not pay
+#: for a new connection and its PING, which cost more than the rest of the request.
+_CLIENTS: dict[str, redis.Redis] = {}
+
+
+def _client(url: str) -> redis.Redis:
+    client = _CLIENTS.get(url)
+    if client is None:
+        client = _CLIENTS[url] = queue.connect(url)
+    return client
 
 
 @with_database
-def process_events(service: str, event_ids: list[int]) -> dict[str, int]:
-    """The job: turn pending events into rows; returns how many ended in each status."""
+def process_events(service: str) -> dict[str, int]:
+    """The job: turn the service's pending events into rows, oldest first, until none
+    is left; returns how many ended in each status."""
     rt = runtime()
+    if rt.settings.redis_url:
+        # Started: a delivery from now on queues the next job (this one may have looked already).
+        with queue.connected(rt.settings.redis_url) as client:
+            client.delete(waiting_key(service))
     outcome: dict[str, int] = {}
-    pending = WebhookEvent.select().where(WebhookEvent.id.in_(event_ids) & (WebhookEvent.service == service)
-                                          & (WebhookEvent.status == "pending")).order_by(WebhookEvent.id)
-    for event in pending:
-        status = process(rt, event)
-        outcome[status] = outcome.get(status, 0) + 1
+    deadline = time.monotonic() + JOB_TIMEOUT * 0.8
+    while time.monotonic() < deadline:
+        pending = list(WebhookEvent.select().where((WebhookEvent.service == service) & (WebhookEvent.status == "pending"))
+                       .order_by(WebhookEvent.id).limit(SWEEP_BATCH))
+        if not pending:
+            break
+        for event in pending:
+            status = process(rt, event)
+            outcome[status] = outcome.get(status, 0) + 1
     return outcome
 
 

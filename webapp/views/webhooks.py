@@ -65,7 +65,6 @@ def facebook_receive():
         events = webhooks.graph_events(json.loads(body))
     except (ValueError, UnicodeDecodeError) as exc:
         return _text(f"The delivery is not a Graph webhook payload: {str(exc)[:200]}", 400)
-    new = webhooks.record("facebook", events)
-    if new:
-        webhooks.enqueue_processing(settings, "facebook", new)
+    if webhooks.record("facebook", events):
+        webhooks.enqueue_processing(settings, "facebook")
     return _text("EVENT_RECEIVED", 200)
