@@ -49,7 +49,8 @@ def facebook_verify():
 @bp.post("/facebook")
 def facebook_receive():
     """A Graph delivery: size, then signature (X-Hub-Signature-256 with the app
-    secret), then JSON; its new updates are recorded and one job queued."""
+    secret), then JSON; its new updates are recorded and a job queued (unless one is
+    waiting already, which will take them too)."""
     settings = current_app.extensions["streamdesk"]
     if request.content_length is not None and request.content_length > MAX_BODY:
         return _text("The delivery is over 1 MB.", 413)
