@@ -28,7 +28,7 @@ def run_cron(redis_url: str, heartbeat_interval: int = HEARTBEAT_INTERVAL, due_i
     import redis
     from rq.cron import CronScheduler
 
-    from webapp import crawl, jobs, metrics, queue, renewal, send
+    from webapp import crawl, jobs, metrics, queue, renewal, send, webhooks
 
     _exit_with(os.getppid())
 
@@ -42,6 +42,7 @@ def run_cron(redis_url: str, heartbeat_interval: int = HEARTBEAT_INTERVAL, due_i
             scheduler.register(metrics.enqueue_due_metrics, queue_name="default", interval=due_interval)
             scheduler.register(send.enqueue_waiting_actions, queue_name="default", interval=due_interval)
             scheduler.register(renewal.warn_expiring_profiles, queue_name="default", interval=RENEWAL_INTERVAL)
+            scheduler.register(webhooks.sweep, queue_name="default", interval=due_interval)
             scheduler.start()
             return  # stopped by a signal
         except (queue.QueueUnavailable, redis.ConnectionError, redis.TimeoutError) as exc:

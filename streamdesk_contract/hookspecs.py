@@ -125,3 +125,18 @@ def streamdesk_interact(service, config, stream, credentials, interaction):
     Raises: TokenExpired, PermissionMissing, RateLimited, NotFound, ProviderUnavailable,
     InvalidQuery (the provider refused the content, e.g. a duplicate post).
     """
+
+
+@hookspec(firstresult=True)
+def streamdesk_webhook_events(service, config, payload):
+    """Read one webhook event the core received (and checked the signature of) for
+    ``service``.
+
+    Arguments: ``payload`` (the event's JSON, parsed: a dict in the provider's own
+    envelope format, holding one update).
+    Returns: a list of :class:`~streamdesk_contract.values.WebhookUpdate` (one per page the
+    event is about; empty when the event carries nothing to store, e.g. a reaction), or
+    ``None`` if ``service`` is not this plugin's. No provider call is made.
+    Raises: ProviderUnavailable when the payload is not in the shape the service
+    documents (the core marks the event failed and keeps it for replay).
+    """

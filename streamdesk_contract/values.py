@@ -218,6 +218,19 @@ class CrawlPage:
 
 
 @dataclass(frozen=True)
+class WebhookUpdate:
+    """What one webhook event tells about one page: rows to store as a crawl stores
+    them (upserted by ``external_id``, so a webhook and a crawl of the same item never
+    duplicate it), and the ids of comments the provider says were removed."""
+
+    page_id: str
+    stories: tuple[Story, ...] = ()
+    comments: tuple[Comment, ...] = ()
+    messages: tuple[Message, ...] = ()
+    removed_comments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Figure:
     """One metric figure. ``provider_metric`` names the provider metric it came from;
     ``value`` is ``None`` when the service does not provide it (never a made-up 0)."""

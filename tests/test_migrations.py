@@ -178,3 +178,18 @@ def test_inbox_comments_have_a_covering_index_on_postgresql(settings):
         (definition,) = db.execute_sql("SELECT indexdef FROM pg_indexes WHERE indexname = "
                                        "'comment_stream_id_created_at_covering'").fetchone()
         assert 'USING btree (stream_id, created_at) INCLUDE (author_id, id)' in definition
+
+
+def test_webhook_events_are_unique_per_service_and_event_key(settings):
+    """0015: a replayed webhook event cannot be stored twice; the same key of another service can."""
+    from peewee import IntegrityError
+
+    db = open_database(settings.database_url)
+    with db.connection_context():
+        migrate(db)
+        insert = ('INSERT INTO webhook_event (service, event_key, received_at, body, status) '
+                  f"VALUES (%s, %s, '2026-12-01 00:00:00', '{{}}', 'pending')").replace("%s", db.param)
+        db.execute_sql(insert, ("facebook", "p:1"))
+        db.execute_sql(insert, ("twitter", "p:1"))
+        with pytest.raises(IntegrityError), db.atomic():
+            db.execute_sql(insert, ("facebook", "p:1"))

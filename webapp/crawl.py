@@ -247,7 +247,9 @@ def ingest(stream: Stream, page: CrawlPage, move_cursor: bool = False) -> int:
                 for m in page.messages]
     added = upsert(Story, BY_PROVIDER_ID, stories, ("updated_at", "text", "is_hidden", "url"), count_new=True)
     upsert(Comment, BY_PROVIDER_ID, comments, ("text", "is_hidden"))
-    upsert(Message, BY_PROVIDER_ID, messages, ("text",))
+    # The conversation too: a message a webhook stored first may have been filed under
+    # the sender until the crawl names its conversation.
+    upsert(Message, BY_PROVIDER_ID, messages, ("text", "conversation_id"))
     moved = {Stream.cursor: page.cursor} if move_cursor else {}
     if added:
         moved[Stream.story_count] = Stream.story_count + added

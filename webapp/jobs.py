@@ -42,11 +42,16 @@ def with_database(func):
 @with_database
 def heartbeat(name: str = "scheduler") -> str:
     """Record that the scheduler ran (shown on the admin status page)."""
+    return record_heartbeat(name).isoformat()
+
+
+def record_heartbeat(name: str):
+    """Record, on the current connection, that ``name`` happened now; returns when."""
     now = utcnow()
     Heartbeat.insert(name=name, ran_at=now).on_conflict(
         conflict_target=[Heartbeat.name], update={Heartbeat.ran_at: now}
     ).execute()
-    return now.isoformat()
+    return now
 
 
 def last_seen(name: str = "scheduler"):

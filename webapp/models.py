@@ -426,3 +426,27 @@ class Action(BaseModel):
 
     class Meta:
         indexes = ((("account", "key"), True), (("account", "created_at"), False))
+
+
+#: A raw webhook event's life: pending until its job ran, then processed, dropped (no
+#: stream holds its page) or failed (the message says why).
+WEBHOOK_STATUSES = ("pending", "processed", "dropped", "failed")
+
+
+class WebhookEvent(BaseModel):
+    """One update a provider POSTed to a webhook, as received (kept for replay).
+
+    ``event_key`` is the provider's event id, or a digest of the update where the
+    provider sends none: a replayed delivery finds its key taken and stores nothing.
+    """
+
+    service = CharField(max_length=32)
+    event_key = CharField(max_length=255)
+    page_id = CharField(max_length=128, null=True)
+    received_at = DateTimeField(default=utcnow, index=True)
+    body = TextField()
+    status = CharField(max_length=16, default="pending")
+    message = TextField(null=True)
+
+    class Meta:
+        indexes = ((("service", "event_key"), True),)

@@ -117,6 +117,8 @@ def _serve(settings: Settings, with_worker: bool) -> int:
                 # Printed once, never stored in clear: the hash is all the database keeps.
                 lines += [f"password: {first_admin[1]}   (shown only now; change it in Personal settings)"]
         click.echo(boxed(lines + ["Press Ctrl-C to stop."]))
+        if app.config["SANDBOX"]:
+            _subscribe_sandbox_webhooks(settings)
         server.run()  # returns on Ctrl-C: waitress closes itself on KeyboardInterrupt
     except KeyboardInterrupt:
         pass
@@ -131,6 +133,24 @@ def _serve(settings: Settings, with_worker: bool) -> int:
         if valkey is not None:
             valkey.stop()
     return 0
+
+
+def _subscribe_sandbox_webhooks(settings: Settings) -> None:
+    """Once the server answers, the emulators verify and subscribe its webhook URLs (in
+    a thread: the server must be running to answer their verification)."""
+    import threading
+
+    from .sandbox import subscribe_webhooks
+
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    base = f"http://{host}:{settings.port}"
+
+    def _subscribe():
+        subscribed = subscribe_webhooks(settings, base)
+        if subscribed:
+            click.echo(f"Sandbox: real-time webhooks on for {', '.join(subscribed)}", err=True)
+
+    threading.Thread(target=_subscribe, name="sandbox-webhooks", daemon=True).start()
 
 
 def make_server(app, settings: Settings):

@@ -15,16 +15,22 @@ sandbox mode exactly as it would in production (and the Status page says why).
 from __future__ import annotations
 
 import importlib
+import logging
 import os
+import secrets
 from urllib.parse import urlsplit
 
 import requests
 
 import emulators
 
+log = logging.getLogger(__name__)
+
 
 #: Where a provider sends the person back (``personal.callback``); a test pins it to the route.
 CALLBACK_PATH = "/personal/connected-profiles/{service}/callback"
+#: Services whose emulator delivers webhooks, and where Streamdesk receives them.
+WEBHOOK_PATHS = {"facebook": "/webhooks/facebook"}
 
 
 def callback_url(public_url: str, service: str) -> str:
@@ -50,6 +56,9 @@ def start_emulators(services, public_url: str) -> list:
             f"{prefix}_AUTH_URL": config.auth_url,
             f"{prefix}_APP_TOKEN": config.app_token,
         })
+        if service in WEBHOOK_PATHS and not os.environ.get(f"{prefix}_WEBHOOK_VERIFY_TOKEN"):
+            # Each run its own: only this web server can pass the emulator's verification.
+            os.environ[f"{prefix}_WEBHOOK_VERIFY_TOKEN"] = secrets.token_urlsafe(24)
         running.append(emulator)
     # The emulators' client ids must not switch sandbox mode off.
     os.environ["SANDBOX"] = "1"
@@ -72,3 +81,28 @@ def registered_callbacks(api_url: str) -> list[str]:
     if not isinstance(uris, list):
         raise EmulatorUnreachable("the emulator's answer lists no callback URLs")
     return [str(u) for u in uris]
+
+
+def subscribe_webhooks(settings, base_url: str) -> list[str]:
+    """Subscribe the web server at ``base_url`` to the webhooks of every sandbox
+    emulator that delivers them (each verifies the callback first, so call it once the
+    server answers). Returns the services subscribed; a refusal is logged, not raised:
+    polling still brings everything, only later."""
+    done = []
+    for service, path in WEBHOOK_PATHS.items():
+        api_url = settings.provider_value(service, "API_URL")
+        token = settings.provider_value(service, "WEBHOOK_VERIFY_TOKEN")
+        if not api_url or not token:
+            continue
+        parts = urlsplit(api_url)
+        try:
+            answer = requests.post(f"{parts.scheme}://{parts.netloc}/_control/webhooks", timeout=30,
+                                   json={"callback_url": base_url.rstrip("/") + path, "verify_token": token})
+        except requests.RequestException as exc:
+            log.warning("sandbox: the %s emulator could not subscribe webhooks: %s", service, exc)
+            continue
+        if answer.status_code != 200:
+            log.warning("sandbox: the %s emulator refused the webhook subscription: %s", service, answer.text[:300])
+            continue
+        done.append(service)
+    return done

@@ -9,7 +9,7 @@ import json
 import secrets
 from datetime import timedelta
 
-from . import errors
+from . import errors, webhooks
 from .errors import GraphError
 from .fields import parse
 from .model import Comment, Conversation, Message, Page, Post
@@ -74,6 +74,8 @@ def publish(ctx: Ctx, page: Page, args: dict) -> dict:
                 status_type="shared_story" if link else "mobile_status_update",
                 created=now, updated=now, link=link, is_published=published)
     ctx.state.world.add(post)
+    if published:
+        ctx.state.webhooks.feed_change(page.id, webhooks.post_value(ctx.state.world, post))
     if args.get("fields"):
         return render(ctx, post, parse(args["fields"]))
     return {"id": post.id}
@@ -96,6 +98,7 @@ def comment(ctx: Ctx, target, args: dict) -> dict:
                   message=args.get("message") or "", created=now)
     world.add(new)
     post.updated = now
+    ctx.state.webhooks.feed_change(page.id, webhooks.comment_value(world, new))
     return {"id": new.id}
 
 

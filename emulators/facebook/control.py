@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, current_app, jsonify, request
 
-from . import bulk
+from . import bulk, webhooks
 from .model import Comment, Conversation, Message, Page, Person, Post
 from .seed import APP_ID, APP_SECRET
 from .state import DELETE, FAULT_KINDS, Fault
@@ -220,6 +220,7 @@ def add_post():
                     status_type="mobile_status_update" if author == page.id else "wall_post",
                     created=at, updated=at)
         st.world.add(post)
+        st.webhooks.feed_change(page.id, webhooks.post_value(st.world, post))
     return jsonify({"id": post.id})
 
 
@@ -321,6 +322,7 @@ def add_comment():
                           author_id=author, message=body.get("message", "A new comment"), created=at)
         st.world.add(comment)
         post.updated = max(post.updated, at)
+        st.webhooks.feed_change(post.page_id, webhooks.comment_value(st.world, comment))
     return jsonify({"id": comment.id})
 
 
@@ -345,6 +347,8 @@ def add_message():
         message = Message(id="m_" + hashlib.sha256(secrets.token_bytes(16)).hexdigest()[:40], created=at,
                           from_page=bool(body.get("from_page")), text=body.get("message", "Hello!"))
         convo.messages.append(message)
+        if not message.from_page:  # the page's own messages are echoes, a field of their own
+            st.webhooks.message(page.id, webhooks.message_event(convo, message))
     return jsonify({"id": message.id, "conversation_id": convo.id, "psid": convo.psid})
 
 
@@ -416,4 +420,40 @@ def clear_usage():
     """Back to usage figures computed from real calls."""
     with _state().lock:
         _state().forced_usage.clear()
+    return jsonify({"ok": True})
+
+
+@bp.post("/webhooks")
+def subscribe_webhooks():
+    """``{"callback_url", "verify_token", "fields"?: ["feed", "messages"], "pages"?: [ids]}``:
+    subscribe the app's callback URL (what ``POST /{app-id}/subscriptions`` and each
+    page's ``subscribed_apps`` do on Facebook; no ``pages``: every page). The URL is
+    verified with a hub.challenge first; 400 with Graph's message when it fails."""
+    body = _body()
+    url, token = body.get("callback_url"), body.get("verify_token")
+    fields = body.get("fields", sorted(webhooks.FIELDS))
+    pages = body.get("pages")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")) or not isinstance(token, str):
+        return _fail("callback_url (http or https) and verify_token are required")
+    if not isinstance(fields, list) or not set(fields) <= webhooks.FIELDS:
+        return _fail(f"fields is a list of {', '.join(sorted(webhooks.FIELDS))}")
+    if pages is not None and not (isinstance(pages, list) and all(isinstance(p, str) for p in pages)):
+        return _fail("pages is a list of page ids")
+    try:
+        _state().webhooks.subscribe(url, token, fields, pages)  # not under the lock: it calls the URL
+    except webhooks.VerificationFailed as exc:
+        return _fail(str(exc))
+    return jsonify(_state().webhooks.status())
+
+
+@bp.get("/webhooks")
+def webhook_status():
+    """The subscription, and deliveries pending, delivered, failed and given up."""
+    return jsonify(_state().webhooks.status())
+
+
+@bp.delete("/webhooks")
+def unsubscribe_webhooks():
+    """Remove the subscription; pending deliveries are dropped."""
+    _state().webhooks.clear()
     return jsonify({"ok": True})

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from . import errors
 from .model import AuthCode, Page, Person, Token, World
 from .seed import APP_ID, APP_SECRET, SEED_NOW, build_world
+from .webhooks import Deliverer
 
 #: Lifetimes Graph gives: a user token from the code or the exchange lives ~60 days.
 LONG_LIVED = timedelta(seconds=5183944)
@@ -86,6 +87,8 @@ class State:
         self.lock = threading.RLock()
         #: The app's Valid OAuth Redirect URIs as registered at start (reset restores them).
         self.registered_redirect_uris = tuple(redirect_uris)
+        #: The app's webhook subscription and the deliveries due (its thread outlives resets).
+        self.webhooks = Deliverer(self)
         self.reset()
 
     def reset(self) -> None:
@@ -116,6 +119,7 @@ class State:
         #: How /feed and /posts page: "time" (since/until, as Graph does) or "cursor"
         #: (after/before), to check that clients follow whatever link Graph gives.
         self.feed_paging = "time"
+        self.webhooks.clear()
 
     # --- clock ---------------------------------------------------------------------------
     def now(self) -> datetime:

