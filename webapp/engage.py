@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from . import queue
 from .models import Action, Comment, Story, Stream, User, utcnow
@@ -163,6 +164,15 @@ def retry(action: Action) -> bool:
                 .where((Action.id == action.id) & (Action.status == "failed")).execute())
 
 
+def send_anyway(action: Action) -> bool:
+    """Queue a not-confirmed action again (the same row and key) because a person, having
+    checked the thread, asked for it. False when it is not (or no longer) unconfirmed."""
+    stale = utcnow() - timedelta(seconds=UNCONFIRMED_AFTER)
+    return bool(Action.update(status="queued", error=None, error_kind=None)
+                .where((Action.id == action.id) & ((Action.status == "unconfirmed") | (
+                    (Action.status == "sending") & (Action.claimed_at < stale)))).execute())
+
+
 def job_id(action: Action) -> str:
     """The send job's id: one job per action and attempt."""
     return f"send-{action.id}-{action.attempts}"
@@ -183,5 +193,7 @@ def enqueue_send(client, action: Action) -> bool:
 def unconfirmed(action: Action) -> bool:
     """A job claimed the action long ago and never said how it ended: the provider may
     or may not have it. The UI says to check the thread rather than send it again."""
+    if action.status == "unconfirmed":  # the provider timed out or failed midway (webapp/send.py)
+        return True
     return action.status == "sending" and action.claimed_at is not None and \
         (utcnow() - action.claimed_at).total_seconds() > UNCONFIRMED_AFTER

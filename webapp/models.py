@@ -378,8 +378,10 @@ class StreamGap(BaseModel):
 
 
 #: An action's life: queued (waiting for its job), sending (a job claimed it and is
-#: calling the provider), sent, or failed (the provider refused; it can be retried).
-ACTION_STATUSES = ("queued", "sending", "sent", "failed")
+#: calling the provider), sent, failed (the provider refused; it can be retried), or
+#: unconfirmed (the provider timed out or failed midway: it may have it; sent again
+#: only on a person's "Send anyway").
+ACTION_STATUSES = ("queued", "sending", "sent", "failed", "unconfirmed")
 
 
 class Action(BaseModel):

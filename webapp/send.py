@@ -13,8 +13,8 @@ import logging
 from datetime import timedelta
 
 from rq.timeouts import JobTimeoutException
-from streamdesk_contract.errors import (InvalidQuery, NotFound, PermissionMissing, ProviderError, RateLimited,
-                                        TokenExpired)
+from streamdesk_contract.errors import (InvalidQuery, NotFound, PermissionMissing, ProviderError,
+                                        ProviderUnavailable, RateLimited, TokenExpired)
 from streamdesk_contract.values import Comment as CommentValue
 from streamdesk_contract.values import CrawlPage, Interaction, StreamRef
 from streamdesk_contract.values import Story as StoryValue
@@ -99,6 +99,11 @@ def send(rt: Runtime, action_id: int) -> str:
         return _fail(action, "gone", f"{exc.message} It may have been deleted or hidden.")
     except InvalidQuery as exc:
         return _fail(action, "invalid", exc.message)
+    except ProviderUnavailable as exc:
+        if action.kind in NOT_IDEMPOTENT:
+            return _unconfirmed(action, f"{rt.label(stream.service)} did not answer ({exc.message}). It may have "
+                                        "been sent anyway: check the thread before sending it again.")
+        return _fail(action, "provider", exc.message)
     except ProviderError as exc:
         return _fail(action, "provider", exc.message)
     except JobTimeoutException:
@@ -116,6 +121,18 @@ def send(rt: Runtime, action_id: int) -> str:
         except StreamGone:
             pass
     return "sent"
+
+
+#: Kinds the provider creates something for: sent twice, they appear twice. A timeout or
+#: 5xx may come after the provider created it, so such an action is "not confirmed" and
+#: sent again only when a person says so (like, hide and delete are the same when repeated).
+NOT_IDEMPOTENT = ("publish", "comment", "reply", "message")
+
+
+def _unconfirmed(action: Action, message: str) -> str:
+    Action.update(status="unconfirmed", error=message, error_kind="unavailable").where(
+        Action.id == action.id).execute()
+    return "unconfirmed"
 
 
 def _fail(action: Action, kind: str, message: str) -> str:
