@@ -14,7 +14,7 @@ from rq.timeouts import JobTimeoutException
 from streamdesk_contract.errors import PermissionMissing, ProviderError, RateLimited, TokenExpired
 from streamdesk_contract.values import CrawlPage, Credentials, StreamRef
 
-from . import metrics, queue
+from . import conversations, metrics, queue
 from .db import database, upsert
 from .jobs import queue_due, with_database
 from .models import (Comment, ConnectedProfile, Message, Story, Stream, StreamGap, StreamGone, Topic, TopicStream,
@@ -233,6 +233,7 @@ def ingest(stream: Stream, page: CrawlPage) -> int:
     added = upsert(Story, BY_PROVIDER_ID, stories, ("updated_at", "text", "is_hidden", "url"), count_new=True)
     upsert(Comment, BY_PROVIDER_ID, comments, ("text", "is_hidden"))
     upsert(Message, BY_PROVIDER_ID, messages, ("text",))
+    conversations.track(stream, page)
     if added:
         Stream.update(story_count=Stream.story_count + added).where(stream.this()).execute()
     return added

@@ -17,8 +17,10 @@ from streamdesk_contract.errors import (InvalidQuery, NotFound, PermissionMissin
                                         ProviderUnavailable, RateLimited, TokenExpired)
 from streamdesk_contract.values import Comment as CommentValue
 from streamdesk_contract.values import CrawlPage, Interaction, StreamRef
+from streamdesk_contract.values import Message as MessageValue
 from streamdesk_contract.values import Story as StoryValue
 
+from . import conversations
 from .crawl import ingest
 from .db import database
 from . import queue
@@ -120,6 +122,7 @@ def send(rt: Runtime, action_id: int) -> str:
             record(stream, action, result.external_id)
         except StreamGone:
             pass
+        conversations.answered(Action.get_by_id(action.id))
     return "sent"
 
 
@@ -156,6 +159,11 @@ def record(stream: Stream, action: Action, external_id: str | None) -> None:
         ingest(stream, CrawlPage(cursor=stream.cursor, comments=(CommentValue(
             external_id=external_id, story_id=story, parent_id=parent, created_at=now, text=action.text,
             author_id=stream.page_id, author_name=stream.name),)))
+    elif action.kind == "message" and external_id:
+        stream.hold()
+        ingest(stream, CrawlPage(cursor=stream.cursor, messages=(MessageValue(
+            external_id=external_id, conversation_id=action.target_id, created_at=now, text=action.text,
+            sender_id=stream.page_id, sender_name=stream.name),)))
     elif action.kind == "hide":
         for model in (Story, Comment):
             model.update(is_hidden=not action.undo).where(

@@ -97,7 +97,8 @@ def send():
     try:
         action, created = engage.submit(current_user, stream, _service(stream), kind, request.form.get("key", ""),
                                         text=request.form.get("text", ""), undo=request.form.get("undo") == "1",
-                                        story_id=_int("story"), comment_id=_int("comment"))
+                                        story_id=_int("story"), comment_id=_int("comment"),
+                                        conversation_id=_int("conversation"))
     except engage.EngageError as exc:
         abort(exc.status, exc.message)
     if created:
