@@ -11,7 +11,7 @@ import re
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import engage
+from .. import engage, saved_replies
 from ..models import Comment, Story, Stream, Topic, TopicStream
 from ..streams import StreamError, get_stream
 from . import is_partial_request, plugins, render, settings
@@ -94,9 +94,12 @@ def send():
     if kind == "delete" and request.form.get("confirmed") != "1":
         return render("engage/confirm.html", "engage/_confirm.html", form=request.form, stream=stream,
                       cancel=request.referrer or url_for("main.topics"))
+    # A saved reply chosen in the form is inserted on submit (works without JavaScript).
+    text = saved_replies.with_saved(request.form.get("text", ""),
+                                    saved_replies.get(current_user.account_id, _int("saved_reply")))
     try:
         action, created = engage.submit(current_user, stream, _service(stream), kind, request.form.get("key", ""),
-                                        text=request.form.get("text", ""), undo=request.form.get("undo") == "1",
+                                        text=text, undo=request.form.get("undo") == "1",
                                         story_id=_int("story"), comment_id=_int("comment"),
                                         conversation_id=_int("conversation"))
     except engage.EngageError as exc:
