@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from .. import conversations, saved_replies
 from ..conversations import Filters
+from ..models import User
 from . import is_partial_request, plugins, render
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
@@ -32,11 +33,10 @@ def _detail(conversation, status: int = 200, error: str | None = None):
                   answerer=_email(conversation.answered_by_id), assignee=_email(conversation.assignee_id))
 
 
-def _email(user_id):
+def _email(user_id: int | None) -> str | None:
+    """A teammate's e-mail (the UI names people by it)."""
     if user_id is None:
         return None
-    from ..models import User
-
     user = User.get_or_none((User.id == user_id) & (User.account == current_user.account_id))
     return user.email if user else None
 

@@ -1,11 +1,11 @@
 """Account settings → Saved replies (admins): the texts the team inserts into replies."""
 from __future__ import annotations
 
-from flask import abort, Blueprint, redirect, request, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user
 
 from .. import saved_replies
-from . import admin_required, render
+from . import admin_required, is_partial_request, render
 
 bp = Blueprint("saved_replies", __name__, url_prefix="/account/saved-replies")
 
@@ -61,6 +61,6 @@ def delete(reply_id: int):
 
 
 def _done():
-    if request.headers.get("HX-Request"):
+    if is_partial_request():
         return _page()
     return redirect(url_for("saved_replies.index"), 303)
