@@ -57,6 +57,12 @@ def test_a_page_of_rows_makes_one_conversation_per_thread_in_one_statement(strea
     assert rows[("comments", "s1")].who == "Lee" and t1.account_id == stream.account_id
 
 
+def test_a_public_page_of_others_makes_no_conversations(topic):
+    rival = new_stream(topic, service="facebook", page_id="999", name="Rival Roasters", status="active")
+    crawl_page(rival, comments=[comment(1, 0)])
+    assert Conversation.select().count() == 0
+
+
 def test_a_new_message_reopens_a_closed_conversation_and_a_recrawl_does_not(stream):
     crawl_page(stream, messages=[message(1, 0)])
     conversation = Conversation.get()

@@ -24,7 +24,11 @@ PREVIEW = 280
 
 def track(stream: Stream, page) -> None:
     """Create or reopen the conversations that crawl page ``page`` of ``stream`` brings
-    news to: one statement for the whole page. Call it inside the crawl's transaction."""
+    news to: one statement for the whole page. Call it inside the crawl's transaction.
+    Only authorized streams have conversations: nothing can be answered as someone
+    else's public page, so its comments would only bury the team's own."""
+    if not stream.authorized:
+        return
     newest: dict[tuple[str, str], dict] = {}
     now = utcnow()
 
