@@ -260,3 +260,49 @@ def test_a_role_without_the_task_is_refused_in_the_seeds_words(rt, admin, page, 
     failed = Action.get_by_id(action.id)
     assert failed.error_kind == "permission" and "Ask an Admin of the page" in failed.error, failed.error
     assert emulator("facebook", "GET", "/calls")["total"] == 0
+
+
+def test_a_5xx_while_commenting_is_not_confirmed_and_sent_again_only_on_send_anyway(rt, admin, page, fb, story,
+                                                                                     emulator, emulator_urls, app):
+    requests.post(f"{emulator_urls['facebook']}/_control/faults", timeout=10, json=dict(
+        kind="transient", code=2, path=f"/v25.0/{story.external_id}/comments")).raise_for_status()
+    action, _ = comment_on(admin, page, fb, story, text="Did this arrive?")
+    emulator("facebook", "DELETE", "/calls")
+    assert send(rt, action.id) == "unconfirmed"
+    assert graph_calls(emulator, "POST /comments") == 1
+    held = Action.get_by_id(action.id)
+    assert held.status == "unconfirmed" and engage.unconfirmed(held)
+    assert "check the thread" in held.error
+    # neither Retry nor a second job sends it: only the explicit click does
+    assert not engage.retry(held)
+    assert send(rt, action.id) == "unconfirmed"
+    assert graph_calls(emulator, "POST /comments") == 1
+    with app.test_request_context():
+        from webapp.views.engage import _status
+        html, _ = _status(held, None)
+    assert "Send anyway" in html and ">Retry<" not in html
+    assert engage.send_anyway(held)
+    assert not engage.send_anyway(Action.get_by_id(action.id))  # a second click queues nothing more
+    assert send(rt, action.id) == "sent"
+    assert graph_calls(emulator, "POST /comments") == 2
+    sent = Action.get_by_id(action.id)
+    assert sent.key == held.key and sent.attempts == 2 and sent.external_id
+
+
+def test_a_5xx_while_liking_fails_with_retry(rt, admin, page, fb, story, emulator, emulator_urls, app):
+    requests.post(f"{emulator_urls['facebook']}/_control/faults", timeout=10, json=dict(
+        kind="transient", code=2, path=f"/v25.0/{story.external_id}/likes")).raise_for_status()
+    action, _ = engage.submit(admin, page, fb, "like", engage.new_key(), story_id=story.id)
+    emulator("facebook", "DELETE", "/calls")
+    assert send(rt, action.id) == "failed"
+    assert graph_calls(emulator, "POST /likes") == 1
+    failed = Action.get_by_id(action.id)
+    assert failed.error_kind == "provider" and not engage.unconfirmed(failed)
+    assert not engage.send_anyway(failed)
+    with app.test_request_context():
+        from webapp.views.engage import _status
+        html, _ = _status(failed, None)
+    assert ">Retry<" in html and "Send anyway" not in html
+    assert engage.retry(failed)
+    assert send(rt, action.id) == "sent"
+    assert graph_calls(emulator, "POST /likes") == 2

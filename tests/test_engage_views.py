@@ -252,8 +252,14 @@ def test_an_action_whose_job_died_while_sending_is_not_confirmed(admin_client, t
     long_ago = Action.get().created_at - datetime.timedelta(seconds=engage.UNCONFIRMED_AFTER + 1)
     Action.update(status="sending", claimed_at=long_ago, attempts=1).execute()
     body = admin_client.get(location, headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert "Not confirmed" in body and "Check the thread before" in body
+    assert "Not confirmed — check the thread" in body
     assert "hx-get" not in body and ">Retry</button>" not in body  # no blind second send
+    assert ">Send anyway</button>" in body  # only on this explicit click
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', body).group(1)
+    again = admin_client.post(f"/actions/{Action.get().id}/send-anyway", data={"csrf_token": csrf})
+    assert again.status_code == 303
+    assert Action.get().status == "queued" and Action.get().key == form["key"]
+    assert admin_client.post(f"/actions/{Action.get().id}/send-anyway").status_code == 400  # no CSRF token
 
 
 def test_feed_rows_lead_to_the_actions_of_authorized_stories_only(admin_client, topic, story):

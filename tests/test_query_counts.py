@@ -13,7 +13,8 @@ import datetime
 import pytest
 from factories import new_stream
 
-from webapp.models import Comment, ConnectedProfile, Message, Story, Stream, Topic, TopicStream, User
+from webapp.models import (Comment, ConnectedProfile, Conversation, ConversationRead, Message, Story, Stream, Topic,
+                           TopicStream, User)
 
 #: The pages whose statement counts are kept fixed.
 PAGES = ("/topics", "/inbox", "/account/topics/", "/account/topics/{topic}", "/metrics")
@@ -21,9 +22,11 @@ PAGES = ("/topics", "/inbox", "/account/topics/", "/account/topics/{topic}", "/m
 #: and the nav's expired streams (with their topic names: one more, as some expired).
 #: Then /topics: topics, streams by topic, expiring profiles; /inbox: streams, newest
 #: comments, their topics and stories (thread links), newest messages, their other
-#: participants; /account/topics/: topics, their sizes; the topic page: the topic, its
+#: participants, the team inbox's conversations (with their assignees, answerers and the
+#: person's read markers, one query), the person's unread count, and the topics to filter
+#: by; /account/topics/: topics, their sizes; the topic page: the topic, its
 #: streams, their gaps; /metrics: streams, their topic names, page figures, top posts.
-EXPECTED = {"/topics": 6, "/inbox": 9, "/account/topics/": 5, "/account/topics/{topic}": 6, "/metrics": 7}
+EXPECTED = {"/topics": 6, "/inbox": 12, "/account/topics/": 5, "/account/topics/{topic}": 6, "/metrics": 7}
 
 
 @contextlib.contextmanager
@@ -68,6 +71,15 @@ def populate(account, streams: int) -> Topic:
             Message.create(stream=stream, external_id=f"m{n}_{i}", conversation_id=f"t_{n}",
                            created_at=at + datetime.timedelta(minutes=n * 3 + i), text="Hello",
                            sender_id=f"page-{n}-{streams}" if i % 2 else f"fan-{i}", sender_name=f"Fan {i}")
+        # the team inbox's conversations: assigned, answered and read ones among them
+        for kind, external_id in (("message", f"t_{n}"), ("comments", f"{n}_0")):
+            conversation = Conversation.create(account=account, stream=stream, kind=kind, external_id=external_id,
+                                               last_activity_at=at, who="Fan 0", preview="Hello",
+                                               assignee=admin if n % 2 else None,
+                                               answered_by=admin if n % 3 == 0 else None,
+                                               answered_at=at if n % 3 == 0 else None)
+            if n % 4 == 0:
+                ConversationRead.create(user=admin, conversation=conversation, read_at=at)
     return first
 
 

@@ -15,7 +15,7 @@ from rq.timeouts import JobTimeoutException
 from streamdesk_contract.errors import PermissionMissing, ProviderError, RateLimited, TokenExpired
 from streamdesk_contract.values import CrawlPage, Credentials, StreamRef
 
-from . import metrics, queue
+from . import conversations, metrics, queue
 from .db import database, upsert
 from .jobs import queue_due, with_database
 from .models import (Comment, ConnectedProfile, Message, Story, Stream, StreamGap, StreamGone, Topic, TopicStream,
@@ -250,6 +250,7 @@ def ingest(stream: Stream, page: CrawlPage, move_cursor: bool = False) -> int:
     # The conversation too: a message a webhook stored first may have been filed under
     # the sender until the crawl names its conversation.
     upsert(Message, BY_PROVIDER_ID, messages, ("text", "conversation_id"))
+    conversations.track(stream, page)
     moved = {Stream.cursor: page.cursor} if move_cursor else {}
     if added:
         moved[Stream.story_count] = Stream.story_count + added

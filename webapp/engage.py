@@ -12,14 +12,15 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from . import queue
-from .models import Action, Comment, Story, Stream, User, utcnow
+from .models import Action, Comment, Conversation, Story, Stream, User, utcnow
 
 #: What a form may ask for; "comment" on X is a reply to the story (see kind_for).
-KINDS = ("publish", "reply", "comment", "like", "hide", "delete")
+KINDS = ("publish", "reply", "comment", "like", "hide", "delete", "message")
 #: Kinds that carry text.
-TEXT_KINDS = ("publish", "reply", "comment")
+TEXT_KINDS = ("publish", "reply", "comment", "message")
 #: Kinds that can be undone (unlike, unhide).
 UNDOABLE = ("like", "hide")
 #: Seconds a "sending" action may take before the UI says it is not confirmed.
@@ -96,10 +97,18 @@ class Target:
     story_external_id: str | None
 
 
-def find_target(stream: Stream, kind: str, story_id: int | None, comment_id: int | None) -> Target:
-    """The provider ids of the story or comment (of ``stream``) an action is about."""
+def find_target(stream: Stream, kind: str, story_id: int | None, comment_id: int | None,
+                conversation_id: int | None = None) -> Target:
+    """The provider ids of the story, comment or private conversation (of ``stream``) an
+    action is about."""
     if kind == "publish":
         return Target(None, None)
+    if kind == "message":
+        conversation = Conversation.get_or_none((Conversation.id == conversation_id) & (
+            Conversation.stream == stream.id) & (Conversation.kind == "message")) if conversation_id else None
+        if conversation is None:
+            raise EngageError("That conversation is not in this stream.", 404)
+        return Target(conversation.external_id, None)
     if comment_id is not None:
         comment = Comment.get_or_none((Comment.id == comment_id) & (Comment.stream == stream.id))
         if comment is None:
@@ -114,7 +123,8 @@ def find_target(stream: Stream, kind: str, story_id: int | None, comment_id: int
 
 
 def submit(user: User, stream: Stream, service, kind: str, key: str, text: str = "", undo: bool = False,
-           story_id: int | None = None, comment_id: int | None = None) -> tuple[Action, bool]:
+           story_id: int | None = None, comment_id: int | None = None,
+           conversation_id: int | None = None) -> tuple[Action, bool]:
     """Record the action of this form (by its key) and return it with True when this
     call created it. Nothing is queued here (see :func:`queue_send`): the caller queues
     only a new action, so a second submit of a form never queues again."""
@@ -129,7 +139,7 @@ def submit(user: User, stream: Stream, service, kind: str, key: str, text: str =
     if why is not None:
         raise why
     text = check_text(service, kind, text)
-    target = find_target(stream, kind, story_id, comment_id)
+    target = find_target(stream, kind, story_id, comment_id, conversation_id)
     inserted = (Action.insert(account=user.account_id, user=user.id, stream=stream.id, stream_name=stream.name,
                               service=stream.service, kind=kind_for(service, kind),
                               target_id=target.target_id, story_external_id=target.story_external_id,
@@ -163,6 +173,15 @@ def retry(action: Action) -> bool:
                 .where((Action.id == action.id) & (Action.status == "failed")).execute())
 
 
+def send_anyway(action: Action) -> bool:
+    """Queue a not-confirmed action again (the same row and key) because a person, having
+    checked the thread, asked for it. False when it is not (or no longer) unconfirmed."""
+    stale = utcnow() - timedelta(seconds=UNCONFIRMED_AFTER)
+    return bool(Action.update(status="queued", error=None, error_kind=None)
+                .where((Action.id == action.id) & ((Action.status == "unconfirmed") | (
+                    (Action.status == "sending") & (Action.claimed_at < stale)))).execute())
+
+
 def job_id(action: Action) -> str:
     """The send job's id: one job per action and attempt."""
     return f"send-{action.id}-{action.attempts}"
@@ -183,5 +202,7 @@ def enqueue_send(client, action: Action) -> bool:
 def unconfirmed(action: Action) -> bool:
     """A job claimed the action long ago and never said how it ended: the provider may
     or may not have it. The UI says to check the thread rather than send it again."""
+    if action.status == "unconfirmed":  # the provider timed out or failed midway (webapp/send.py)
+        return True
     return action.status == "sending" and action.claimed_at is not None and \
         (utcnow() - action.claimed_at).total_seconds() > UNCONFIRMED_AFTER

@@ -389,8 +389,10 @@ class StreamGap(BaseModel):
 
 
 #: An action's life: queued (waiting for its job), sending (a job claimed it and is
-#: calling the provider), sent, or failed (the provider refused; it can be retried).
-ACTION_STATUSES = ("queued", "sending", "sent", "failed")
+#: calling the provider), sent, failed (the provider refused; it can be retried), or
+#: unconfirmed (the provider timed out or failed midway: it may have it; sent again
+#: only on a person's "Send anyway").
+ACTION_STATUSES = ("queued", "sending", "sent", "failed", "unconfirmed")
 
 
 class Action(BaseModel):
@@ -450,3 +452,57 @@ class WebhookEvent(BaseModel):
 
     class Meta:
         indexes = ((("service", "event_key"), True),)
+
+
+#: A conversation's kinds: a private-message thread, or a story's comments by others.
+CONVERSATION_KINDS = ("message", "comments")
+
+
+class Conversation(BaseModel):
+    """Something the team should answer (migration 0016): a private-message thread
+    (``external_id`` the provider's conversation id) or the comments by others under a
+    story (``external_id`` the story's provider id). The crawl creates and reopens it
+    (webapp/conversations.py); a teammate's sent reply marks it answered."""
+
+    account = ForeignKeyField(Account, backref="conversations", on_delete="CASCADE")
+    stream = ForeignKeyField(Stream, backref="conversations", on_delete="CASCADE")
+    kind = CharField(max_length=16)
+    external_id = CharField(max_length=128)
+    status = CharField(max_length=8, default="open")
+    assignee = ForeignKeyField(User, null=True, backref="assigned", on_delete="SET NULL")
+    # The newest incoming message or comment (the page's own do not count).
+    last_activity_at = DateTimeField()
+    # When that news reached Streamdesk (our clock, not the provider's): read markers are
+    # compared with it, so a message crawled late still counts as unread.
+    news_at = DateTimeField(default=utcnow)
+    preview = TextField(default="")
+    who = CharField(max_length=255, default="")
+    answered_by = ForeignKeyField(User, null=True, backref="answered", on_delete="SET NULL")
+    answered_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("stream", "kind", "external_id"), True), (("account", "last_activity_at"), False))
+
+
+class ConversationRead(BaseModel):
+    """Until when a user has read a conversation: unread while its last activity is later."""
+
+    user = ForeignKeyField(User, backref="reads", on_delete="CASCADE")
+    conversation = ForeignKeyField(Conversation, backref="reads", on_delete="CASCADE")
+    read_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("user", "conversation"), True),)
+
+
+class SavedReply(BaseModel):
+    """A reply text an admin keeps for the team to insert into the reply box."""
+
+    account = ForeignKeyField(Account, backref="saved_replies", on_delete="CASCADE")
+    title = CharField(max_length=80)
+    text = TextField()
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "title"), False),)

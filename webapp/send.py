@@ -13,12 +13,14 @@ import logging
 from datetime import timedelta
 
 from rq.timeouts import JobTimeoutException
-from streamdesk_contract.errors import (InvalidQuery, NotFound, PermissionMissing, ProviderError, RateLimited,
-                                        TokenExpired)
+from streamdesk_contract.errors import (InvalidQuery, NotFound, PermissionMissing, ProviderError,
+                                        ProviderUnavailable, RateLimited, TokenExpired)
 from streamdesk_contract.values import Comment as CommentValue
 from streamdesk_contract.values import CrawlPage, Interaction, StreamRef
+from streamdesk_contract.values import Message as MessageValue
 from streamdesk_contract.values import Story as StoryValue
 
+from . import conversations
 from .crawl import ingest
 from .db import database
 from . import queue
@@ -99,6 +101,11 @@ def send(rt: Runtime, action_id: int) -> str:
         return _fail(action, "gone", f"{exc.message} It may have been deleted or hidden.")
     except InvalidQuery as exc:
         return _fail(action, "invalid", exc.message)
+    except ProviderUnavailable as exc:
+        if action.kind in NOT_IDEMPOTENT:
+            return _unconfirmed(action, f"{rt.label(stream.service)} did not answer ({exc.message}). It may have "
+                                        "been sent anyway: check the thread before sending it again.")
+        return _fail(action, "provider", exc.message)
     except ProviderError as exc:
         return _fail(action, "provider", exc.message)
     except JobTimeoutException:
@@ -115,7 +122,20 @@ def send(rt: Runtime, action_id: int) -> str:
             record(stream, action, result.external_id)
         except StreamGone:
             pass
+        conversations.answered(Action.get_by_id(action.id))
     return "sent"
+
+
+#: Kinds the provider creates something for: sent twice, they appear twice. A timeout or
+#: 5xx may come after the provider created it, so such an action is "not confirmed" and
+#: sent again only when a person says so (like, hide and delete are the same when repeated).
+NOT_IDEMPOTENT = ("publish", "comment", "reply", "message")
+
+
+def _unconfirmed(action: Action, message: str) -> str:
+    Action.update(status="unconfirmed", error=message, error_kind="unavailable").where(
+        Action.id == action.id).execute()
+    return "unconfirmed"
 
 
 def _fail(action: Action, kind: str, message: str) -> str:
@@ -139,6 +159,11 @@ def record(stream: Stream, action: Action, external_id: str | None) -> None:
         ingest(stream, CrawlPage(cursor=stream.cursor, comments=(CommentValue(
             external_id=external_id, story_id=story, parent_id=parent, created_at=now, text=action.text,
             author_id=stream.page_id, author_name=stream.name),)))
+    elif action.kind == "message" and external_id:
+        stream.hold()
+        ingest(stream, CrawlPage(cursor=stream.cursor, messages=(MessageValue(
+            external_id=external_id, conversation_id=action.target_id, created_at=now, text=action.text,
+            sender_id=stream.page_id, sender_name=stream.name),)))
     elif action.kind == "hide":
         for model in (Story, Comment):
             model.update(is_hidden=not action.undo).where(

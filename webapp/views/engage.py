@@ -11,7 +11,7 @@ import re
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import engage
+from .. import engage, saved_replies
 from ..models import Comment, Story, Stream, Topic, TopicStream
 from ..streams import StreamError, get_stream
 from . import is_partial_request, plugins, render, settings
@@ -94,10 +94,14 @@ def send():
     if kind == "delete" and request.form.get("confirmed") != "1":
         return render("engage/confirm.html", "engage/_confirm.html", form=request.form, stream=stream,
                       cancel=request.referrer or url_for("main.topics"))
+    # A saved reply chosen in the form is inserted on submit (works without JavaScript).
+    text = saved_replies.with_saved(request.form.get("text", ""),
+                                    saved_replies.get(current_user.account_id, _int("saved_reply")))
     try:
         action, created = engage.submit(current_user, stream, _service(stream), kind, request.form.get("key", ""),
-                                        text=request.form.get("text", ""), undo=request.form.get("undo") == "1",
-                                        story_id=_int("story"), comment_id=_int("comment"))
+                                        text=text, undo=request.form.get("undo") == "1",
+                                        story_id=_int("story"), comment_id=_int("comment"),
+                                        conversation_id=_int("conversation"))
     except engage.EngageError as exc:
         abort(exc.status, exc.message)
     if created:
@@ -135,6 +139,28 @@ def retry(action_id: int):
     if why is not None:  # unauthorized now, or expired: reconnect first
         abort(why.status, why.message)
     if engage.retry(action):
+        engage.queue_send(settings(), engage.action_of(current_user.account_id, action_id))
+    topic = _topic_for(action.stream_id)
+    if not is_partial_request():
+        return redirect(url_for("engage.status", action_id=action.id, topic=topic.id if topic else None), 303)
+    return _status(engage.action_of(current_user.account_id, action_id), topic)
+
+
+@bp.post("/actions/<id:action_id>/send-anyway")
+@login_required
+def send_anyway(action_id: int):
+    """Send a not-confirmed action again, the same row and key, because the person
+    checked the thread and it is not there. Only this explicit click queues it."""
+    action = engage.action_of(current_user.account_id, action_id)
+    if action is None:
+        abort(404, "There is no such action in your account.")
+    stream = Stream.get_or_none(Stream.id == action.stream_id) if action.stream_id else None
+    if stream is None:
+        abort(410, f"“{action.stream_name}” was removed: this cannot be sent any more.")
+    why = engage.refusal(stream, _service(stream), action.kind)
+    if why is not None:
+        abort(why.status, why.message)
+    if engage.send_anyway(action):
         engage.queue_send(settings(), engage.action_of(current_user.account_id, action_id))
     topic = _topic_for(action.stream_id)
     if not is_partial_request():

@@ -1,12 +1,14 @@
 """The main navigation: Topics, Inbox, Metrics."""
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..expiry import expired_streams
 from ..linking import may_reconnect
+from .. import conversations
 from .. import inbox as inbox_rows
+from ..conversations import Filters
 from ..models import Stream, Topic, TopicStream, with_topic_names
 from ..renewal import expiring_soon
 from ..threads import thread_links
@@ -56,16 +58,22 @@ INBOX_SIZE = 50
 @bp.route("/inbox")
 @login_required
 def inbox():
-    """The newest comments from others and private messages (sender → recipient) of the
-    account's streams."""
+    """The team inbox: the account's conversations, filtered by the URL's arguments
+    (who, status, service, topic), then the newest comments from others and private
+    messages (sender → recipient) of the account's streams."""
     account = current_user.account
     # Only what the Inbox shows and needs: not the tokens, which would be decrypted per stream.
     streams = {s.id: s for s in Stream.select(Stream.id, Stream.name, Stream.service, Stream.page_id)
                .where(Stream.account == account)}
     comments = inbox_rows.outsiders_comments(streams, INBOX_SIZE)
+    filters = Filters.from_args(request.args)
     return render_template("main/inbox.html", streams=streams, comments=comments,
                            threads=thread_links(comments),
-                           messages=inbox_rows.message_lines(streams, INBOX_SIZE))
+                           messages=inbox_rows.message_lines(streams, INBOX_SIZE), filters=filters,
+                           conversations=conversations.listed(current_user, filters),
+                           unread=conversations.unread_count(current_user),
+                           topics=list(Topic.select(Topic.id, Topic.name).where(Topic.account == account)
+                                       .order_by(Topic.name)))
 
 
 @bp.route("/metrics")
