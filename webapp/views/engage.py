@@ -129,6 +129,20 @@ def status(action_id: int):
 @login_required
 def retry(action_id: int):
     """Send a failed action again: the same row and key, back in the queue."""
+    return _send_again(action_id, engage.retry)
+
+
+@bp.post("/actions/<id:action_id>/send-anyway")
+@login_required
+def send_anyway(action_id: int):
+    """Send a not-confirmed action again, the same row and key, because the person
+    checked the thread and it is not there. Only this explicit click queues it."""
+    return _send_again(action_id, engage.send_anyway)
+
+
+def _send_again(action_id: int, requeue):
+    """Put the account's action ``action_id`` back in the queue when ``requeue(action)``
+    allows it (its status says so), then answer with its status."""
     action = engage.action_of(current_user.account_id, action_id)
     if action is None:
         abort(404, "There is no such action in your account.")
@@ -138,29 +152,7 @@ def retry(action_id: int):
     why = engage.refusal(stream, _service(stream), action.kind)
     if why is not None:  # unauthorized now, or expired: reconnect first
         abort(why.status, why.message)
-    if engage.retry(action):
-        engage.queue_send(settings(), engage.action_of(current_user.account_id, action_id))
-    topic = _topic_for(action.stream_id)
-    if not is_partial_request():
-        return redirect(url_for("engage.status", action_id=action.id, topic=topic.id if topic else None), 303)
-    return _status(engage.action_of(current_user.account_id, action_id), topic)
-
-
-@bp.post("/actions/<id:action_id>/send-anyway")
-@login_required
-def send_anyway(action_id: int):
-    """Send a not-confirmed action again, the same row and key, because the person
-    checked the thread and it is not there. Only this explicit click queues it."""
-    action = engage.action_of(current_user.account_id, action_id)
-    if action is None:
-        abort(404, "There is no such action in your account.")
-    stream = Stream.get_or_none(Stream.id == action.stream_id) if action.stream_id else None
-    if stream is None:
-        abort(410, f"“{action.stream_name}” was removed: this cannot be sent any more.")
-    why = engage.refusal(stream, _service(stream), action.kind)
-    if why is not None:
-        abort(why.status, why.message)
-    if engage.send_anyway(action):
+    if requeue(action):
         engage.queue_send(settings(), engage.action_of(current_user.account_id, action_id))
     topic = _topic_for(action.stream_id)
     if not is_partial_request():
