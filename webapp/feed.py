@@ -13,9 +13,10 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from peewee import fn
+from peewee import SQL, Select, Value, fn
 
-from .models import Comment, Figure, Story, Stream, StreamGap
+from .models import Comment, Figure, Story, Stream, StreamGap, TopicStream
+from .prepared import Prepared, slot
 from .search import RankCursor, matching_comments, matching_stories
 from .streams import in_topic
 
@@ -25,6 +26,9 @@ PAGE_SIZE = 25
 #: what people did with it. Others (impressions, reach, …) are on the Metrics page.
 COUNTS = ("comments", "replies", "reactions", "likes", "shares", "reposts", "quotes")
 CONNECTIONS = ("authorized", "unauthorized")
+#: The query-string arguments that narrow the feed to some of its streams or stories
+#: (a search does not: the notice counts the newest stories, unranked).
+NARROWING = ("stream", "service", "connection", "from", "to", "unanswered")
 
 
 class FeedError(ValueError):
@@ -316,6 +320,26 @@ def new_since(streams: list[Stream], f: Filters, after: Cursor, limit: int = 100
     for story in stories:
         story.stream = by_id[story.stream_id]
     return stories
+
+
+def _new_in_topic():
+    newer = (Story.select(Value(1))
+             .where(Story.stream.in_(TopicStream.select(TopicStream.stream)
+                                     .where(TopicStream.topic == slot("topic_id"))),
+                    Story.created_at >= slot("at"),
+                    (Story.created_at > slot("at")) | (Story.id > slot("id")))
+             .limit(slot("limit")))
+    return Select([newer.alias("newer")], [fn.COUNT(SQL("*"))])
+
+
+#: The unfiltered poll's count, built once: it runs every few seconds in every open feed.
+_NEW_IN_TOPIC = Prepared(_new_in_topic)
+
+
+def count_new_in_topic(topic_id: int, after: Cursor, limit: int = 100) -> int:
+    """How many stories of the topic's streams are newer than ``after`` (at most
+    ``limit``), for a feed without filters: one query, no stream rows read."""
+    return _NEW_IN_TOPIC.scalar(topic_id=topic_id, at=after.created_at, id=after.id, limit=limit) or 0
 
 
 def count_new(streams: list[Stream], f: Filters, after: Cursor, limit: int = 100) -> int:

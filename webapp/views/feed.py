@@ -58,8 +58,10 @@ def new(topic_id: int):
     With ``show``, the new rows themselves, for the top of the feed."""
     topic = topic_or_404(topic_id)
     show = bool(request.args.get("show"))
-    # The poll runs every few seconds in every open feed: it reads the streams' ids only.
-    streams = feed.feed_streams(topic) if show else feed.poll_streams(topic)
+    # The poll runs every few seconds in every open feed: it reads the streams' ids only
+    # when a filter picks among them, and no stream row at all without filters.
+    narrowed = any(request.args.get(name) for name in feed.NARROWING)
+    streams = feed.feed_streams(topic) if show else feed.poll_streams(topic) if narrowed else []
     try:
         f, _ = _filters(streams)
         after = feed.Cursor.parse(request.args.get("after", ""), "after")
@@ -73,7 +75,7 @@ def new(topic_id: int):
                              newest=feed.Cursor(stories[0].created_at, stories[0].id) if stories else after)
         page.figures = feed.figures_of(stories)
         return render("feed/page.html", "feed/_new_rows.html", topic=topic, filters=f, listing=page, before=None)
-    count = feed.count_new(streams, f, after)
+    count = feed.count_new(streams, f, after) if narrowed else feed.count_new_in_topic(topic.id, after)
     if not count:
         return "", 204
     return render("feed/page.html", "feed/_new.html", topic=topic, filters=f, after=after, count=count)
