@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from peewee import SQL, Select, Value, fn
 
+from .db import id_list
 from .models import Comment, Figure, Story, Stream, StreamGap, TopicStream
 from .prepared import Prepared, slot
 from .search import RankCursor, matching_comments, matching_stories
@@ -178,7 +179,7 @@ def unanswered_comment():
 
 def stories_query(stream_ids: list[int], f: Filters):
     """The stories of ``stream_ids`` that ``f`` keeps, newest first (not yet paged)."""
-    query = Story.select(Story).where(Story.stream.in_(stream_ids))
+    query = Story.select(Story).where(Story.stream.in_(id_list(stream_ids)))
     if f.since:
         query = query.where(Story.created_at >= datetime.datetime.combine(f.since, datetime.time()))
     if f.until:
@@ -233,7 +234,7 @@ def figures_of(stories: list[Story]) -> dict[tuple[int, str], dict[str, int]]:
         return {}
     out: dict[tuple[int, str], dict[str, int]] = {}
     rows = (Figure.select(Figure.stream, Figure.object_id, Figure.name, Figure.value)
-            .where(Figure.level == "post", Figure.stream.in_({s.stream_id for s in stories}),
+            .where(Figure.level == "post", Figure.stream.in_(id_list({s.stream_id for s in stories})),
                    Figure.object_id.in_({s.external_id for s in stories}), Figure.name.in_(COUNTS),
                    Figure.value.is_null(False)).tuples())
     for stream_id, object_id, name, value in rows:
@@ -288,7 +289,7 @@ def _with_gaps(page: FeedPage, streams: list[Stream], before: Cursor | None, f: 
         return list(page.stories)
     upper = before.created_at if before else None
     lower = page.stories[-1].created_at if page.older else None
-    query = StreamGap.select().where(StreamGap.stream.in_([s.id for s in streams]))
+    query = StreamGap.select().where(StreamGap.stream.in_(id_list([s.id for s in streams])))
     if upper is not None:
         query = query.where(StreamGap.ends_at <= upper)
     if lower is not None:

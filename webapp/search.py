@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 from peewee import SQL, NodeList, PostgresqlDatabase, Select, Value, fn
 
-from .db import database
+from .db import database, id_list
 from .models import Comment, Story
 
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -154,7 +154,7 @@ def matching_comments(stories, q: str, per_story: int = 2) -> dict[int, list[Com
     if not stories or not words(q):
         return {}
     by_key = {(s.stream_id, s.external_id): s.id for s in stories}
-    query = Comment.select().where(Comment.stream.in_({s.stream_id for s in stories}),
+    query = Comment.select().where(Comment.stream.in_(id_list({s.stream_id for s in stories})),
                                    Comment.story_external_id.in_({s.external_id for s in stories}))
     if _postgres():
         query = query.where(NodeList((_tsvector(Comment.text), SQL("@@"), _tsquery(q))))
