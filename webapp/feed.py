@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from peewee import SQL, Select, Value, fn
 
-from .db import id_list
+from .db import database, id_list
 from .models import Comment, Figure, Story, Stream, StreamGap, TopicStream
 from .prepared import Prepared, slot
 from .search import RankCursor, matching_comments, matching_stories
@@ -330,7 +330,8 @@ def _new_in_topic():
                     Story.created_at >= slot("at"),
                     (Story.created_at > slot("at")) | (Story.id > slot("id")))
              .limit(slot("limit")))
-    return Select([newer.alias("newer")], [fn.COUNT(SQL("*"))])
+    # Bound: a bare Select would write its SQL in the default dialect (``?`` marks).
+    return Select([newer.alias("newer")], [fn.COUNT(SQL("*"))]).bind(database)
 
 
 #: The unfiltered poll's count, built once: it runs every few seconds in every open feed.
