@@ -6,6 +6,11 @@ poll, each against the bare route of the same app (bench/bare.py) in the same ru
 the raw SQL of the first page is printed beside it for scale. SQLite always;
 PostgreSQL as well with ``BENCH_DATABASE_URL``.
 
+``BENCH_KEEP=<dir>`` keeps the SQLite scratch database in ``<dir>`` and reuses it on
+the next run when it was generated at the same ``BENCH_SCALE`` (generation takes
+minutes; this is for profiling the pages again and again, never for the figures a
+report quotes first).
+
 Stories and comments are written with the raw bulk inserts of bench/pages.py (the
 full-text index follows through its triggers on SQLite, its GIN indexes on PostgreSQL).
 Every story has a fan's comment the page answered; one in ten has a fan's comment the
@@ -15,6 +20,7 @@ holds the word searched for, so a search ranks ~1,000 stories and ~3,000 comment
 from __future__ import annotations
 
 import datetime
+import os
 import time
 from pathlib import Path
 
@@ -134,12 +140,25 @@ def run(tmp: Path) -> str:
     n = pages.scale()
     deep = min(DEEP, n // 2)  # a small BENCH_SCALE has no page 10,000 deep
     lines = []
+    keep = os.environ.get("BENCH_KEEP")
+    if keep:
+        tmp = Path(keep)
+        tmp.mkdir(parents=True, exist_ok=True)
     for engine, scratch in engines(tmp, "feed"):
         with scratch as url:
+            # A kept database is reused when its generation finished at this size.
+            done = tmp / f"feed-{engine}.generated" if keep and engine == "sqlite" else None
+            reuse = done is not None and done.exists() and done.read_text() == str(n)
+            if done is not None and not reuse:
+                done.unlink(missing_ok=True)
+                Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
             # 2 × STREAMS streams, alternately in two topics: the first topic has STREAMS.
-            app, client, topic, all_ids = pages.setup(tmp / f"feed-{engine}", url, streams=2 * STREAMS)
+            app, client, topic, all_ids = pages.setup(tmp / f"feed-{engine}", url, streams=2 * STREAMS,
+                                                      reuse=reuse)
             stream_ids = all_ids[0::2]
-            seconds = generate(url, stream_ids, n)
+            seconds = 0.0 if reuse else generate(url, stream_ids, n)
+            if done is not None and not reuse:
+                done.write_text(str(n))
             feed = f"/topics/{topic}"
             newest = _position(url, stream_ids, 0)
             last = (START + datetime.timedelta(seconds=30 * n)).date()
@@ -165,7 +184,7 @@ def run(tmp: Path) -> str:
                          f"{bare:.1f} ms")
             lines.append(f"  ({engine}: raw SQL of the first page's stories {_raw_first_page_ms(url, stream_ids):.2f} ms; "
                          f"{n:,} stories, {n * COMMENTS_PER_STORY:,} comments in {STREAMS} streams "
-                         f"generated in {seconds:.0f} s)")
+                         + ("reused from BENCH_KEEP)" if reuse else f"generated in {seconds:.0f} s)"))
             from webapp.db import database
             database.close()
     return "\n".join(lines)

@@ -126,29 +126,25 @@ def _copy(cur, table: str, columns: str, rows, chunk: int = 100_000) -> None:
     cur.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
 
 
-def setup(tmp: Path, url: str, streams: int = STREAMS):
+def setup(tmp: Path, url: str, streams: int = STREAMS, reuse: bool = False):
     """The app on ``url``, an admin logged in, two topics sharing ``streams`` streams
-    (odd and even); returns (app, client, first topic id, stream ids)."""
+    (odd and even); returns (app, client, first topic id, stream ids). With ``reuse``
+    the database already holds them (made by an earlier call): they are only read."""
     from webapp import create_app
-    from webapp.accounts import create_account, create_user
     from webapp.config import load_settings
     from webapp.db import migrate
-    from webapp.models import Stream, Topic, TopicStream
+    from webapp.models import Stream, Topic
 
     app = create_app(load_settings({"STREAMDESK_INSTANCE": str(tmp / "pages"), "SANDBOX": "1",
                                     "DATABASE_URL": url}))
     db = app.extensions["streamdesk.db"]
     with db.connection_context():
         migrate(db)
-        account = create_account("Bench")
-        create_user(account, "admin@bench.test", PASSWORD, "admin")
-        topics = [Topic.create(account=account, name=name) for name in ("Our pages", "Rivals")]
-        ids = []
-        for n in range(streams):
-            stream = Stream.create(account=account, service="facebook", page_id=f"page-{n + 1}",
-                                   name=f"Page {n + 1}", authorized=n % 2 == 0, status="active")
-            TopicStream.create(topic=topics[n % 2], stream=stream)
-            ids.append(stream.id)
+        if reuse:
+            topics = list(Topic.select().order_by(Topic.id))
+            ids = [s.id for s in Stream.select(Stream.id).order_by(Stream.id)]
+        else:
+            topics, ids = _make(streams)
     add_bare_route(app)  # before the first request: Flask refuses routes after it
     client = app.test_client()
     html = client.get("/login").get_data(as_text=True)
@@ -156,6 +152,23 @@ def setup(tmp: Path, url: str, streams: int = STREAMS):
     response = client.post("/login", data={"email": "admin@bench.test", "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 302, response.status_code
     return app, client, topics[0].id, ids
+
+
+def _make(streams: int):
+    """The bench's account, admin, two topics and ``streams`` streams; (topics, stream ids)."""
+    from webapp.accounts import create_account, create_user
+    from webapp.models import Stream, Topic, TopicStream
+
+    account = create_account("Bench")
+    create_user(account, "admin@bench.test", PASSWORD, "admin")
+    topics = [Topic.create(account=account, name=name) for name in ("Our pages", "Rivals")]
+    ids = []
+    for n in range(streams):
+        stream = Stream.create(account=account, service="facebook", page_id=f"page-{n + 1}",
+                               name=f"Page {n + 1}", authorized=n % 2 == 0, status="active")
+        TopicStream.create(topic=topics[n % 2], stream=stream)
+        ids.append(stream.id)
+    return topics, ids
 
 
 def median_ms(client, path: str, status: int = 200, headers: dict | None = None) -> float:

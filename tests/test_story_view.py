@@ -131,6 +131,29 @@ def test_new_stories_notice(member_client, topic, fb, post):
     assert member_client.get(url + "x").status_code == 400  # a position it never gave
 
 
+def test_the_poll_counts_only_the_topics_streams_and_its_filters(member_client, topic, fb, post, caplog):
+    import logging
+
+    other_topic = Topic.create(account=topic.account, name="Elsewhere")
+    elsewhere = new_stream(other_topic, service="facebook", page_id="page9", name="Elsewhere Page")
+    tw = new_stream(topic, service="twitter", page_id="tw1", name="Acme X", authorized=True)
+    for n, stream in enumerate((elsewhere, elsewhere, tw, fb)):
+        Story.create(stream=stream, external_id=f"n{n}", created_at=T + datetime.timedelta(minutes=n + 1), text="x")
+    Story.create(stream=fb, external_id="same-time", created_at=T, text="same time, higher id")
+    url = f"/topics/{topic.id}/new?after={post.created_at.isoformat()},{post.id}"
+    htmx = {"HX-Request": "true"}
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        notice = member_client.get(url, headers=htmx).get_data(as_text=True)
+    # Not the other topic's two: tw's, fb's, and the one at the same time with a higher id.
+    assert "3 new stories — show" in notice
+    # The login, the topic, the count: no stream rows for a poll without filters.
+    assert len([r for r in caplog.records if r.name == "peewee"]) == 3, [r.getMessage() for r in caplog.records]
+    assert "1 new story — show" in member_client.get(url + "&service=twitter", headers=htmx).get_data(as_text=True)
+    assert "2 new stories — show" in member_client.get(url + f"&stream={fb.id}", headers=htmx).get_data(as_text=True)
+    assert member_client.get(url + "&connection=authorized&to=2026-02-01", headers=htmx).status_code == 204
+
+
 def test_every_new_route_refuses_another_accounts_ids(client, topic, fb, post, account):
     other = create_account("Other")
     create_user(other, "eve@other.test", PASSWORD, role="admin")
@@ -193,20 +216,25 @@ def test_search_reads_the_full_text_index(db, topic, fb, post):
     on PostgreSQL the GIN expression index (the expression must be the index's, word
     for word — seq scans off, so the plan shows whether it *can* be used)."""
     from webapp.feed import Filters, stories_query
-    from webapp.search import matching_stories
+    from webapp.search import search_parts
 
-    sql, params = matching_stories(stories_query([fb.id], Filters()), "sale", 25).sql()
+    own, by_comment = search_parts(stories_query([fb.id], Filters()), "sale")
     postgres = "postgres" in type(db).__name__.lower()
-    with db.atomic():
-        if postgres:
-            db.execute_sql("SET LOCAL enable_seqscan = off")
-        plan = " ".join(str(row) for row in db.execute_sql(
-            ("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql, params).fetchall())
-    print(plan)
+
+    def plan(query) -> str:
+        sql, params = query.limit(25).sql()
+        with db.atomic():
+            if postgres:
+                db.execute_sql("SET LOCAL enable_seqscan = off")
+            return " ".join(str(row) for row in db.execute_sql(
+                ("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql, params).fetchall())
+
+    print(plan(own), plan(by_comment))
     if postgres:
-        assert "story_text_search" in plan and "comment_text_search" in plan, plan
+        assert "story_text_search" in plan(own) and "comment_text_search" in plan(by_comment)
     else:
-        assert "story_fts VIRTUAL TABLE INDEX" in plan and "comment_fts VIRTUAL TABLE INDEX" in plan, plan
+        assert "story_fts VIRTUAL TABLE INDEX" in plan(own)
+        assert "comment_fts VIRTUAL TABLE INDEX" in plan(by_comment)
 
 
 def test_search_pages_on_with_more_results_without_repeats(member_client, topic, fb):

@@ -57,7 +57,16 @@ def allowed(stream: Stream, service) -> frozenset[str]:
     """What the team may send as ``stream`` (empty for an unauthorized stream)."""
     if service is None or not stream.authorized:
         return frozenset()
-    return frozenset(k for k in KINDS if kind_for(service, k) in service.interactions)
+    # Asked for every row of a feed page: worked out once per set of interactions.
+    key = tuple(service.interactions)
+    kinds = _ALLOWED.get(key)
+    if kinds is None:
+        kinds = _ALLOWED[key] = frozenset(k for k in KINDS if kind_for(service, k) in service.interactions)
+    return kinds
+
+
+#: :func:`allowed`'s answers by the service's interactions.
+_ALLOWED: dict[tuple, frozenset[str]] = {}
 
 
 def refusal(stream: Stream, service, kind: str) -> EngageError | None:

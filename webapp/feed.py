@@ -13,9 +13,11 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from peewee import fn
+from peewee import SQL, Select, Value, fn
 
-from .models import Comment, Figure, Story, Stream, StreamGap
+from .db import database, id_list
+from .models import Comment, Figure, Story, Stream, StreamGap, TopicStream
+from .prepared import Prepared, slot
 from .search import RankCursor, matching_comments, matching_stories
 from .streams import in_topic
 
@@ -25,6 +27,9 @@ PAGE_SIZE = 25
 #: what people did with it. Others (impressions, reach, …) are on the Metrics page.
 COUNTS = ("comments", "replies", "reactions", "likes", "shares", "reposts", "quotes")
 CONNECTIONS = ("authorized", "unauthorized")
+#: The query-string arguments that narrow the feed to some of its streams or stories
+#: (a search does not: the notice counts the newest stories, unranked).
+NARROWING = ("stream", "service", "connection", "from", "to", "unanswered")
 
 
 class FeedError(ValueError):
@@ -174,7 +179,7 @@ def unanswered_comment():
 
 def stories_query(stream_ids: list[int], f: Filters):
     """The stories of ``stream_ids`` that ``f`` keeps, newest first (not yet paged)."""
-    query = Story.select(Story).where(Story.stream.in_(stream_ids))
+    query = Story.select(Story).where(Story.stream.in_(id_list(stream_ids)))
     if f.since:
         query = query.where(Story.created_at >= datetime.datetime.combine(f.since, datetime.time()))
     if f.until:
@@ -229,7 +234,7 @@ def figures_of(stories: list[Story]) -> dict[tuple[int, str], dict[str, int]]:
         return {}
     out: dict[tuple[int, str], dict[str, int]] = {}
     rows = (Figure.select(Figure.stream, Figure.object_id, Figure.name, Figure.value)
-            .where(Figure.level == "post", Figure.stream.in_({s.stream_id for s in stories}),
+            .where(Figure.level == "post", Figure.stream.in_(id_list({s.stream_id for s in stories})),
                    Figure.object_id.in_({s.external_id for s in stories}), Figure.name.in_(COUNTS),
                    Figure.value.is_null(False)).tuples())
     for stream_id, object_id, name, value in rows:
@@ -284,7 +289,7 @@ def _with_gaps(page: FeedPage, streams: list[Stream], before: Cursor | None, f: 
         return list(page.stories)
     upper = before.created_at if before else None
     lower = page.stories[-1].created_at if page.older else None
-    query = StreamGap.select().where(StreamGap.stream.in_([s.id for s in streams]))
+    query = StreamGap.select().where(StreamGap.stream.in_(id_list([s.id for s in streams])))
     if upper is not None:
         query = query.where(StreamGap.ends_at <= upper)
     if lower is not None:
@@ -316,6 +321,27 @@ def new_since(streams: list[Stream], f: Filters, after: Cursor, limit: int = 100
     for story in stories:
         story.stream = by_id[story.stream_id]
     return stories
+
+
+def _new_in_topic():
+    newer = (Story.select(Value(1))
+             .where(Story.stream.in_(TopicStream.select(TopicStream.stream)
+                                     .where(TopicStream.topic == slot("topic_id"))),
+                    Story.created_at >= slot("at"),
+                    (Story.created_at > slot("at")) | (Story.id > slot("id")))
+             .limit(slot("limit")))
+    # Bound: a bare Select would write its SQL in the default dialect (``?`` marks).
+    return Select([newer.alias("newer")], [fn.COUNT(SQL("*"))]).bind(database)
+
+
+#: The unfiltered poll's count, built once: it runs every few seconds in every open feed.
+_NEW_IN_TOPIC = Prepared(_new_in_topic)
+
+
+def count_new_in_topic(topic_id: int, after: Cursor, limit: int = 100) -> int:
+    """How many stories of the topic's streams are newer than ``after`` (at most
+    ``limit``), for a feed without filters: one query, no stream rows read."""
+    return _NEW_IN_TOPIC.scalar(topic_id=topic_id, at=after.created_at, id=after.id, limit=limit) or 0
 
 
 def count_new(streams: list[Stream], f: Filters, after: Cursor, limit: int = 100) -> int:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 from peewee import SQL, NodeList, PostgresqlDatabase, Select, Value, fn
 
-from .db import database
+from .db import database, id_list
 from .models import Comment, Story
 
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -83,21 +83,35 @@ class RankCursor:
         return cursor
 
 
-def matching_stories(stories, q: str, limit: int, after: RankCursor | None = None):
+def matching_stories(stories, q: str, limit: int, after: RankCursor | None = None) -> list[Story]:
     """``stories`` (a Story query) that match ``q``, best first, at most ``limit``;
     with ``after``, those ranked after it (keyset on the search's order, never OFFSET).
     Each story has its ``search_score`` (for the next page's cursor).
 
-    The matches are gathered once, from the full-text indexes only: the ids of stories
-    whose text matches, with their score, and the ids of stories with a matching
-    comment (score 0: after every own match), the comment joined to its story by the
-    story's unique key. Grouped by story, that small set is joined to ``stories``; so
-    the cost follows the number of matches, not the number of stories in the topic.
+    Stories whose own text matches come first, by the index's score; then stories found
+    only through a comment (score 0), newest first. Each kind is ranked and cut to
+    ``limit`` on its own, from the full-text index (the story ids it gives, and the
+    stories of the comments it gives, joined by the story's unique key), and only those
+    two are put one after the other: ranking every story of a common word together with
+    every story of its comments took longer than the rest of the page. The second query
+    runs only when the first does not fill the page (so a page costs one or two).
     """
+    found: list[Story] = []
+    for part in search_parts(stories, q, after):
+        found.extend(part.limit(limit - len(found)))
+        if len(found) >= limit:
+            break
+    return found
+
+
+def search_parts(stories, q: str, after: RankCursor | None = None) -> list:
+    """The queries of :func:`matching_stories`, in its order, not yet limited: the
+    stories whose own text matches (by score) unless ``after`` is past them, then those
+    found only through a comment (newest first). None for a search without words."""
     if not words(q):
-        return stories.where(SQL("1 = 0")).limit(0)
+        return []
     HitStory = Story.alias("hit_story")
-    by_comment = (HitStory.select(HitStory.id.alias("id"), Value(0).alias("score"))
+    by_comment = (HitStory.select(HitStory.id)
                   .join(Comment, on=((Comment.stream == HitStory.stream)
                                      & (Comment.story_external_id == HitStory.external_id))))
     if _postgres():
@@ -108,6 +122,7 @@ def matching_stories(stories, q: str, limit: int, after: RankCursor | None = Non
         own = (OwnStory.select(OwnStory.id.alias("id"), (0 - fn.ts_rank(vector, tsquery)).alias("score"))
                .where(NodeList((vector, SQL("@@"), tsquery))))
         by_comment = by_comment.where(NodeList((_tsvector(Comment.text), SQL("@@"), tsquery)))
+        own_ids = OwnStory.select(OwnStory.id).where(NodeList((vector, SQL("@@"), tsquery)))
     else:
         match = fts5_query(q)
         # bm25 is lower (more negative) for better matches.
@@ -115,18 +130,32 @@ def matching_stories(stories, q: str, limit: int, after: RankCursor | None = Non
             SQL('"story_fts" MATCH ?', [match]))
         by_comment = by_comment.where(Comment.id.in_(SQL('(SELECT "rowid" FROM "comment_fts" '
                                                          'WHERE "comment_fts" MATCH ?)', [match])))
-    hits = own.union_all(by_comment).alias("hits")
-    best = (Select([hits], [hits.c.id, fn.MIN(hits.c.score).alias("score")]).group_by(hits.c.id)
-            .alias("best"))
-    query = stories.select_extend(best.c.score.alias("search_score")).join_from(Story, best,
-                                                                              on=(best.c.id == Story.id))
-    if after is not None:
-        query = query.where((best.c.score > after.score)
-                            | ((best.c.score == after.score)
-                               & ((Story.created_at < after.created_at)
-                                  | ((Story.created_at == after.created_at) & (Story.id < after.id)))))
-    # objects(): the score lands on each Story, not on a joined "best" object.
-    return query.order_by(best.c.score, Story.created_at.desc(), Story.id.desc()).limit(limit).objects()
+        own_ids = SQL('(SELECT "rowid" FROM "story_fts" WHERE "story_fts" MATCH ?)', [match])
+    newest = (Story.created_at.desc(), Story.id.desc())
+    parts = []
+    if after is None or after.score < 0:  # own matches (scores below 0) are not all shown yet
+        own = own.alias("own_hits")
+        best_own = (stories.select_extend(own.c.score.alias("search_score"))
+                    .join_from(Story, own, on=(own.c.id == Story.id)))
+        if after is not None:
+            best_own = best_own.where((own.c.score > after.score)
+                                      | ((own.c.score == after.score) & _older(after)))
+        parts.append(best_own.order_by(own.c.score, *newest))
+    # The stories of the matching comments, gathered from the comment index first.
+    found = by_comment.distinct().alias("by_comment")
+    only_comments = (stories.select_extend(Value(0).alias("search_score"))
+                     .join_from(Story, found, on=(found.c.id == Story.id))
+                     .where(Story.id.not_in(own_ids)))
+    if after is not None and after.score >= 0:
+        only_comments = only_comments.where(_older(after))
+    parts.append(only_comments.order_by(*newest))
+    # objects(): the score lands on each Story, not on a joined object.
+    return [part.objects() for part in parts]
+
+
+def _older(after: RankCursor):
+    """Stories after ``after`` among those of the same score: older, or as old with a lower id."""
+    return (Story.created_at < after.created_at) | ((Story.created_at == after.created_at) & (Story.id < after.id))
 
 
 def highlight(text: str | None, q: str) -> Markup:
@@ -154,13 +183,16 @@ def matching_comments(stories, q: str, per_story: int = 2) -> dict[int, list[Com
     if not stories or not words(q):
         return {}
     by_key = {(s.stream_id, s.external_id): s.id for s in stories}
-    query = Comment.select().where(Comment.stream.in_({s.stream_id for s in stories}),
+    query = Comment.select().where(Comment.stream.in_(id_list({s.stream_id for s in stories})),
                                    Comment.story_external_id.in_({s.external_id for s in stories}))
     if _postgres():
         query = query.where(NodeList((_tsvector(Comment.text), SQL("@@"), _tsquery(q))))
     else:
-        query = query.where(Comment.id.in_(SQL("(SELECT rowid FROM comment_fts WHERE comment_fts MATCH ?)",
-                                               [fts5_query(q)])))
+        # Asked of the page's few comments, row by row: FTS5 looks a rowid up in the
+        # word's list, where the whole list of a common word took milliseconds to read.
+        in_index = Select([SQL('"comment_fts"')], [SQL("1")]).where(
+            SQL('"comment_fts" MATCH ?', [fts5_query(q)]), SQL('"comment_fts"."rowid"') == Comment.id)
+        query = query.where(fn.EXISTS(in_index))
     found: dict[int, list[Comment]] = {}
     for comment in query.order_by(Comment.created_at, Comment.id).limit(per_story * len(stories) * 4):
         story_id = by_key.get((comment.stream_id, comment.story_external_id))

@@ -8,6 +8,7 @@ from peewee import IntegrityError, fn
 from .config import MIN_CRAWL_INTERVAL, ConfigError, crawl_interval
 from .db import database
 from .models import Account, Stream, Topic, TopicStream
+from .prepared import Prepared, slot
 from .streams import remove_unheld
 
 MAX_NAME = 80
@@ -37,9 +38,16 @@ def topics_of(account: Account):
     return Topic.select().where(Topic.account == account).order_by(fn.LOWER(Topic.name))
 
 
+#: Every page of a topic (its feed polls every few seconds) starts with this lookup.
+_TOPIC = Prepared(lambda: Topic.select().where((Topic.id == slot("topic_id")) & (Topic.account == slot("account_id"))))
+
+
 def get_topic(account: Account, topic_id) -> Topic:
     """A topic of ``account``; TopicError for ids of other accounts or unknown ids."""
-    topic = Topic.get_or_none((Topic.id == topic_id) & (Topic.account == account))
+    if isinstance(topic_id, int) and 0 < topic_id < 2**63:  # a route's id: the prepared SQL takes it as is
+        topic = _TOPIC.first(topic_id=topic_id, account_id=account.id if isinstance(account, Account) else account)
+    else:
+        topic = Topic.get_or_none((Topic.id == topic_id) & (Topic.account == account))
     if topic is None:
         raise TopicError("There is no such topic in your account.")
     return topic
