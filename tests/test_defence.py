@@ -67,12 +67,13 @@ def test_sqlite_file_and_its_journal_are_private(tmp_path):
     import os
     import stat
 
-    from webapp.db import open_database
+    from webapp.db import migrate, open_database
 
     previous = os.umask(0o022)  # the usual default: files readable by everyone
     try:
         db = open_database(f"sqlite:///{tmp_path / 'streamdesk.db'}")
         with db.connection_context():
+            migrate(db)  # as the app opens it: migrating puts the file in WAL mode for good
             db.execute_sql("CREATE TABLE t (x)")
             db.execute_sql("INSERT INTO t VALUES (1)")
             modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in tmp_path.iterdir()}
