@@ -8,15 +8,18 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
 
 from webapp import create_app
 from webapp.accounts import create_account, create_user
 from webapp.config import load_settings
 from webapp.db import database, migrate, open_database
 from webapp.plugins import Plugins
+from webapp.runtime import runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
@@ -268,3 +271,24 @@ def smtp_server():
     inbox.url = f"smtp://127.0.0.1:{port}"
     yield inbox
     controller.stop()
+
+
+@pytest.fixture
+def live_url(app):
+    """The test's app served over real HTTP on a free port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def worker_env(environ, db, monkeypatch):
+    """This process configured as a worker is (jobs read the environment)."""
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    runtime.cache_clear()
+    yield
+    runtime.cache_clear()

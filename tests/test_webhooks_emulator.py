@@ -3,18 +3,15 @@ callback URL is verified first), a comment created on the emulator is POSTed, si
 to Streamdesk's receiver over real HTTP, and a real RQ worker stores it."""
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 import redis
 import requests
 from rq import Queue, SimpleWorker
-from werkzeug.serving import make_server
 
 from factories import new_stream
 from webapp.models import Comment, Message, Story, Topic, WebhookEvent
-from webapp.runtime import runtime
 
 VERIFY_TOKEN = "an-emulator-verify-token"
 DELI = "113847562910384"  # a small public page of the emulator's seed
@@ -25,26 +22,6 @@ BLUEBIRD = "104729384756102"  # a page with Messenger conversations
 def environ(environ, clean_redis):
     environ.update(REDIS_URL=clean_redis, FACEBOOK_WEBHOOK_VERIFY_TOKEN=VERIFY_TOKEN)
     return environ
-
-
-@pytest.fixture
-def worker_env(environ, db, monkeypatch):
-    for name, value in environ.items():
-        monkeypatch.setenv(name, value)
-    runtime.cache_clear()
-    yield
-    runtime.cache_clear()
-
-
-@pytest.fixture
-def live_url(app):
-    """The test's app served over real HTTP on a free port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from webapp.config import load_settings
 from webapp.crawl import crawl
 from webapp.models import Comment, Message, Story, Stream, Topic, WebhookEvent
 from webapp.plugins import Plugins
-from webapp.runtime import runtime
 from webapp.streams import Runtime
 
 VERIFY_TOKEN = "a-verify-token-for-tests"
@@ -28,16 +27,6 @@ def environ(environ, clean_redis):
     """The app queues on the test's Redis and knows its verify token."""
     environ.update(REDIS_URL=clean_redis, FACEBOOK_WEBHOOK_VERIFY_TOKEN=VERIFY_TOKEN)
     return environ
-
-
-@pytest.fixture
-def worker_env(environ, db, monkeypatch):
-    """This process configured as a worker is (jobs read the environment)."""
-    for name, value in environ.items():
-        monkeypatch.setenv(name, value)
-    runtime.cache_clear()
-    yield
-    runtime.cache_clear()
 
 
 def signed(environ, body: bytes, secret: str | None = None) -> dict:
