@@ -15,6 +15,7 @@ from peewee import EXCLUDED, JOIN, Case, fn
 
 from .models import (Action, Comment, Conversation, ConversationRead, Message, Story, Stream, Topic, TopicStream,
                      User, naive_utc, utcnow)
+from .prepared import Prepared, slot
 
 #: How many conversations the Inbox lists.
 PAGE_SIZE = 50
@@ -116,7 +117,24 @@ class Filters:
 
 def listed(user: User, filters: Filters, limit: int = PAGE_SIZE) -> list[Conversation]:
     """The account's conversations matching ``filters``, newest activity first, each with
-    its stream, assignee, answerer and ``unread`` for ``user``: one query."""
+    its stream, assignee, answerer and ``unread`` for ``user``: one query, its SQL built
+    once per combination of filters (webapp/prepared.py)."""
+    shape = (filters.who, filters.status != "all", bool(filters.service), filters.topic is not None)
+    prepared = _LISTED.get(shape)
+    if prepared is None:
+        prepared = _LISTED.setdefault(shape, Prepared(lambda: _listed_query(*shape)))
+    rows = list(prepared.rows(user_id=user.id, account_id=user.account_id, status=filters.status,
+                              service=filters.service, topic=filters.topic, limit=limit))
+    for row in rows:
+        row.unread = _unread(row, row.read.read_at if getattr(row, "read", None) else None)
+    return rows
+
+
+#: The prepared query of each combination of filters (who, status, service, topic).
+_LISTED: dict[tuple, Prepared] = {}
+
+
+def _listed_query(who: str, by_status: bool, by_service: bool, by_topic: bool):
     assignee, answerer = User.alias(), User.alias()
     read = ConversationRead.alias()
     query = (Conversation.select(Conversation, Stream.id, Stream.name, Stream.service, Stream.page_id,
@@ -127,24 +145,21 @@ def listed(user: User, filters: Filters, limit: int = PAGE_SIZE) -> list[Convers
              .switch(Conversation).join(answerer, JOIN.LEFT_OUTER, on=(Conversation.answered_by == answerer.id),
                                         attr="answered_by")
              .switch(Conversation).join(read, JOIN.LEFT_OUTER, on=((read.conversation == Conversation.id) &
-                                                                   (read.user == user.id)), attr="read")
-             .where(Conversation.account == user.account_id))
-    if filters.who == "mine":
-        query = query.where(Conversation.assignee == user.id)
-    elif filters.who == "unassigned":
+                                                                   (read.user == slot("user_id"))), attr="read")
+             .where(Conversation.account == slot("account_id")))
+    if who == "mine":
+        query = query.where(Conversation.assignee == slot("user_id"))
+    elif who == "unassigned":
         query = query.where(Conversation.assignee.is_null())
-    if filters.status != "all":
-        query = query.where(Conversation.status == filters.status)
-    if filters.service:
-        query = query.where(Stream.service == filters.service)
-    if filters.topic is not None:
+    if by_status:
+        query = query.where(Conversation.status == slot("status"))
+    if by_service:
+        query = query.where(Stream.service == slot("service"))
+    if by_topic:
         query = query.where(Conversation.stream.in_(
             TopicStream.select(TopicStream.stream).join(Topic)
-            .where((Topic.id == filters.topic) & (Topic.account == user.account_id))))
-    rows = list(query.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc()).limit(limit))
-    for row in rows:
-        row.unread = _unread(row, row.read.read_at if getattr(row, "read", None) else None)
-    return rows
+            .where((Topic.id == slot("topic")) & (Topic.account == slot("account_id")))))
+    return query.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc()).limit(slot("limit"))
 
 
 def _unread(conversation: Conversation, read_at) -> bool:
@@ -154,12 +169,19 @@ def _unread(conversation: Conversation, read_at) -> bool:
 def unread_count(user: User) -> int:
     """How many open conversations of the account ``user`` has not read since their
     last activity: one query."""
+    return _UNREAD.scalar(user_id=user.id, account_id=user.account_id) or 0
+
+
+def _unread_query():
     read = ConversationRead.alias()
     return (Conversation.select(fn.COUNT(Conversation.id))
-            .join(read, JOIN.LEFT_OUTER, on=((read.conversation == Conversation.id) & (read.user == user.id)))
-            .where((Conversation.account == user.account_id) & (Conversation.status == "open") &
-                   (read.read_at.is_null() | (read.read_at < Conversation.news_at)))
-            .scalar()) or 0
+            .join(read, JOIN.LEFT_OUTER, on=((read.conversation == Conversation.id) & (read.user == slot("user_id"))))
+            .where((Conversation.account == slot("account_id")) & (Conversation.status == "open") &
+                   (read.read_at.is_null() | (read.read_at < Conversation.news_at))))
+
+
+#: Every Inbox shows it: its SQL is built once.
+_UNREAD = Prepared(_unread_query)
 
 
 def get(user: User, conversation_id: int) -> Conversation | None:

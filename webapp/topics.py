@@ -33,9 +33,12 @@ def check_name(account: Account, name: str, exclude: Topic | None = None) -> str
     return name
 
 
-def topics_of(account: Account):
-    """The account's topics by name."""
-    return Topic.select().where(Topic.account == account).order_by(fn.LOWER(Topic.name))
+def topics_of(account: Account | int) -> list[Topic]:
+    """The account's topics by name (every topic page and the Inbox list them)."""
+    return list(_TOPICS.rows(account_id=account if isinstance(account, int) else account.id))
+
+
+_TOPICS = Prepared(lambda: Topic.select().where(Topic.account == slot("account_id")).order_by(fn.LOWER(Topic.name)))
 
 
 #: Every page of a topic (its feed polls every few seconds) starts with this lookup.

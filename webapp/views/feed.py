@@ -53,7 +53,7 @@ def topic(topic_id: int):
     search's "More results" pages on the same way, on click."""
     topic = topic_or_404(topic_id)
     streams = feed.feed_streams(topic)
-    context = dict(topic=topic, streams=streams, topics=list(topics_of(topic.account_id)), args=request.args)
+    context = dict(topic=topic, streams=streams, topics=topics_of(topic.account_id), args=request.args)
     try:
         f, before = _filters(streams)
         more = _more()
@@ -108,4 +108,4 @@ def story(topic_id: int, story_id: int):
     show_all = request.args.get("comments") == "all"
     thread = threads.thread_of(story, limit=None if show_all else threads.THREAD_SIZE)
     return render("feed/story.html", "feed/_story.html", topic=topic, story=story, thread=thread,
-                  figures=threads.post_figures(story), topics=list(topics_of(topic.account_id)))
+                  figures=threads.post_figures(story), topics=topics_of(topic.account_id))

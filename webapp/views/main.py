@@ -10,8 +10,10 @@ from .. import conversations
 from .. import inbox as inbox_rows
 from ..conversations import Filters
 from ..models import Stream, Topic, TopicStream, with_topic_names
+from ..prepared import Prepared, slot
 from ..renewal import expiring_soon
 from ..threads import thread_links
+from ..topics import topics_of
 from . import plugins
 
 bp = Blueprint("main", __name__)
@@ -51,6 +53,10 @@ def _expired_banner():
     return {"expired_banner": expired_banner, "may_reconnect": lambda stream: may_reconnect(current_user, stream)}
 
 
+#: Only what the Inbox shows and needs, not the tokens (they would be decrypted per
+#: stream); its SQL is built once (webapp/prepared.py).
+_INBOX_STREAMS = Prepared(lambda: Stream.select(Stream.id, Stream.name, Stream.service, Stream.page_id)
+                          .where(Stream.account == slot("account_id")))
 #: How many of the newest comments and messages the inbox shows.
 INBOX_SIZE = 50
 
@@ -62,9 +68,7 @@ def inbox():
     (who, status, service, topic), then the newest comments from others and private
     messages (sender → recipient) of the account's streams."""
     account = current_user.account
-    # Only what the Inbox shows and needs: not the tokens, which would be decrypted per stream.
-    streams = {s.id: s for s in Stream.select(Stream.id, Stream.name, Stream.service, Stream.page_id)
-               .where(Stream.account == account)}
+    streams = {s.id: s for s in _INBOX_STREAMS.rows(account_id=account.id)}
     comments = inbox_rows.outsiders_comments(streams, INBOX_SIZE)
     filters = Filters.from_args(request.args)
     return render_template("main/inbox.html", streams=streams, comments=comments,
@@ -72,8 +76,7 @@ def inbox():
                            messages=inbox_rows.message_lines(streams, INBOX_SIZE), filters=filters,
                            conversations=conversations.listed(current_user, filters),
                            unread=conversations.unread_count(current_user),
-                           topics=list(Topic.select(Topic.id, Topic.name).where(Topic.account == account)
-                                       .order_by(Topic.name)))
+                           topics=topics_of(account.id))
 
 
 @bp.route("/metrics")
