@@ -62,6 +62,9 @@ def connect(page, service: str, button: str | None = None, untick=()):
     page.get_by_label(re.compile("Profile menu for")).click()
     page.get_by_role("link", name="Personal settings").click()
     page.get_by_role("navigation", name="Personal settings").get_by_role("link", name="Connected profiles").click()
+    # The button works without JavaScript too (a plain link): under load Chromium could
+    # click it before the deferred popup.js ran, and the consent page opened in place.
+    page.wait_for_load_state("load")
     with page.expect_popup() as info:
         page.get_by_role("button", name=f"Connect {LABEL[service]}").click()
     popup = info.value
