@@ -23,6 +23,8 @@ KINDS = ("publish", "reply", "comment", "like", "hide", "delete", "message")
 TEXT_KINDS = ("publish", "reply", "comment", "message")
 #: Kinds that can be undone (unlike, unhide).
 UNDOABLE = ("like", "hide")
+#: What a hidden comment does not take (hiding it again, unhiding and deleting it do).
+HIDDEN_REFUSES = ("reply", "comment", "like")
 #: Seconds a "sending" action may take before the UI says it is not confirmed.
 UNCONFIRMED_AFTER = 120
 #: The job that sends one action.
@@ -122,6 +124,9 @@ def find_target(stream: Stream, kind: str, story_id: int | None, comment_id: int
         comment = Comment.get_or_none((Comment.id == comment_id) & (Comment.stream == stream.id))
         if comment is None:
             raise EngageError("That comment is not in this stream (it may have been deleted).", 404)
+        if comment.is_hidden and kind in HIDDEN_REFUSES:
+            raise EngageError(f"That comment is hidden: only its author and their friends see it, and a {kind} "
+                              "would be hidden with it. Unhide it first.", 409)
         return Target(comment.external_id, comment.story_external_id)
     if story_id is not None:
         story = Story.get_or_none((Story.id == story_id) & (Story.stream == stream.id))
