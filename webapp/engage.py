@@ -171,6 +171,21 @@ def _same_form(action: Action, user: User, stream: Stream, kind: str) -> Action:
     return action
 
 
+def liked(stream_id: int, target_ids) -> frozenset[str]:
+    """Which of ``target_ids`` (provider ids of stories and comments of the stream) the
+    page likes, as its last sent like or unlike says; one query for a whole thread.
+    A target never liked from Streamdesk counts as not liked (liking it again is harmless)."""
+    ids = [t for t in target_ids if t]
+    if not ids:
+        return frozenset()
+    state: dict[str, bool] = {}
+    for action in (Action.select(Action.target_id, Action.undo)
+                   .where((Action.stream == stream_id) & (Action.kind == "like") & (Action.status == "sent") &
+                          Action.target_id.in_(ids)).order_by(Action.sent_at, Action.id)):
+        state[action.target_id] = not action.undo  # the last one sent decides
+    return frozenset(t for t, yes in state.items() if yes)
+
+
 def by_key(account_id: int, key: str) -> Action | None:
     return Action.get_or_none((Action.account == account_id) & (Action.key == key))
 

@@ -141,7 +141,8 @@ def test_like_unlike_hide_unhide_and_publish_each_reach_facebook_once(page, live
     page.goto(thread)
     actions = page.locator(f"#engage-{story.id}")
     _sent_once(page, actions, "Like", emulator, f"POST /{story.external_id}/likes", environ, clean_redis, tmp_path)
-    page.goto(thread)
+    page.goto(thread)  # the page likes it now: only Unlike is offered
+    expect(page.locator(f"#engage-{story.id}").get_by_role("button", name="Like", exact=True)).to_have_count(0)
     _sent_once(page, page.locator(f"#engage-{story.id}"), "Unlike", emulator,
                f"DELETE /{story.external_id}/likes", environ, clean_redis, tmp_path)
     # hide a fan's comment, then unhide it: the button turns into Unhide once it is hidden
