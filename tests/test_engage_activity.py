@@ -69,3 +69,25 @@ def test_the_log_outlives_a_removed_stream(admin_client, log, topic):
     page = admin_client.get("/account/activity").get_data(as_text=True)
     assert "Thanks!" in page and "Bluebird Coffee <small class=\"muted\">(removed)</small>" in page
     assert Action.get(Action.text == "Thanks!").stream_id is None
+
+
+def test_the_csv_is_streamed_in_keyset_batches_and_complete(admin_client, log, admin, monkeypatch, caplog):
+    from webapp import activity
+
+    own, _ = log
+    for n in range(10):
+        Action.create(account=own.account_id, user=admin, stream=own, stream_name=own.name, service="facebook",
+                      kind="comment", text=f"row {n}", key=engage.new_key(), status="sent")
+    monkeypatch.setattr(activity, "CSV_BATCH", 3)
+    with caplog.at_level("DEBUG", logger="peewee"):
+        answer = admin_client.get("/account/activity/activity.csv")
+        assert answer.is_streamed and answer.status_code == 200 and answer.mimetype == "text/csv"
+        chunks = list(answer.response)  # the generator, read as the server would send it
+    rows = list(csv.DictReader(io.StringIO("".join(c.decode() if isinstance(c, bytes) else c for c in chunks))))
+    ours = Action.select().where(Action.account == own.account_id).order_by(Action.id.desc())
+    assert [r["text"] for r in rows] == [("'" + a.text if a.text.startswith("=") else a.text) if a.text else ""
+                                         for a in ours]
+    assert len(rows) == 13 and len(chunks) == 5  # 13 rows: chunks of 3 rows (the header rides with the first)
+    reads = [r.getMessage() for r in caplog.records if 'FROM "action"' in r.getMessage()]
+    assert len(reads) == 5 and all("LIMIT" in q for q in reads), reads  # 3 + 3 + 3 + 3 + 1, by id, no OFFSET
+    assert not any("OFFSET" in q for q in reads)

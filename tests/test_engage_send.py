@@ -306,3 +306,66 @@ def test_a_5xx_while_liking_fails_with_retry(rt, admin, page, fb, story, emulato
     assert engage.retry(failed)
     assert send(rt, action.id) == "sent"
     assert graph_calls(emulator, "POST /likes") == 2
+
+
+def test_a_duplicate_post_is_refused_in_facebooks_words_and_sent_once(rt, admin, page, fb, emulator):
+    first, _ = engage.submit(admin, page, fb, "publish", engage.new_key(), text="Open until 8 tonight")
+    assert send(rt, first.id) == "sent"
+    emulator("facebook", "DELETE", "/calls")
+    again, _ = engage.submit(admin, page, fb, "publish", engage.new_key(), text="Open until 8 tonight")
+    assert send(rt, again.id) == "failed"  # the emulator answers 506 "Duplicate status message"
+    assert send(rt, again.id) == "failed"  # a worker retry sends nothing more
+    assert graph_calls(emulator, f"POST /{BLUEBIRD}/feed") == 1
+    failed = Action.get_by_id(again.id)
+    assert failed.error_kind == "invalid"
+    assert failed.error == "Facebook refused this post because it is identical to a recent one."
+    assert Story.select().where(Story.text == "Open until 8 tonight").count() == 1
+
+
+def test_a_duplicate_comment_injected_as_506_is_refused_readably(rt, admin, page, fb, story, emulator, emulator_urls):
+    requests.post(f"{emulator_urls['facebook']}/_control/faults", timeout=10, json=dict(
+        kind="error", code=506, path=f"/v25.0/{story.external_id}/comments")).raise_for_status()
+    action, _ = comment_on(admin, page, fb, story, text="Same as before")
+    emulator("facebook", "DELETE", "/calls")
+    assert send(rt, action.id) == "failed"
+    assert graph_calls(emulator, "POST /comments") == 1
+    failed = Action.get_by_id(action.id)
+    assert (failed.error_kind, failed.error) == ("invalid", "Facebook refused this post because it is identical "
+                                                            "to a recent one.")
+    assert Comment.select().where(Comment.text == "Same as before").count() == 0
+
+
+def test_posting_too_fast_is_refused_in_the_seeds_words_with_the_time_to_retry(rt, admin, page, fb, story,
+                                                                              emulator, emulator_urls,
+                                                                              forget_pauses):
+    requests.post(f"{emulator_urls['facebook']}/_control/faults", timeout=10, json=dict(
+        kind="posting_too_fast", path=f"/v25.0/{story.external_id}/comments")).raise_for_status()
+    action, _ = comment_on(admin, page, fb, story, text="One more!")
+    emulator("facebook", "DELETE", "/calls")
+    assert send(rt, action.id) == "failed"
+    assert graph_calls(emulator, "POST /comments") == 1
+    failed = Action.get_by_id(action.id)
+    assert failed.error_kind == "rate"
+    assert re.fullmatch(r"Facebook has temporarily blocked this page from posting because it was posting too "
+                        r"fast: nothing was sent\. Retry after \d\d:\d\d UTC\.", failed.error), failed.error
+    # Retry reuses the row; once Facebook lets the page post again it is sent once
+    assert engage.retry(failed) and send(rt, action.id) == "sent"
+    assert graph_calls(emulator, "POST /comments") == 2
+    assert Comment.select().where(Comment.text == "One more!").count() == 1
+
+
+def test_a_hidden_comment_takes_no_reply_or_like_until_unhidden(rt, admin, page, fb, story, emulator):
+    fan = Comment.select().where(Comment.stream == page.id, Comment.author_id != BLUEBIRD).first()
+    hide, _ = engage.submit(admin, page, fb, "hide", engage.new_key(), comment_id=fan.id)
+    assert send(rt, hide.id) == "sent"
+    emulator("facebook", "DELETE", "/calls")
+    for kind, text in (("reply", "Hello?"), ("like", "")):
+        with pytest.raises(EngageError, match="That comment is hidden: .* Unhide it first.") as refused:
+            engage.submit(admin, page, fb, kind, engage.new_key(), text=text, comment_id=fan.id)
+        assert refused.value.status == 409
+    assert Action.select().count() == 1 and emulator("facebook", "GET", "/calls")["total"] == 0
+    unhide, _ = engage.submit(admin, page, fb, "hide", engage.new_key(), undo=True, comment_id=fan.id)
+    assert send(rt, unhide.id) == "sent"
+    reply, _ = engage.submit(admin, page, fb, "reply", engage.new_key(), text="Hello?", comment_id=fan.id)
+    assert send(rt, reply.id) == "sent"
+    assert graph_calls(emulator, f"POST /{fan.external_id}/comments") == 1

@@ -273,3 +273,62 @@ def test_feed_rows_lead_to_the_actions_of_authorized_stories_only(admin_client, 
     their_row = re.search(rf'id="story-{theirs.id}".*?</li>', feed, re.S).group(0)
     assert f"#engage-{story.id}" in own_row and "Reply, like or hide" not in their_row
     assert f'id="engage-{story.id}"' in admin_client.get(story_url(topic, story)).get_data(as_text=True)
+
+
+def _section(page_html: str, start: str, end: str) -> str:
+    """The HTML from ``start`` to the next ``end``."""
+    at = page_html.index(start)
+    return page_html[at:page_html.index(end, at)]
+
+
+def test_only_like_or_unlike_shows_as_the_last_sent_one_says(admin_client, topic, story, rt):
+    def story_buttons():
+        return _section(admin_client.get(story_url(topic, story)).get_data(as_text=True),
+                        f'id="engage-{story.id}"', "</section>")
+
+    buttons = story_buttons()
+    assert ">Like</button>" in buttons and ">Unlike</button>" not in buttons
+    form = form_of(story_buttons(), "like")
+    assert admin_client.post("/actions", data=form).status_code == 303
+    assert send(rt, Action.get(Action.key == form["key"]).id) == "sent"
+    buttons = story_buttons()
+    assert ">Unlike</button>" in buttons and ">Like</button>" not in buttons
+    unlike = form_of(buttons, "like", undo=True)
+    assert unlike["story"] == str(story.id)
+    # a like still on its way does not count: the last *sent* one decides
+    assert admin_client.post("/actions", data=unlike).status_code == 303
+    assert ">Unlike</button>" in story_buttons()
+    assert send(rt, Action.get(Action.key == unlike["key"]).id) == "sent"
+    buttons = story_buttons()
+    assert ">Like</button>" in buttons and ">Unlike</button>" not in buttons
+    # a comment's state is its own
+    fan = Comment.get(Comment.story_external_id == story.external_id, Comment.author_id != BLUEBIRD)
+    page_html = admin_client.get(story_url(topic, story)).get_data(as_text=True)
+    mine = _section(page_html, f'id="comment-{fan.id}"', "</li>")
+    assert admin_client.post("/actions", data=form_of(mine, "like")).status_code == 303
+    assert send(rt, Action.select().order_by(Action.id.desc()).first().id) == "sent"
+    page_html = admin_client.get(story_url(topic, story)).get_data(as_text=True)
+    assert ">Unlike</button>" in _section(page_html, f'id="comment-{fan.id}"', "</li>")
+    assert ">Like</button>" in _section(page_html, f'id="engage-{story.id}"', "</section>")
+
+
+def test_a_visitor_post_can_be_hidden_and_unhidden_but_not_the_pages_own(admin_client, topic, page, rt, emulator):
+    visitor = Story.select().where(Story.stream == page.id, Story.author_id != BLUEBIRD).first()
+    own = Story.select().where(Story.stream == page.id, Story.author_id == BLUEBIRD).first()
+    assert visitor is not None and own is not None
+    assert 'value="hide"' not in _section(admin_client.get(story_url(topic, own)).get_data(as_text=True),
+                                          f'id="engage-{own.id}"', "</section>")
+    buttons = _section(admin_client.get(story_url(topic, visitor)).get_data(as_text=True),
+                       f'id="engage-{visitor.id}"', "</section>")
+    assert ">Hide</button>" in buttons
+    emulator("facebook", "DELETE", "/calls")
+    assert admin_client.post("/actions", data=form_of(buttons, "hide")).status_code == 303
+    assert send(rt, Action.get().id) == "sent" and Story.get_by_id(visitor.id).is_hidden
+    assert graph_calls(emulator, f"POST /{visitor.external_id}") == 1
+    buttons = _section(admin_client.get(story_url(topic, visitor)).get_data(as_text=True),
+                       f'id="engage-{visitor.id}"', "</section>")
+    assert ">Unhide</button>" in buttons and ">Hide</button>" not in buttons
+    assert admin_client.post("/actions", data=form_of(buttons, "hide", undo=True)).status_code == 303
+    assert send(rt, Action.select().order_by(Action.id.desc()).first().id) == "sent"
+    assert not Story.get_by_id(visitor.id).is_hidden
+    assert graph_calls(emulator, f"POST /{visitor.external_id}") == 2

@@ -23,6 +23,8 @@ KINDS = ("publish", "reply", "comment", "like", "hide", "delete", "message")
 TEXT_KINDS = ("publish", "reply", "comment", "message")
 #: Kinds that can be undone (unlike, unhide).
 UNDOABLE = ("like", "hide")
+#: What a hidden comment does not take (hiding it again, unhiding and deleting it do).
+HIDDEN_REFUSES = ("reply", "comment", "like")
 #: Seconds a "sending" action may take before the UI says it is not confirmed.
 UNCONFIRMED_AFTER = 120
 #: The job that sends one action.
@@ -122,6 +124,9 @@ def find_target(stream: Stream, kind: str, story_id: int | None, comment_id: int
         comment = Comment.get_or_none((Comment.id == comment_id) & (Comment.stream == stream.id))
         if comment is None:
             raise EngageError("That comment is not in this stream (it may have been deleted).", 404)
+        if comment.is_hidden and kind in HIDDEN_REFUSES:
+            raise EngageError(f"That comment is hidden: only its author and their friends see it, and a {kind} "
+                              "would be hidden with it. Unhide it first.", 409)
         return Target(comment.external_id, comment.story_external_id)
     if story_id is not None:
         story = Story.get_or_none((Story.id == story_id) & (Story.stream == stream.id))
@@ -164,6 +169,21 @@ def _same_form(action: Action, user: User, stream: Stream, kind: str) -> Action:
     if action.stream_id != stream.id or action.user_id != user.id:
         raise EngageError("This form was sent already. Reload the page to send something new.", 409)
     return action
+
+
+def liked(stream_id: int, target_ids) -> frozenset[str]:
+    """Which of ``target_ids`` (provider ids of stories and comments of the stream) the
+    page likes, as its last sent like or unlike says; one query for a whole thread.
+    A target never liked from Streamdesk counts as not liked (liking it again is harmless)."""
+    ids = [t for t in target_ids if t]
+    if not ids:
+        return frozenset()
+    state: dict[str, bool] = {}
+    for action in (Action.select(Action.target_id, Action.undo)
+                   .where((Action.stream == stream_id) & (Action.kind == "like") & (Action.status == "sent") &
+                          Action.target_id.in_(ids)).order_by(Action.sent_at, Action.id)):
+        state[action.target_id] = not action.undo  # the last one sent decides
+    return frozenset(t for t, yes in state.items() if yes)
 
 
 def by_key(account_id: int, key: str) -> Action | None:

@@ -93,6 +93,10 @@ def send(rt: Runtime, action_id: int) -> str:
         return _fail(action, "expired", f"{exc.message} Nothing was sent: reconnect the stream, then retry.")
     except RateLimited as exc:
         until = utcnow() + timedelta(seconds=max(1, exc.retry_after))
+        if exc.scope == "posting":  # Facebook's 368/1390008: this page only, posting only
+            return _fail(action, "rate", f"{rt.label(stream.service)} has temporarily blocked this page from "
+                                         f"posting because it was posting too fast: nothing was sent. "
+                                         f"Retry after {until:%H:%M} UTC.")
         return _fail(action, "rate", f"{rt.label(stream.service)} rate limited this until {until:%H:%M} UTC: "
                                      "nothing was sent. Retry after that.")
     except PermissionMissing as exc:

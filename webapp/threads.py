@@ -54,6 +54,16 @@ def thread_of(story: Story, limit: int | None = THREAD_SIZE) -> Thread:
     return Thread(roots[:limit] if limit is not None else roots, len(comments), more)
 
 
+def external_ids(thread: Thread) -> list[str]:
+    """The provider ids of every comment the thread shows, replies included."""
+    ids, nodes = [], list(thread.roots)
+    while nodes:
+        node = nodes.pop()
+        ids.append(node.comment.external_id)
+        nodes.extend(node.replies)
+    return ids
+
+
 def post_figures(story: Story) -> list[Figure]:
     """The story's post-level figures, by name (those the service does not provide too,
     with the service's note)."""

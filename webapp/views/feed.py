@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import login_required
 
-from .. import feed, threads
+from .. import engage, feed, threads
 from ..search import highlight
 from ..streams import web_url
 from ..topics import topics_of
@@ -108,4 +108,5 @@ def story(topic_id: int, story_id: int):
     show_all = request.args.get("comments") == "all"
     thread = threads.thread_of(story, limit=None if show_all else threads.THREAD_SIZE)
     return render("feed/story.html", "feed/_story.html", topic=topic, story=story, thread=thread,
-                  figures=threads.post_figures(story), topics=topics_of(topic.account_id))
+                  figures=threads.post_figures(story), topics=topics_of(topic.account_id),
+                  liked=engage.liked(story.stream_id, [story.external_id, *threads.external_ids(thread)]))
