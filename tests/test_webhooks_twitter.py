@@ -38,7 +38,7 @@ def environ(environ, clean_redis):
 
 
 def secret(environ) -> str:
-    return environ["TWITTER_CLIENT_SECRET"]  # sandbox: the consumer secret falls back to it
+    return environ["TWITTER_CONSUMER_SECRET"]  # the app's API Key Secret (the emulator's in sandbox mode)
 
 
 def signed(environ, body: bytes, key: str | None = None) -> dict:
@@ -78,12 +78,11 @@ def test_the_crc_answers_the_base64_hmac_of_the_token(client, environ):
     assert response.get_json() == {"response_token": f"sha256={expected}"}
 
 
-def test_the_crc_signs_with_the_consumer_secret_when_one_is_set(app, environ):
-    app.extensions["streamdesk"] = load_settings({**environ, "TWITTER_CONSUMER_SECRET": "consumer-s3cret"})
+def test_without_a_consumer_secret_the_crc_signs_with_the_client_secret(app, environ):
+    app.extensions["streamdesk"] = load_settings({**environ, "TWITTER_CONSUMER_SECRET": ""})
     token = app.test_client().get("/webhooks/twitter?crc_token=xyz").get_json()["response_token"]
-    wrong = base64.b64encode(hmac.new(secret(environ).encode(), b"xyz", hashlib.sha256).digest()).decode()
-    right = base64.b64encode(hmac.new(b"consumer-s3cret", b"xyz", hashlib.sha256).digest()).decode()
-    assert token == f"sha256={right}" != f"sha256={wrong}"
+    right = base64.b64encode(hmac.new(environ["TWITTER_CLIENT_SECRET"].encode(), b"xyz", hashlib.sha256).digest())
+    assert token == f"sha256={right.decode()}" and environ["TWITTER_CLIENT_SECRET"] != secret(environ)
 
 
 @pytest.mark.parametrize("query", [{}, {"crc_token": ""}, {"crc_token": "x" * 300}])
@@ -93,7 +92,7 @@ def test_a_crc_without_a_usable_token_gets_a_readable_400(client, query):
 
 
 def test_a_crc_without_any_secret_configured_is_refused(app, environ):
-    app.extensions["streamdesk"] = load_settings({**environ, "TWITTER_CLIENT_SECRET": ""})
+    app.extensions["streamdesk"] = load_settings({**environ, "TWITTER_CLIENT_SECRET": "", "TWITTER_CONSUMER_SECRET": ""})
     assert app.test_client().get("/webhooks/twitter?crc_token=abc").status_code == 403
 
 
