@@ -125,3 +125,19 @@ def test_sandbox_wiring_delivers_mentions_dms_and_revokes_and_retries_failures(
     wait_for(lambda: x.control("GET", "/webhooks")["delivered"] >= 3)
     run_jobs(clean_redis)
     assert sorted(m.text for m in Message.select()) == ["Do you ship?", "Still open?"]
+
+
+def test_sandbox_mode_needs_no_configuration_for_x_webhooks(monkeypatch):
+    import os
+
+    import emulators.twitter
+    from webapp.sandbox import start_emulators
+    monkeypatch.setattr(os, "environ", {"PATH": os.environ.get("PATH", "")})  # nothing configured
+    running = start_emulators(["twitter"], "http://localhost:5000")
+    try:
+        assert os.environ["TWITTER_CONSUMER_SECRET"] == emulators.twitter.CONSUMER_SECRET
+        assert os.environ["TWITTER_CONSUMER_SECRET"] != os.environ["TWITTER_CLIENT_SECRET"]
+        assert "TWITTER_WEBHOOK_VERIFY_TOKEN" not in os.environ  # X's CRC needs none
+    finally:
+        for emulator in running:
+            emulator.stop()
