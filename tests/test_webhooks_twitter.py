@@ -107,6 +107,8 @@ def test_a_forged_signature_is_refused_and_stores_nothing(client, environ, clean
     hexed = {"x-twitter-webhooks-signature": "sha256=" + hmac.new(secret(environ).encode(), body,
                                                                    hashlib.sha256).hexdigest()}
     assert client.post("/webhooks/twitter", data=body, headers=hexed).status_code == 403  # Graph's form is not X's
+    garbage = b'{"data": {'  # the signature is checked before the JSON is read
+    assert client.post("/webhooks/twitter", data=garbage, headers=signed(environ, garbage, key="x")).status_code == 403
     assert WebhookEvent.select().count() == 0 and Queue("default", connection=redis.Redis.from_url(clean_redis)).count == 0
 
 

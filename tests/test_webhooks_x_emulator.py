@@ -141,3 +141,24 @@ def test_sandbox_mode_needs_no_configuration_for_x_webhooks(monkeypatch):
     finally:
         for emulator in running:
             emulator.stop()
+
+
+def test_a_revoke_on_the_emulator_expires_the_stream(x, live_url, acme, clean_redis, worker_env, environ,
+                                                      emulator_urls):
+    import importlib
+
+    import emulators
+    from twitter.x_helpers import REDIRECT_URI, Emulator, authorize
+
+    from webapp.config import load_settings
+    from webapp.models import Stream
+    from webapp.sandbox import subscribe_webhooks
+    helper = Emulator(emulator_urls["twitter"])
+    helper.control("PUT", "/app", redirect_uris=[*helper.control("GET", "/app")["redirect_uris"], REDIRECT_URI])
+    authorize(helper, importlib.import_module(emulators.EMULATORS["twitter"]).sandbox_config(emulator_urls["twitter"]))
+    assert "twitter" in subscribe_webhooks(load_settings(environ), live_url)
+    assert x.control("POST", "/tokens/revoke", user="acmecoffee")["revoked"] == 1
+    wait_for(lambda: x.control("GET", "/webhooks")["delivered"] >= 1)
+    run_jobs(clean_redis)
+    stream = Stream.get_by_id(acme.id)
+    assert stream.status == "expired" and "revoked" in stream.status_message
