@@ -221,13 +221,16 @@ class CrawlPage:
 class WebhookUpdate:
     """What one webhook event tells about one page: rows to store as a crawl stores
     them (upserted by ``external_id``, so a webhook and a crawl of the same item never
-    duplicate it), and the ids of comments the provider says were removed."""
+    duplicate it), and the ids of comments the provider says were removed.
+    ``revoked``: the page's person took back the app's access (X's ``oauth.revoke``):
+    the core expires the page's authorized streams at once."""
 
     page_id: str
     stories: tuple[Story, ...] = ()
     comments: tuple[Comment, ...] = ()
     messages: tuple[Message, ...] = ()
     removed_comments: tuple[str, ...] = ()
+    revoked: bool = False
 
 
 @dataclass(frozen=True)

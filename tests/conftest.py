@@ -77,6 +77,9 @@ def sandbox_env(urls: dict) -> dict:
         env.update({f"{prefix}_CLIENT_ID": config.client_id, f"{prefix}_CLIENT_SECRET": config.client_secret,
                     f"{prefix}_API_URL": config.api_url, f"{prefix}_AUTH_URL": config.auth_url,
                     f"{prefix}_APP_TOKEN": config.app_token})
+        module = importlib.import_module(emulators.EMULATORS[name])
+        if getattr(module, "CONSUMER_SECRET", None):  # what X signs webhooks with
+            env[f"{prefix}_CONSUMER_SECRET"] = module.CONSUMER_SECRET
     return env
 
 

@@ -261,6 +261,8 @@ def describe(settings: Settings, services=()) -> list[tuple[str, str]]:
         prefix = service.upper().replace("-", "_")
         rows.append((f"{prefix}_CLIENT_ID", settings.provider_value(service, "CLIENT_ID") or "(not set)"))
         rows.append((f"{prefix}_CLIENT_SECRET", mask(settings.provider_value(service, "CLIENT_SECRET"))))
+        if settings.provider_value(service, "CONSUMER_SECRET"):  # X's webhook signing secret
+            rows.append((f"{prefix}_CONSUMER_SECRET", mask(settings.provider_value(service, "CONSUMER_SECRET"))))
         if settings.provider_value(service, "WEBHOOK_VERIFY_TOKEN"):
             rows.append((f"{prefix}_WEBHOOK_VERIFY_TOKEN", mask(settings.provider_value(service, "WEBHOOK_VERIFY_TOKEN"))))
     return rows

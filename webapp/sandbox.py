@@ -30,7 +30,10 @@ log = logging.getLogger(__name__)
 #: Where a provider sends the person back (``personal.callback``); a test pins it to the route.
 CALLBACK_PATH = "/personal/connected-profiles/{service}/callback"
 #: Services whose emulator delivers webhooks, and where Streamdesk receives them.
-WEBHOOK_PATHS = {"facebook": "/webhooks/facebook"}
+WEBHOOK_PATHS = {"facebook": "/webhooks/facebook", "twitter": "/webhooks/twitter"}
+#: Those whose verification checks a token of ours (Graph's hub.verify_token); X's CRC
+#: needs none: it is signed with the app's secret.
+VERIFY_TOKEN_SERVICES = frozenset({"facebook"})
 
 
 def callback_url(public_url: str, service: str) -> str:
@@ -56,7 +59,10 @@ def start_emulators(services, public_url: str) -> list:
             f"{prefix}_AUTH_URL": config.auth_url,
             f"{prefix}_APP_TOKEN": config.app_token,
         })
-        if service in WEBHOOK_PATHS and not os.environ.get(f"{prefix}_WEBHOOK_VERIFY_TOKEN"):
+        consumer_secret = getattr(importlib.import_module(emulators.EMULATORS[service]), "CONSUMER_SECRET", None)
+        if consumer_secret:  # X signs webhooks with the app's consumer secret, not the OAuth 2.0 one
+            os.environ[f"{prefix}_CONSUMER_SECRET"] = consumer_secret
+        if service in VERIFY_TOKEN_SERVICES and not os.environ.get(f"{prefix}_WEBHOOK_VERIFY_TOKEN"):
             # Each run its own: only this web server can pass the emulator's verification.
             os.environ[f"{prefix}_WEBHOOK_VERIFY_TOKEN"] = secrets.token_urlsafe(24)
         running.append(emulator)
@@ -92,7 +98,7 @@ def subscribe_webhooks(settings, base_url: str) -> list[str]:
     for service, path in WEBHOOK_PATHS.items():
         api_url = settings.provider_value(service, "API_URL")
         token = settings.provider_value(service, "WEBHOOK_VERIFY_TOKEN")
-        if not api_url or not token:
+        if not api_url or (service in VERIFY_TOKEN_SERVICES and not token):
             continue
         parts = urlsplit(api_url)
         try:

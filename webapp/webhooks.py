@@ -10,6 +10,7 @@ same item never duplicate it.
 """
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime
 import hashlib
@@ -27,6 +28,7 @@ from streamdesk_contract.values import CrawlPage, WebhookUpdate
 from . import queue
 from .crawl import ingest
 from .db import database
+from .expiry import expire_stream
 from .jobs import with_database
 from .models import Comment, Message, Stream, StreamGone, WebhookEvent, utcnow
 from .runtime import runtime
@@ -53,13 +55,20 @@ class RawEvent:
     body: str
 
 
-def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
-    """Whether ``header`` (``sha256=<hex>``) is the HMAC-SHA256 of ``body`` with
-    ``secret``, compared in constant time. No secret configured: nothing is genuine."""
+def signature_ok(secret: str, body: bytes, header: str | None, encoding: str = "hex") -> bool:
+    """Whether ``header`` (``sha256=<digest>``) is the HMAC-SHA256 of ``body`` with
+    ``secret``, compared in constant time; ``encoding`` is how the provider writes the
+    digest (Graph: ``hex``, X: ``base64``). No secret configured: nothing is genuine."""
     if not secret or not header or not header.startswith("sha256="):
         return False
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), header[len("sha256="):].strip().encode())
+    return hmac.compare_digest(signature(secret, body, encoding).encode(), header.strip().encode())
+
+
+def signature(secret: str, body: bytes, encoding: str = "hex") -> str:
+    """``sha256=<digest>``: the HMAC-SHA256 of ``body`` with ``secret``, written as
+    ``encoding`` says (``hex`` or ``base64``). X's CRC answer is one too."""
+    mac = hmac.new(secret.encode(), body, hashlib.sha256)
+    return "sha256=" + (base64.b64encode(mac.digest()).decode() if encoding == "base64" else mac.hexdigest())
 
 
 def graph_events(payload) -> list[RawEvent]:
@@ -92,6 +101,23 @@ def _graph_key(page_id: str, kind: str, update: dict) -> str:
         return f"{page_id}:mid:{mid}"[:255]
     digest = hashlib.sha256(json.dumps(update, sort_keys=True).encode()).hexdigest()
     return f"{page_id[:128]}:{kind}:{digest}"
+
+
+def x_events(payload) -> list[RawEvent]:
+    """An X Activity API delivery (``{"data": {event_uuid, filter, event_type, tag,
+    payload}}``) as its one raw event, keyed by ``event_uuid`` (X's id of the delivery,
+    the same on every retry). Raises ValueError for a body that is not one."""
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, dict):
+        raise ValueError('expected an X Activity API event: {"data": {"event_uuid": …, "event_type": …}}')
+    uuid, event_type = data.get("event_uuid"), data.get("event_type")
+    if isinstance(uuid, bool) or not isinstance(uuid, (str, int)) or not str(uuid).strip() or len(str(uuid)) > 200:
+        raise ValueError("the event has no event_uuid")
+    if not isinstance(event_type, str) or not event_type:
+        raise ValueError("the event has no event_type")
+    user = (data.get("filter") or {}).get("user_id") if isinstance(data.get("filter"), dict) else None
+    page_id = str(user)[:128] if isinstance(user, (str, int)) and not isinstance(user, bool) else None
+    return [RawEvent(f"uuid:{uuid}", page_id, json.dumps(payload, sort_keys=True))]
 
 
 def record(service: str, events: list[RawEvent]) -> int:
@@ -197,6 +223,9 @@ def process(rt: Runtime, event: WebhookEvent) -> str:
         streams = list(Stream.select().where((Stream.service == event.service) & (Stream.page_id == update.page_id)))
         if not streams:
             unknown.append(update.page_id)
+        if update.revoked:
+            stored += _revoke(rt, streams)
+            continue
         for stream in streams:
             stored += _store(stream, update)
     if unknown and not stored:
@@ -204,6 +233,17 @@ def process(rt: Runtime, event: WebhookEvent) -> str:
                  ", ".join(unknown))
         return _mark(event, "dropped", f"no stream holds page {', '.join(unknown)}"[:500])
     return _mark(event, "processed", None)
+
+
+def _revoke(rt: Runtime, streams: list[Stream]) -> int:
+    """The page's person took back the app's access: its authorized streams expire now
+    (the admins get the expiry e-mail, the topics page its banner), not at the next
+    crawl's 401. Returns how many streams it concerned."""
+    owned = [s for s in streams if s.authorized]
+    for stream in owned:
+        expire_stream(rt, stream, f"{rt.label(stream.service)} says the account revoked Streamdesk's access: "
+                                  "reconnect the profile to go on.")
+    return len(owned) or len(streams)
 
 
 def _store(stream: Stream, update: WebhookUpdate) -> int:

@@ -16,7 +16,8 @@ from flask import Flask
 
 from streamdesk_contract.values import ServiceConfig
 
-from . import control, oauth, reads, site, writes
+from . import activity_api, control, oauth, reads, site, writes
+from .activity import Activity
 from .problems import ApiError, problem
 from .seed import seed
 from .state import State
@@ -45,6 +46,7 @@ def fresh_state(now: float | None = None, redirect_uris=()) -> State:
     state.app_token = APP_TOKEN
     state.app_tokens = {APP_TOKEN}
     seed(state, now if now is not None else state.clock.now())
+    state.activity = Activity(state)  # after the seed: the seed's posts are history, not events
     return state
 
 
@@ -67,11 +69,12 @@ def create_app(base_url: str, now: float | None = None, redirect_uris=()) -> Fla
         """Replace the world with a fresh seed (control API)."""
         if now is None and time.time() - anchor["now"] > 86400:
             anchor["now"] = _anchor()
+        app.config["TWITTER_STATE"].activity.stop()  # the old world's deliveries end with it
         app.config["TWITTER_STATE"] = fresh_state(anchor["now"], redirect_uris)
 
     app.config["TWITTER_RESET"] = reset
     # site: the web pages (x.com's paths) that Streamdesk's links open in sandbox mode.
-    for module in (oauth, reads, writes, control, site):
+    for module in (oauth, reads, writes, activity_api, control, site):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(ApiError)

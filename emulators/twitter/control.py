@@ -349,3 +349,30 @@ def app_permissions():
     with state.lock:
         state.app_scopes = frozenset(scopes) if scopes is not None else None
     return jsonify({"scopes": sorted(scopes) if scopes is not None else None})
+
+
+@bp.post("/webhooks")
+def register_webhooks():
+    """``{"callback_url"}``: register it (after the CRC, as ``POST /2/webhooks`` does) and
+    subscribe it to every event type of every account — what sandbox mode wires up
+    without any connected account. 400 with X's reason when the CRC fails."""
+    from .activity import EVENT_TYPES, CrcFailed
+
+    url = _json().get("callback_url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        return _bad("callback_url (an http(s) URL) is required")
+    state = current_state()
+    try:
+        hook = state.activity.register(url)  # not under the lock: the CRC calls the URL
+    except CrcFailed as exc:
+        return _bad(str(exc))
+    with state.lock:
+        for kind in sorted(EVENT_TYPES):
+            state.activity.subscribe(hook.id, kind, None, "sandbox")
+    return jsonify(state.activity.status())
+
+
+@bp.get("/webhooks")
+def webhook_status():
+    """Webhooks, subscriptions, and deliveries pending, delivered, failed and given up."""
+    return jsonify(current_state().activity.status())

@@ -32,6 +32,12 @@ LIMITS: dict[str, tuple[int, int | None]] = {
     "DELETE /2/users/:id/likes/:tweet_id": (50, None),
     "PUT /2/tweets/:id/hidden": (50, None),
     "POST /2/dm_conversations/with/:participant_id/messages": (200, None),
+    # Webhooks and Activity API subscriptions: app-level management calls.
+    "POST /2/webhooks": (15, 15),
+    "GET /2/webhooks": (15, 15),
+    "DELETE /2/webhooks/:webhook_id": (15, 15),
+    "POST /2/activity/subscriptions": (50, 50),
+    "GET /2/activity/subscriptions": (50, 50),
 }
 
 

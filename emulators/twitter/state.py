@@ -180,6 +180,8 @@ class State:
         self.mentioned: dict[str, list[str]] = {}  # tweet id -> the user ids its text mentions
         self.live_replies: Counter[str] = Counter()  # tweet id -> live replies to it
         self.live_quotes: Counter[str] = Counter()  # tweet id -> live quotes of it
+        #: The Activity API (webhooks), attached once the world is seeded (:mod:`.activity`).
+        self.activity = None
 
     # -- users ------------------------------------------------------------------
     def user_by_name(self, username: str) -> User | None:
@@ -306,6 +308,8 @@ class State:
         )
         self.tweets[tweet.id] = tweet
         self._index([tweet])
+        if self.activity is not None:
+            self.activity.tweet_created(tweet)
         return tweet
 
     def add_tweets(self, author_id: str, texts_and_times: list[tuple[str, float]]) -> list[Tweet]:
@@ -332,6 +336,8 @@ class State:
             created_at=time_of(int(event_id)),
         )
         self.dms[event.id] = event
+        if self.activity is not None:
+            self.activity.dm_created(event)
         return event
 
     def dm_events(self, user_id: str) -> list[DMEvent]:
@@ -356,6 +362,8 @@ class State:
 
     def revoke_grant(self, grant: Grant) -> None:
         """Revoking either token ends the whole authorization, as on X."""
+        if not grant.revoked and self.activity is not None:
+            self.activity.grant_revoked(grant)
         grant.revoked = True
         self.refresh.pop(grant.refresh_token or "", None)
 

@@ -28,6 +28,7 @@ from .link import LABELS, link_details, link_profile, managed_pages, refresh
 from .metrics import metrics
 from .search import search
 from .weblinks import LINKS
+from .webhooks import updates as webhook_updates
 
 NAME = "twitter"
 
@@ -199,3 +200,17 @@ def streamdesk_interact(service, config, stream, credentials, interaction):
         return None
 
     return interact(config, stream, credentials, interaction)
+
+
+@hookimpl
+@guarded
+def streamdesk_webhook_events(service, config, payload):
+    """One X Activity API event (``{"data": {event_uuid, filter, event_type, payload}}``):
+    a mention, reply or quote becomes the story or comment the crawl would store, a
+    ``dm.received`` a message, an ``oauth.revoke`` an update with ``revoked`` set.
+    No provider call. Raises ProviderUnavailable for an event not in X's shape.
+    """
+    if service != NAME:
+        return None
+
+    return webhook_updates(config, payload)

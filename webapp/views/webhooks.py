@@ -27,6 +27,17 @@ def _text(message: str, status: int):
     return current_app.response_class(message + "\n", status=status, mimetype="text/plain")
 
 
+def _body() -> bytes | None:
+    """The raw body of a delivery, or None when it is over MAX_BODY (refused unread
+    when the length is announced; chunked bodies are cut by MAX_CONTENT_LENGTH)."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return None
+    try:
+        return request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        return None
+
+
 @bp.get("/facebook")
 def facebook_verify():
     """Graph's subscription check: echo ``hub.challenge`` when ``hub.verify_token`` is
@@ -52,11 +63,8 @@ def facebook_receive():
     secret), then JSON; its new updates are recorded and a job queued (unless one is
     waiting already, which will take them too)."""
     settings = current_app.extensions["streamdesk"]
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        return _text("The delivery is over 1 MB.", 413)
-    try:
-        body = request.get_data(cache=False)  # bounded by MAX_CONTENT_LENGTH, chunked bodies too
-    except RequestEntityTooLarge:
+    body = _body()
+    if body is None:
         return _text("The delivery is over 1 MB.", 413)
     if not webhooks.signature_ok(settings.provider_value("facebook", "CLIENT_SECRET"), body,
                                  request.headers.get("X-Hub-Signature-256")):
@@ -68,4 +76,47 @@ def facebook_receive():
         return _text(f"The delivery is not a Graph webhook payload: {str(exc)[:200]}", 400)
     if webhooks.record("facebook", events):
         webhooks.enqueue_processing(settings, "facebook")
+    return _text("EVENT_RECEIVED", 200)
+
+
+def x_secret(settings) -> str:
+    """The secret X signs with: the app's consumer secret (TWITTER_CONSUMER_SECRET, the
+    "API Key Secret"), else TWITTER_CLIENT_SECRET (one secret for both in sandbox mode)."""
+    return settings.provider_value("twitter", "CONSUMER_SECRET") or settings.provider_value("twitter", "CLIENT_SECRET")
+
+
+@bp.get("/twitter")
+def twitter_crc():
+    """X's Challenge-Response Check (on registration and hourly after): answer
+    ``{"response_token": "sha256=<base64 HMAC-SHA256(consumer secret, crc_token)>"}``."""
+    secret = x_secret(current_app.extensions["streamdesk"])
+    token = request.args.get("crc_token", "")
+    if not token or len(token) > 256:
+        return _text("crc_token is missing or too long.", 400)
+    if not secret:
+        log.warning("an X webhook CRC was refused: no TWITTER_CONSUMER_SECRET is configured")
+        return _text("This installation has no X consumer secret configured.", 403)
+    record_heartbeat("webhook-verified:twitter")  # shown by the setup diagnostics
+    return {"response_token": webhooks.signature(secret, token.encode(), "base64")}
+
+
+@bp.post("/twitter")
+def twitter_receive():
+    """An X Activity API delivery: size, then signature (x-twitter-webhooks-signature,
+    base64 HMAC with the consumer secret), then JSON; a new event is recorded (keyed by
+    its event_uuid) and a job queued."""
+    settings = current_app.extensions["streamdesk"]
+    body = _body()
+    if body is None:
+        return _text("The delivery is over 1 MB.", 413)
+    if not webhooks.signature_ok(x_secret(settings), body, request.headers.get("x-twitter-webhooks-signature"),
+                                 "base64"):
+        log.warning("an X webhook delivery was refused: missing or wrong signature")
+        return _text("The x-twitter-webhooks-signature signature is missing or wrong.", 403)
+    try:
+        events = webhooks.x_events(json.loads(body))
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _text(f"The delivery is not an X Activity API event: {str(exc)[:200]}", 400)
+    if webhooks.record("twitter", events):
+        webhooks.enqueue_processing(settings, "twitter")
     return _text("EVENT_RECEIVED", 200)
