@@ -17,7 +17,7 @@ import pytest
 import redis
 from conftest import login, mail_part
 from rq import Queue
-from test_webhooks_facebook import run_jobs, worker_env  # noqa: F401  (a fixture)
+from test_webhooks_facebook import run_jobs
 from twitter.x_helpers import REDIRECT_URI, Emulator, authorize
 
 from factories import new_stream

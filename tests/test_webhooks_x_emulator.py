@@ -9,7 +9,7 @@ import threading
 import pytest
 import requests
 from test_webhooks_emulator import wait_for
-from test_webhooks_facebook import run_jobs, worker_env  # noqa: F401  (a fixture)
+from test_webhooks_facebook import run_jobs
 from werkzeug.serving import make_server
 
 from emulators.twitter import APP_TOKEN
