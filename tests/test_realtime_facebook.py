@@ -213,3 +213,49 @@ def test_realtime_crawl_interval_is_a_setting(environ):
     assert load_settings({**environ, "REALTIME_CRAWL_INTERVAL": "1800"}).realtime_crawl_interval == 1800
     with pytest.raises(ConfigError, match="REALTIME_CRAWL_INTERVAL must be a whole number"):
         load_settings({**environ, "REALTIME_CRAWL_INTERVAL": "soon"})
+
+
+# -- setup diagnostics ----------------------------------------------------------------
+
+def status_html(client) -> str:
+    return client.get("/account/status", headers={"HX-Request": "true"}).get_data(as_text=True)
+
+
+def webhook_section(html: str, service: str) -> str:
+    start = html.index(f'data-service="{service}"')
+    return html[start:html.index("</div>", start)]
+
+
+def test_status_says_the_endpoint_was_never_verified(admin_client, environ):
+    section = webhook_section(status_html(admin_client), "facebook")
+    assert "never verified by Facebook" in section and "/webhooks/facebook</code>" in section
+    assert "Last event: none received for your pages" in section and "Subscribed pages: none" in section
+
+
+def test_status_shows_verification_last_event_and_subscribed_pages(admin_client, topic, live_stream, account, environ):
+    response = admin_client.get("/webhooks/facebook", query_string={
+        "hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "42"})
+    assert response.get_data(as_text=True) == "42"
+    new_stream(topic, service="facebook", page_id="555", name="<b>Refused</b> page", authorized=True,
+               realtime="permission", realtime_message="real-time off: permission missing (pages_manage_metadata)")
+    body = delivery(BLUEBIRD, comment_value(f"{BLUEBIRD}_1", "c1"))
+    assert admin_client.post("/webhooks/facebook", data=body, headers=signed(environ, body)).status_code == 200
+    # Another account's page: its events are not this account's to see.
+    from webapp.models import Account
+
+    theirs = Topic.create(account=Account.create(name="Rival"), name="Theirs")
+    new_stream(theirs, service="facebook", page_id="999", name="Their page", authorized=True, realtime="on")
+    section = webhook_section(status_html(admin_client), "facebook")
+    assert "verified by Facebook at" in section
+    assert "Last event: <time" in section
+    assert "Subscribed pages: Bluebird." in section and "Their page" not in section
+    assert "&lt;b&gt;Refused&lt;/b&gt; page: real-time off: permission missing" in section
+    # A refused verification afterwards is what the status shows.
+    admin_client.get("/webhooks/facebook", query_string={"hub.mode": "subscribe", "hub.verify_token": "old",
+                                                         "hub.challenge": "1"})
+    assert "a verification was refused at" in webhook_section(status_html(admin_client), "facebook")
+
+
+def test_status_last_event_is_only_the_accounts(admin_client, topic, live_stream, environ):
+    WebhookEvent.create(service="facebook", event_key="x", page_id="999", body="{}", received_at=utcnow())
+    assert "Last event: none received for your pages" in webhook_section(status_html(admin_client), "facebook")

@@ -249,3 +249,46 @@ def crawl_modes(rt: Runtime, streams) -> dict[int, CrawlMode]:
         else:
             modes[stream.id] = CrawlMode(False, f"polling every {_span(every)}", state.why)
     return modes
+
+
+# --- setup diagnostics ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ServiceWebhooks:
+    """Account settings → Status: one service's webhooks as seen from this side."""
+
+    service: str
+    label: str
+    callback_url: str
+    verified_at: datetime.datetime | None
+    refused_at: datetime.datetime | None
+    last_event_at: datetime.datetime | None
+    subscribed: tuple[str, ...]  # names of the account's streams whose page is subscribed
+    off: tuple[tuple[str, str], ...]  # (stream name, why real time is off)
+
+
+def webhook_status(rt: Runtime, account) -> list[ServiceWebhooks]:
+    """Per service whose plugin reads webhooks: whether the provider verified the
+    endpoint (when), whether a verification was refused since, the last event about one
+    of ``account``'s pages, and the account's subscribed pages."""
+    found = []
+    for service in sorted(rt.plugins.services):
+        if not rt.plugins.supports(service, "streamdesk_webhook_events"):
+            continue
+        beats = {b.name: b.ran_at for b in Heartbeat.select().where(
+            Heartbeat.name.in_([verified_key(service), refused_key(service)]))}
+        verified, refused = beats.get(verified_key(service)), beats.get(refused_key(service))
+        own = list(Stream.select(Stream.name, Stream.page_id, Stream.realtime, Stream.realtime_message)
+                   .where((Stream.account == account) & (Stream.service == service) & Stream.authorized)
+                   .order_by(Stream.name))
+        pages = sorted({s.page_id for s in own})
+        last = (WebhookEvent.select(fn.MAX(WebhookEvent.received_at))
+                .where((WebhookEvent.service == service) & WebhookEvent.page_id.in_(pages)).scalar()) if pages else None
+        found.append(ServiceWebhooks(
+            service=service, label=rt.label(service),
+            callback_url=f"{rt.settings.public_url}/webhooks/{service}",
+            verified_at=verified, refused_at=refused if refused and (verified is None or refused > verified) else None,
+            last_event_at=last, subscribed=tuple(s.name for s in own if s.realtime == "on"),
+            off=tuple((s.name, s.realtime_message or "real-time off") for s in own
+                      if s.realtime in ("permission", "error"))))
+    return found
