@@ -259,3 +259,21 @@ def test_status_shows_verification_last_event_and_subscribed_pages(admin_client,
 def test_status_last_event_is_only_the_accounts(admin_client, topic, live_stream, environ):
     WebhookEvent.create(service="facebook", event_key="x", page_id="999", body="{}", received_at=utcnow())
     assert "Last event: none received for your pages" in webhook_section(status_html(admin_client), "facebook")
+
+
+def test_an_idle_subscription_is_confirmed_again_before_it_counts_as_silent(app, admin_client, emulator, topic,
+                                                                             environ, worker_env):
+    connect(admin_client, "facebook")
+    add(admin_client, topic, "facebook", "owned", BLUEBIRD)
+    run_jobs(environ["REDIS_URL"])
+    rt = rt_of(app)
+    stream = Stream.get()
+    assert stream.realtime == "on" and not realtime.renew_if_due(rt, stream)  # just subscribed
+    aged = utcnow() - datetime.timedelta(hours=13)
+    Stream.update(realtime_at=aged).where(Stream.id == stream.id).execute()
+    emulator("facebook", "DELETE", "/calls")
+    assert realtime.renew_if_due(rt, Stream.get())
+    assert run_jobs(environ["REDIS_URL"]) == 1
+    renewed = Stream.get()
+    assert renewed.realtime == "on" and renewed.realtime_at > aged
+    assert emulator("facebook", "GET", "/calls")["calls"] == {f"POST /v25.0/{BLUEBIRD}/subscribed_apps": 1}

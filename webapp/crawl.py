@@ -123,6 +123,7 @@ def crawl(rt: Runtime, stream: Stream) -> str:
         return "error"
     if stream.next_metrics_at is None:
         _first_figures(rt, stream)
+    realtime.renew_if_due(rt, stream)
     return "active"
 
 

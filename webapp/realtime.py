@@ -61,6 +61,17 @@ def queue_subscribe(rt: Runtime, stream: Stream) -> bool:
     return queue.enqueue_from(rt.settings, SUBSCRIBE_JOB.enqueue, stream.id, stream.job_key)
 
 
+def renew_if_due(rt: Runtime, stream: Stream) -> bool:
+    """After a crawl: an idle page's subscription is confirmed again (one provider call,
+    in a job) once half of REALTIME_SILENCE passed since the last success, so a page
+    with no news stays "real-time" while Graph still has it subscribed."""
+    if stream.realtime != "on" or stream.realtime_at is None:
+        return False
+    if utcnow() - stream.realtime_at < datetime.timedelta(seconds=rt.settings.realtime_silence / 2):
+        return False
+    return queue.enqueue_from(rt.settings, SUBSCRIBE_JOB.enqueue, stream.id, stream.job_key)
+
+
 @with_database
 def subscribe_stream(stream_id: int, key: str) -> str:
     """The job: subscribe the stream's page; returns the stream's ``realtime`` after."""
