@@ -6,7 +6,7 @@ from pathlib import Path
 from bench import dates, emulators, feed, ingest, jobs, pages, revisit, web, webhooks, worker_rss
 
 BENCHMARKS = [dates.run, ingest.run, worker_rss.run, jobs.run, web.run, pages.run, feed.run, revisit.run,
-              emulators.run, webhooks.run]
+              emulators.run, webhooks.run, webhooks.run_calls_saved]
 
 
 def main() -> int:

@@ -140,3 +140,21 @@ def streamdesk_webhook_events(service, config, payload):
     Raises: ProviderUnavailable when the payload is not in the shape the service
     documents (the core marks the event failed and keeps it for replay).
     """
+
+
+@hookspec(firstresult=True)
+def streamdesk_webhook_subscribe(service, config, stream, credentials, subscribe):
+    """Switch the provider's webhook deliveries for an authorized ``stream``'s page on
+    (``subscribe`` True) or off (False).
+
+    Arguments: ``stream`` (:class:`~streamdesk_contract.values.StreamRef`, authorized),
+    ``credentials`` (the stream's Credentials), ``subscribe`` (bool). Called from a
+    background job after the stream is added, and after the last stream of the page
+    is removed; it must be safe to repeat.
+    Returns: a tuple of the field names the page is subscribed to afterwards (empty
+    after unsubscribing), or ``None`` if ``service`` is not this plugin's (or its pages
+    need no subscription).
+    Raises: PermissionMissing (the token lacks the permission subscribing needs: the
+    core shows "real-time off" and goes on polling), TokenExpired, RateLimited,
+    NotFound, ProviderUnavailable.
+    """

@@ -41,6 +41,11 @@ class Settings:
     public_url: str  # how people reach this installation (links in e-mails)
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers count
     crawl_interval: int = 300  # seconds between two crawls of an up-to-date stream
+    # A stream whose page webhooks are healthy is crawled this often instead (the net
+    # for what a webhook missed); healthy means a delivery or a successful subscription
+    # within realtime_silence seconds, on an endpoint whose verification passed.
+    realtime_crawl_interval: int = 3600
+    realtime_silence: int = 86400
     web_threads: int = 8  # requests the web server handles at once (one database connection each)
     environ: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -79,6 +84,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                     f"{environ.get('PORT', '5000')}").rstrip("/"),
         trusted_proxies=_count("TRUSTED_PROXIES", environ.get("TRUSTED_PROXIES", "0")),
         crawl_interval=crawl_interval(environ.get("CRAWL_INTERVAL", "")),
+        realtime_crawl_interval=crawl_interval(environ.get("REALTIME_CRAWL_INTERVAL", ""), 3600,
+                                               name="REALTIME_CRAWL_INTERVAL"),
+        realtime_silence=crawl_interval(environ.get("REALTIME_SILENCE", ""), 86400, name="REALTIME_SILENCE"),
         web_threads=_web_threads(environ.get("WEB_THREADS", "")),
         environ=environ,
     )
@@ -153,14 +161,14 @@ def _web_threads(value: str) -> int:
 MIN_CRAWL_INTERVAL = 10
 
 
-def crawl_interval(value: str | int | None, default: int = 300) -> int:
-    """Seconds between crawls from a setting (CRAWL_INTERVAL, a topic's override):
-    a whole number of at least MIN_CRAWL_INTERVAL; empty means ``default``."""
+def crawl_interval(value: str | int | None, default: int = 300, name: str = "CRAWL_INTERVAL") -> int:
+    """Seconds between crawls from a setting (CRAWL_INTERVAL, a topic's override, the
+    setting ``name``): a whole number of at least MIN_CRAWL_INTERVAL; empty means ``default``."""
     text = str(value if value is not None else "").strip()
     if not text:
         return default
     if not text.isascii() or not text.isdigit() or int(text) < MIN_CRAWL_INTERVAL:
-        raise ConfigError(f"CRAWL_INTERVAL must be a whole number of seconds, at least {MIN_CRAWL_INTERVAL}, "
+        raise ConfigError(f"{name} must be a whole number of seconds, at least {MIN_CRAWL_INTERVAL}, "
                           f"not {text[:20]!r}.")
     return int(text)
 
@@ -254,6 +262,7 @@ def describe(settings: Settings, services=()) -> list[tuple[str, str]]:
         ("PUBLIC_URL", settings.public_url),
         ("TRUSTED_PROXIES", str(settings.trusted_proxies)),
         ("CRAWL_INTERVAL", f"{settings.crawl_interval} s"),
+        ("REALTIME_CRAWL_INTERVAL", f"{settings.realtime_crawl_interval} s"),
         ("WEB_THREADS", str(settings.web_threads)),
         ("sandbox mode", "on" if is_sandbox(settings, services) else "off"),
     ]

@@ -15,7 +15,7 @@ from rq.timeouts import JobTimeoutException
 from streamdesk_contract.errors import PermissionMissing, ProviderError, RateLimited, TokenExpired
 from streamdesk_contract.values import CrawlPage, Credentials, StreamRef
 
-from . import conversations, metrics, queue
+from . import conversations, metrics, queue, realtime
 from .db import database, upsert
 from .jobs import queue_due, with_database
 from .models import (Comment, ConnectedProfile, Message, Story, Stream, StreamGap, StreamGone, Topic, TopicStream,
@@ -123,6 +123,7 @@ def crawl(rt: Runtime, stream: Stream) -> str:
         return "error"
     if stream.next_metrics_at is None:
         _first_figures(rt, stream)
+    realtime.renew_if_due(rt, stream)
     return "active"
 
 
@@ -159,9 +160,12 @@ def _first_figures(rt: Runtime, stream: Stream) -> None:
 
 def interval_of(rt: Runtime, stream: Stream) -> int:
     """Seconds until the stream's next crawl: the shortest that a topic holding it asks
-    for (a topic without an interval of its own asks for CRAWL_INTERVAL)."""
+    for (a topic without an interval of its own asks for CRAWL_INTERVAL), or
+    REALTIME_CRAWL_INTERVAL while its webhooks are healthy (webapp/realtime.py)."""
     default = rt.settings.crawl_interval
-    return _SHORTEST_INTERVAL.scalar(default=default, stream_id=stream.id) or default
+    polling = _SHORTEST_INTERVAL.scalar(default=default, stream_id=stream.id) or default
+    # Healthy page webhooks bring the news: the crawl is then only the net, run seldom.
+    return realtime.crawl_interval(rt, stream, polling) if stream.realtime == "on" else polling
 
 
 #: Every crawl ends with it: its SQL is built once (webapp/prepared.py).

@@ -203,6 +203,11 @@ class Stream(BaseModel):
     job_key = CharField(max_length=32, default=new_job_key)
     # Kept up to date as crawls write stories, so lists show sizes without counting rows.
     story_count = IntegerField(default=0)
+    # Provider webhooks for the page (webapp/realtime.py): None, "subscribing", "on",
+    # "permission" or "error"; why it is off; when the subscription last succeeded.
+    realtime = CharField(max_length=16, null=True)
+    realtime_message = TextField(null=True)
+    realtime_at = DateTimeField(null=True)
 
     class Meta:
         indexes = ((("account", "service", "page_id", "authorized"), True),)
@@ -451,7 +456,7 @@ class WebhookEvent(BaseModel):
     message = TextField(null=True)
 
     class Meta:
-        indexes = ((("service", "event_key"), True),)
+        indexes = ((("service", "event_key"), True), (("service", "page_id", "received_at"), False))
 
 
 #: A conversation's kinds: a private-message thread, or a story's comments by others.

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 REFRESH_MARGIN = datetime.timedelta(minutes=10)
 #: The modules whose functions are jobs: imported by the parent, not by every job.
 JOB_MODULES = ("webapp.jobs", "webapp.crawl", "webapp.metrics", "webapp.renewal", "webapp.send",
-               "webapp.webhooks")
+               "webapp.webhooks", "webapp.realtime")
 
 #: The database object of a prepared worker process (None: open it per job).
 _prepared_database: peewee.Database | None = None

@@ -9,7 +9,7 @@ import json
 import secrets
 from datetime import timedelta
 
-from . import errors, webhooks
+from . import errors, subscribed_apps, webhooks
 from .errors import GraphError
 from .fields import parse
 from .model import Comment, Conversation, Message, Page, Post
@@ -185,4 +185,6 @@ def edge_write(ctx: Ctx, obj, edge_name: str, args: dict, method: str) -> dict:
         return like(ctx, obj, undo=method == "DELETE")
     if method == "POST" and edge_name == "messages" and isinstance(obj, Page):
         return send_message(ctx, obj, args)
+    if edge_name == "subscribed_apps" and isinstance(obj, Page):
+        return subscribed_apps.write(ctx, obj, args, method)
     raise errors.unknown_path(f"{obj.id}/{edge_name}")

@@ -7,7 +7,7 @@ summaries and the permission checks Graph makes when reading them.
 """
 from __future__ import annotations
 
-from . import errors, insights
+from . import errors, insights, subscribed_apps
 from .model import Comment, Conversation, Page, Post
 from .paging import cursor_page, feed_cursor_page, limit_arg, time_page
 from .render import Ctx, render, render_message, shows_post, visible_comments
@@ -152,7 +152,8 @@ EDGES = {
     "Page": {"feed": _story_edge("feed", False, ("pages_read_engagement", "pages_read_user_content")),
              "posts": _story_edge("posts", True, ("pages_read_engagement",)),
              "published_posts": _story_edge("published_posts", True, ("pages_read_engagement",)),
-             "insights": _insights_edge, "conversations": _conversations_edge},
+             "insights": _insights_edge, "conversations": _conversations_edge,
+             "subscribed_apps": subscribed_apps.read},
     "Post": {"comments": _comments_edge, "reactions": _reactions_edge, "likes": _likes_edge,
              "insights": _insights_edge},
     "Comment": {"comments": _comments_edge, "likes": _likes_edge, "reactions": _reactions_edge},

@@ -71,6 +71,8 @@ class Deliverer:
     state: object
     subscription: Subscription | None = None
     pending: list[Delivery] = field(default_factory=list)
+    #: ``POST /{page-id}/subscribed_apps``: the fields each page subscribed the app to.
+    page_fields: dict[str, frozenset[str]] = field(default_factory=dict)
     delivered: int = 0
     failed_attempts: int = 0
     given_up: int = 0
@@ -80,7 +82,7 @@ class Deliverer:
     def clear(self) -> None:
         """Back to the seed: no subscription, nothing pending, zero counters."""
         with self.state.lock:
-            self.subscription, self.pending = None, []
+            self.subscription, self.pending, self.page_fields = None, [], {}
             self.delivered = self.failed_attempts = self.given_up = 0
 
     def subscribe(self, callback_url: str, verify_token: str, fields=FIELDS, pages=None) -> Subscription:
@@ -117,12 +119,17 @@ class Deliverer:
                         "callback_url": sub.callback_url, "fields": sorted(sub.fields),
                         "pages": sorted(sub.pages) if sub.pages is not None else "all",
                         "verified_at": int(sub.verified_at.timestamp())},
+                    "subscribed_pages": {page: sorted(f) for page, f in sorted(self.page_fields.items())},
                     "pending": len(self.pending), "delivered": self.delivered,
                     "failed_attempts": self.failed_attempts, "given_up": self.given_up}
 
     def _queue(self, page_id: str, field_name: str, update: dict) -> None:
         sub = self.subscription
-        if sub is None or field_name not in sub.fields or (sub.pages is not None and page_id not in sub.pages):
+        if sub is None or field_name not in sub.fields:
+            return
+        # Graph delivers a page's changes only once the page subscribed the app (its
+        # subscribed_apps edge); the control API's page list stands in for that too.
+        if sub.pages is not None and page_id not in sub.pages and field_name not in self.page_fields.get(page_id, ()):
             return
         now = self.state.now()
         body = json.dumps({"object": "page", "entry": [{"id": page_id, "time": int(now.timestamp()), **update}]},

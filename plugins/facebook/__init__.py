@@ -21,6 +21,7 @@ from . import link as _link
 from . import metrics as _metrics
 from . import pages as _pages
 from . import search as _search
+from . import subscribe as _subscribe
 from . import versions as _versions
 from . import webhooks as _webhooks
 from .guard import readable
@@ -154,3 +155,15 @@ def streamdesk_webhook_events(service, config, payload):
     if service != NAME:
         return None
     return _webhooks.updates(payload)
+
+
+@hookimpl
+@readable
+def streamdesk_webhook_subscribe(service, config, stream, credentials, subscribe):
+    """Subscribe the page to the app's webhooks (fields feed and messages) through
+    ``POST /{page-id}/subscribed_apps`` with the page token, or unsubscribe it
+    (``DELETE``). Raises PermissionMissing (``pages_manage_metadata``), TokenExpired,
+    RateLimited, NotFound, ProviderUnavailable."""
+    if service != NAME:
+        return None
+    return _subscribe.subscribe(config, stream, credentials, bool(subscribe))

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 
-from .. import accounts, diagnostics, linking, queue
+from .. import accounts, diagnostics, linking, queue, realtime
 from ..jobs import last_seen
 from ..models import ConnectedProfile, OutboxEmail, User
 from ..renewal import profiles_health
+from ..streams import Runtime
 from . import admin_required, plugins, render, settings
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -107,7 +108,8 @@ def outbox():
 @bp.route("/status")
 @admin_required
 def status():
-    """Scheduler heartbeat, queue lengths, live workers and setup diagnostics."""
+    """Scheduler heartbeat, queue lengths, live workers, setup diagnostics and each
+    service's webhooks (verified when, last event, subscribed pages)."""
     beat, recent = last_seen("scheduler")
     queue_status, queue_error = None, None
     try:
@@ -126,4 +128,5 @@ def status():
                     .where(User.account == current_user.account).order_by(User.email, ConnectedProfile.service))
     return render("account/status.html", "account/_status.html", beat=beat, recent=recent,
                   queue_status=queue_status, queue_error=queue_error, setup=setup,
-                  profiles=profiles, health=profiles_health(plugins(), profiles))
+                  profiles=profiles, health=profiles_health(plugins(), profiles),
+                  webhooks=realtime.webhook_status(Runtime(settings(), plugins()), current_user.account))

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, logout_user
 
 from streamdesk_contract.errors import ProviderError
 
-from .. import linking, streams
+from .. import linking, realtime, streams
 from ..accounts import AccountError, TooManyAttempts, change_password, end_logins
 from ..crawl import queue_crawl
 from ..models import ConnectedProfile
@@ -159,6 +159,8 @@ def _revive(rt, service: str) -> str:
         return f" Expired streams could not be reconnected yet: {exc.message}"
     for stream in [*revived, *linking.retry_refused_streams(current_user, service)]:
         queue_crawl(settings(), stream)
+    for stream in revived:
+        realtime.queue_subscribe(rt, stream)  # the new token may grant what subscribing needs
     return f" Reconnected {len(revived)} expired stream{'s' if len(revived) > 1 else ''}." if revived else ""
 
 

@@ -6,7 +6,8 @@ from flask_login import current_user
 
 from streamdesk_contract.errors import InvalidQuery, PermissionMissing, ProviderError
 
-from .. import streams
+from .. import realtime, streams
+from ..models import TopicStream
 from ..crawl import queue_crawl
 from ..streams import Runtime, StreamError
 from . import Confirmation, admin_required, confirmed, plugins, render, settings
@@ -97,6 +98,7 @@ def add(topic_id: int):
         flash(message, "error")
         return redirect(url_for("topics.manage", topic_id=topic.id), code=303)
     queued = queue_crawl(settings(), stream)
+    realtime.queue_subscribe(_runtime(), stream)  # a job: the provider is not called here
     if request.htmx:
         return render("streams/add.html", "streams/_add_result.html", stream=stream, topic=topic,
                       streams=list(streams.streams_of(topic)), queued=queued)
@@ -137,7 +139,12 @@ def crawl_now(topic_id: int, stream_id: int):
 @bp.app_context_processor
 def _stream_gaps():
     # The stream list is included by several pages: each render reads its gaps once.
-    return {"stream_gaps": streams.gaps_of}
+    return {"stream_gaps": streams.gaps_of, "stream_modes": lambda rows: realtime.crawl_modes(_runtime(), rows)}
+
+
+def _last_topic(stream) -> bool:
+    """Whether only one topic holds ``stream`` (removing it there removes the stream)."""
+    return TopicStream.select().where(TopicStream.stream == stream.id).count() <= 1
 
 
 @bp.route("/streams/<id:stream_id>/delete", methods=["POST"])
@@ -154,11 +161,14 @@ def remove(topic_id: int, stream_id: int):
                                      "Remove stream", target))
         if ask:
             return ask
+    # Read before the removal: the page token goes with the stream.
+    bye = realtime.farewell(_runtime(), stream) if stream is not None and _last_topic(stream) else None
     try:
         name = streams.remove_stream(topic, stream_id)
     except StreamError as exc:
         flash(exc.message, "error")
     else:
+        realtime.queue_unsubscribe(_runtime(), bye)
         flash(f"“{name}” removed from {topic.name}.", "success")
     if request.htmx:
         return "", 204, {"HX-Redirect": target}

@@ -49,6 +49,7 @@ def facebook_verify():
         return _text("hub.mode must be subscribe.", 400)
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         log.warning("a Facebook webhook verification was refused: wrong verify token")
+        record_heartbeat("webhook-refused:facebook")  # real time is off until one passes again
         return _text("The verify token is not this installation's.", 403)
     challenge = request.args.get("hub.challenge", "")
     if not challenge or len(challenge) > 256:

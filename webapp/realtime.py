@@ -1,0 +1,305 @@
+"""Real time: subscribing authorized streams' pages to the provider's webhooks, and
+whether those webhooks are healthy enough to crawl a stream less often.
+
+Subscribing is a job (:func:`subscribe_stream`), queued when an authorized stream is
+added or reconnected, never run in the web request: it calls the provider through the
+plugin's ``streamdesk_webhook_subscribe`` hook. Removing the last stream of a page
+queues :func:`unsubscribe_page` with the token sealed (it leaves the database with the
+stream). A stream whose subscription is "on" is *healthy* while its service's endpoint
+passed the provider's verification (and was not refused since) and the page had an
+event, or a successful subscription, within ``REALTIME_SILENCE``; then it is crawled
+every ``REALTIME_CRAWL_INTERVAL`` (the crawl stays the net for what a webhook missed),
+else at the normal interval.
+"""
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+import redis
+from peewee import fn
+from streamdesk_contract.errors import PermissionMissing, ProviderError, TokenExpired
+from streamdesk_contract.values import Credentials, StreamRef
+
+from . import crypto, queue
+from .jobs import with_database
+from .models import Heartbeat, Stream, WebhookEvent, stream_for_job, utcnow
+from .runtime import runtime, with_fresh_credentials
+from .streams import Runtime
+
+log = logging.getLogger(__name__)
+
+HOOK = "streamdesk_webhook_subscribe"
+#: One subscription job per stream at a time.
+SUBSCRIBE_JOB = queue.StreamJob("realtime", "webapp.realtime.subscribe_stream", "default", timeout=120)
+#: Shown on a stream whose token lacks what subscribing needs.
+PERMISSION_OFF = "real-time off: permission missing"
+
+
+def verified_key(service: str) -> str:
+    """The heartbeat the receiver records when the provider's verification passes."""
+    return f"webhook-verified:{service}"
+
+
+def refused_key(service: str) -> str:
+    """The heartbeat recorded when a verification was refused (wrong verify token)."""
+    return f"webhook-refused:{service}"
+
+
+def supports(rt: Runtime, stream: Stream) -> bool:
+    """Whether the stream's page can be subscribed (authorized, and the plugin can)."""
+    return bool(stream.authorized) and rt.plugins.supports(stream.service, HOOK)
+
+
+def queue_subscribe(rt: Runtime, stream: Stream) -> bool:
+    """After an Add or a reconnect: mark the stream "subscribing" and queue the job.
+    False when there is nothing to subscribe or no reachable queue."""
+    if not supports(rt, stream):
+        return False
+    Stream.update(realtime="subscribing", realtime_message=None).where(stream.this()).execute()
+    return queue.enqueue_from(rt.settings, SUBSCRIBE_JOB.enqueue, stream.id, stream.job_key)
+
+
+def renew_if_due(rt: Runtime, stream: Stream) -> bool:
+    """After a crawl: an idle page's subscription is confirmed again (one provider call,
+    in a job) once half of REALTIME_SILENCE passed since the last success, so a page
+    with no news stays "real-time" while Graph still has it subscribed."""
+    if stream.realtime != "on" or stream.realtime_at is None:
+        return False
+    if utcnow() - stream.realtime_at < datetime.timedelta(seconds=rt.settings.realtime_silence / 2):
+        return False
+    return queue.enqueue_from(rt.settings, SUBSCRIBE_JOB.enqueue, stream.id, stream.job_key)
+
+
+@with_database
+def subscribe_stream(stream_id: int, key: str) -> str:
+    """The job: subscribe the stream's page; returns the stream's ``realtime`` after."""
+    stream = stream_for_job(stream_id, key)
+    if stream is None:
+        return "gone"
+    return subscribe(runtime(), stream)
+
+
+def subscribe(rt: Runtime, stream: Stream) -> str:
+    """Subscribe ``stream``'s page through its plugin and record the outcome: "on",
+    "permission" (polling goes on; the stream says so) or "error"."""
+    if not supports(rt, stream) or stream.status == "expired":
+        return stream.realtime or "off"
+    ref = StreamRef(page_id=stream.page_id, authorized=True, handle=stream.handle)
+    try:
+        fields = with_fresh_credentials(rt, stream, lambda credentials: rt.call(
+            HOOK, stream.service, stream=ref, credentials=credentials, subscribe=True))
+    except PermissionMissing as exc:
+        return _record(stream, "permission", f"{PERMISSION_OFF} ({exc.permission})")
+    except TokenExpired:
+        return _record(stream, "error", "real-time off: the token was refused")
+    except ProviderError as exc:
+        return _record(stream, "error", f"real-time off: {exc.message}"[:500])
+    if fields is None:
+        return _record(stream, None, None)
+    return _record(stream, "on", None, at=utcnow())
+
+
+def _record(stream: Stream, realtime: str | None, message: str | None, at=None) -> str:
+    values = {Stream.realtime: realtime, Stream.realtime_message: message}
+    if at is not None:
+        values[Stream.realtime_at] = at
+    Stream.update(values).where(stream.this()).execute()
+    return realtime or "off"
+
+
+@dataclass(frozen=True)
+class Farewell:
+    """What unsubscribing a removed stream's page needs (its token sealed)."""
+
+    service: str
+    page_id: str
+    sealed_token: str
+
+
+def farewell(rt: Runtime, stream: Stream) -> Farewell | None:
+    """Before ``stream`` is removed: what to unsubscribe afterwards, or None (not
+    subscribed, or another authorized stream of any account still has the page)."""
+    if stream.realtime not in ("on", "subscribing") or not supports(rt, stream):
+        return None
+    others = Stream.select().where((Stream.service == stream.service) & (Stream.page_id == stream.page_id)
+                                   & Stream.authorized & (Stream.id != stream.id))
+    credentials = stream.credentials
+    if others.exists() or credentials is None:
+        return None
+    return Farewell(stream.service, stream.page_id, crypto.encrypt(credentials.access_token))
+
+
+def queue_unsubscribe(rt: Runtime, bye: Farewell | None) -> bool:
+    """Queue :func:`unsubscribe_page` (after the removal committed)."""
+    if bye is None or not rt.settings.redis_url:
+        return False
+    try:
+        with queue.connected(rt.settings.redis_url) as client:
+            queue.queue(client).enqueue("webapp.realtime.unsubscribe_page", bye.service, bye.page_id,
+                                        bye.sealed_token, result_ttl=0, failure_ttl=queue.FAILURE_TTL,
+                                        ttl=queue.QUEUED_TTL, job_timeout=120)
+        return True
+    except (queue.QueueUnavailable, redis.RedisError) as exc:  # the removal is done already
+        log.warning("could not queue unsubscribing %s page %s: %s", bye.service, bye.page_id, type(exc).__name__)
+        return False
+
+
+@with_database
+def unsubscribe_page(service: str, page_id: str, sealed_token: str) -> str:
+    """The job: unsubscribe a page no stream holds any more (unless one was added
+    meanwhile). A refusal is logged: the deliveries that still come are dropped."""
+    rt = runtime()
+    if Stream.select().where((Stream.service == service) & (Stream.page_id == page_id) & Stream.authorized).exists():
+        return "kept"
+    ref = StreamRef(page_id=page_id, authorized=True)
+    try:
+        rt.call(HOOK, service, stream=ref, credentials=Credentials(crypto.decrypt(sealed_token)), subscribe=False)
+    except ProviderError as exc:
+        log.info("unsubscribing %s page %s failed: %s", service, page_id, exc.message)
+        return "failed"
+    return "unsubscribed"
+
+
+# --- health ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Health:
+    """Whether a stream may rely on webhooks, and why (shown in the stream list)."""
+
+    realtime: bool
+    why: str
+
+
+def endpoint_verified(service: str):
+    """When the provider's verification of the service's endpoint last passed (None:
+    never, or refused since)."""
+    beats = {b.name: b.ran_at for b in Heartbeat.select().where(
+        Heartbeat.name.in_([verified_key(service), refused_key(service)]))}
+    verified, refused = beats.get(verified_key(service)), beats.get(refused_key(service))
+    if verified is None or (refused is not None and refused > verified):
+        return None
+    return verified
+
+
+def last_event_at(service: str, page_id: str):
+    """When the page's latest webhook event arrived (None: none kept)."""
+    return (WebhookEvent.select(fn.MAX(WebhookEvent.received_at))
+            .where((WebhookEvent.service == service) & (WebhookEvent.page_id == page_id)).scalar())
+
+
+def health(rt: Runtime, stream: Stream, now=None) -> Health:
+    """Whether ``stream``'s webhooks are healthy, with the reason either way."""
+    if stream.realtime != "on":
+        if stream.realtime in ("permission", "error"):
+            return Health(False, stream.realtime_message or "real-time off")
+        if stream.realtime == "subscribing":
+            return Health(False, "subscribing to real-time updates")
+        return Health(False, "no real-time updates for this stream")
+    if endpoint_verified(stream.service) is None:
+        return Health(False, "the webhook endpoint has not passed the provider's verification")
+    now = now or utcnow()
+    silence = datetime.timedelta(seconds=rt.settings.realtime_silence)
+    latest = max(filter(None, (last_event_at(stream.service, stream.page_id), stream.realtime_at)), default=None)
+    if latest is None or now - latest > silence:
+        return Health(False, f"webhooks silent for over {_span(rt.settings.realtime_silence)}")
+    return Health(True, "webhooks healthy")
+
+
+def crawl_interval(rt: Runtime, stream: Stream, polling: int) -> int:
+    """Seconds to the next crawl: ``polling`` (the topics' interval), lengthened to
+    REALTIME_CRAWL_INTERVAL while the stream's webhooks are healthy."""
+    if stream.realtime != "on" or not health(rt, stream).realtime:
+        return polling
+    return max(polling, rt.settings.realtime_crawl_interval)
+
+
+def _span(seconds: int) -> str:
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    if seconds < 60:
+        return f"{seconds} s"
+    return f"{seconds // 60} min"
+
+
+
+@dataclass(frozen=True)
+class CrawlMode:
+    """How a stream learns of news, for the stream list: "real-time" or "polling every
+    N min", and why."""
+
+    realtime: bool
+    label: str
+    why: str
+
+
+def crawl_modes(rt: Runtime, streams) -> dict[int, CrawlMode]:
+    """The crawl mode of each of ``streams`` by id (one query for their intervals)."""
+    from .models import Topic, TopicStream
+
+    streams = list(streams)
+    if not streams:
+        return {}
+    default = rt.settings.crawl_interval
+    polling = dict(TopicStream.select(TopicStream.stream, fn.MIN(fn.COALESCE(Topic.crawl_interval, default)))
+                   .join(Topic).where(TopicStream.stream.in_([s.id for s in streams]))
+                   .group_by(TopicStream.stream).tuples())
+    modes = {}
+    for stream in streams:
+        every = polling.get(stream.id) or default
+        if not stream.authorized:
+            state = Health(False, "public page: the provider sends no webhooks for it")
+        elif not supports(rt, stream):
+            state = Health(False, "the service sends no webhooks Streamdesk reads")
+        else:
+            state = health(rt, stream)
+        if state.realtime:
+            net = max(every, rt.settings.realtime_crawl_interval)
+            modes[stream.id] = CrawlMode(True, "real-time", f"{state.why}; crawled every {_span(net)} as a net")
+        else:
+            modes[stream.id] = CrawlMode(False, f"polling every {_span(every)}", state.why)
+    return modes
+
+
+# --- setup diagnostics ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ServiceWebhooks:
+    """Account settings → Status: one service's webhooks as seen from this side."""
+
+    service: str
+    label: str
+    callback_url: str
+    verified_at: datetime.datetime | None
+    refused_at: datetime.datetime | None
+    last_event_at: datetime.datetime | None
+    subscribed: tuple[str, ...]  # names of the account's streams whose page is subscribed
+    off: tuple[tuple[str, str], ...]  # (stream name, why real time is off)
+
+
+def webhook_status(rt: Runtime, account) -> list[ServiceWebhooks]:
+    """Per service whose plugin reads webhooks: whether the provider verified the
+    endpoint (when), whether a verification was refused since, the last event about one
+    of ``account``'s pages, and the account's subscribed pages."""
+    found = []
+    for service in sorted(rt.plugins.services):
+        if not rt.plugins.supports(service, "streamdesk_webhook_events"):
+            continue
+        beats = {b.name: b.ran_at for b in Heartbeat.select().where(
+            Heartbeat.name.in_([verified_key(service), refused_key(service)]))}
+        verified, refused = beats.get(verified_key(service)), beats.get(refused_key(service))
+        own = list(Stream.select(Stream.name, Stream.page_id, Stream.realtime, Stream.realtime_message)
+                   .where((Stream.account == account) & (Stream.service == service) & Stream.authorized)
+                   .order_by(Stream.name))
+        pages = sorted({s.page_id for s in own})
+        last = (WebhookEvent.select(fn.MAX(WebhookEvent.received_at))
+                .where((WebhookEvent.service == service) & WebhookEvent.page_id.in_(pages)).scalar()) if pages else None
+        found.append(ServiceWebhooks(
+            service=service, label=rt.label(service),
+            callback_url=f"{rt.settings.public_url}/webhooks/{service}",
+            verified_at=verified, refused_at=refused if refused and (verified is None or refused > verified) else None,
+            last_event_at=last, subscribed=tuple(s.name for s in own if s.realtime == "on"),
+            off=tuple((s.name, s.realtime_message or "real-time off") for s in own
+                      if s.realtime in ("permission", "error"))))
+    return found
