@@ -25,8 +25,9 @@ PAGES = ("/topics", "/inbox", "/account/topics/", "/account/topics/{topic}", "/m
 #: participants, the team inbox's conversations (with their assignees, answerers and the
 #: person's read markers, one query), the person's unread count, and the topics to filter
 #: by; /account/topics/: topics, their sizes; the topic page: the topic, its
-#: streams, their gaps; /metrics: streams, their topic names, page figures, top posts.
-EXPECTED = {"/topics": 6, "/inbox": 12, "/account/topics/": 5, "/account/topics/{topic}": 6, "/metrics": 7}
+#: streams, their gaps, their crawl intervals, and for the subscribed ones the endpoint's
+#: verification and their pages' last events; /metrics: streams, their topic names, page figures, top posts.
+EXPECTED = {"/topics": 6, "/inbox": 12, "/account/topics/": 5, "/account/topics/{topic}": 9, "/metrics": 7}
 
 
 @contextlib.contextmanager
@@ -61,7 +62,8 @@ def populate(account, streams: int) -> Topic:
         stream = new_stream(first, service="facebook" if n % 3 else "twitter", page_id=f"page-{n}-{streams}",
                             name=f"Page {n}", authorized=authorized, status="expired" if n == 0 else "active",
                             connected_profile=profile if authorized else None,
-                            access_token=f"page-token-{n}" if authorized else None, story_count=3)
+                            access_token=f"page-token-{n}" if authorized else None, story_count=3,
+                            realtime="on" if authorized else None)  # subscribed to webhooks
         TopicStream.create(topic=second, stream=stream)
         for i in range(3):
             Story.create(stream=stream, external_id=f"{streams}_{n}_{i}", created_at=at, text=f"story {i}")

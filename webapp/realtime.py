@@ -175,11 +175,18 @@ class Health:
 def endpoint_verified(service: str):
     """When the provider's verification of the service's endpoint last passed (None:
     never, or refused since)."""
-    beats = {b.name: b.ran_at for b in Heartbeat.select().where(
-        Heartbeat.name.in_([verified_key(service), refused_key(service)]))}
-    verified, refused = beats.get(verified_key(service)), beats.get(refused_key(service))
-    if verified is None or (refused is not None and refused > verified):
-        return None
+    return endpoints_verified([service])[service]
+
+
+def endpoints_verified(services) -> dict:
+    """:func:`endpoint_verified` of each of ``services``, in one query."""
+    services = sorted(set(services))
+    keys = [key for service in services for key in (verified_key(service), refused_key(service))]
+    beats = {b.name: b.ran_at for b in Heartbeat.select().where(Heartbeat.name.in_(keys))} if keys else {}
+    verified = {}
+    for service in services:
+        passed, refused = beats.get(verified_key(service)), beats.get(refused_key(service))
+        verified[service] = None if passed is None or (refused is not None and refused > passed) else passed
     return verified
 
 
@@ -192,16 +199,23 @@ def last_event_at(service: str, page_id: str):
 def health(rt: Runtime, stream: Stream, now=None) -> Health:
     """Whether ``stream``'s webhooks are healthy, with the reason either way."""
     if stream.realtime != "on":
+        return _judge(rt, stream, None, None, now)
+    return _judge(rt, stream, endpoint_verified(stream.service), last_event_at(stream.service, stream.page_id), now)
+
+
+def _judge(rt: Runtime, stream: Stream, verified_at, last_event, now=None) -> Health:
+    """:func:`health` from what was read for it (for many streams, read once)."""
+    if stream.realtime != "on":
         if stream.realtime in ("permission", "error"):
             return Health(False, stream.realtime_message or "real-time off")
         if stream.realtime == "subscribing":
             return Health(False, "subscribing to real-time updates")
         return Health(False, "no real-time updates for this stream")
-    if endpoint_verified(stream.service) is None:
+    if verified_at is None:
         return Health(False, "the webhook endpoint has not passed the provider's verification")
     now = now or utcnow()
     silence = datetime.timedelta(seconds=rt.settings.realtime_silence)
-    latest = max(filter(None, (last_event_at(stream.service, stream.page_id), stream.realtime_at)), default=None)
+    latest = max(filter(None, (last_event, stream.realtime_at)), default=None)
     if latest is None or now - latest > silence:
         return Health(False, f"webhooks silent for over {_span(rt.settings.realtime_silence)}")
     return Health(True, "webhooks healthy")
@@ -235,7 +249,9 @@ class CrawlMode:
 
 
 def crawl_modes(rt: Runtime, streams) -> dict[int, CrawlMode]:
-    """The crawl mode of each of ``streams`` by id (one query for their intervals)."""
+    """The crawl mode of each of ``streams`` by id: one query for their intervals and,
+    when some are subscribed, one for the endpoints' verification and one for the
+    pages' last events (never a query per stream)."""
     from .models import Topic, TopicStream
 
     streams = list(streams)
@@ -245,6 +261,14 @@ def crawl_modes(rt: Runtime, streams) -> dict[int, CrawlMode]:
     polling = dict(TopicStream.select(TopicStream.stream, fn.MIN(fn.COALESCE(Topic.crawl_interval, default)))
                    .join(Topic).where(TopicStream.stream.in_([s.id for s in streams]))
                    .group_by(TopicStream.stream).tuples())
+    on = [s for s in streams if s.realtime == "on"]
+    verified = endpoints_verified(s.service for s in on)
+    last_events = {}
+    if on:
+        last_events = {(service, page): at for service, page, at in
+                       WebhookEvent.select(WebhookEvent.service, WebhookEvent.page_id, fn.MAX(WebhookEvent.received_at))
+                       .where(WebhookEvent.page_id.in_(sorted({s.page_id for s in on})))
+                       .group_by(WebhookEvent.service, WebhookEvent.page_id).tuples()}
     modes = {}
     for stream in streams:
         every = polling.get(stream.id) or default
@@ -253,7 +277,8 @@ def crawl_modes(rt: Runtime, streams) -> dict[int, CrawlMode]:
         elif not supports(rt, stream):
             state = Health(False, "the service sends no webhooks Streamdesk reads")
         else:
-            state = health(rt, stream)
+            state = _judge(rt, stream, verified.get(stream.service),
+                           last_events.get((stream.service, stream.page_id)))
         if state.realtime:
             net = max(every, rt.settings.realtime_crawl_interval)
             modes[stream.id] = CrawlMode(True, "real-time", f"{state.why}; crawled every {_span(net)} as a net")
