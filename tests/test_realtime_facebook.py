@@ -5,12 +5,10 @@ healthy webhooks lengthen the crawl interval while silent or unverified ones do 
 from __future__ import annotations
 
 import datetime
-import threading
 import time
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from factories import new_stream
 from test_streams import add, connect
@@ -120,15 +118,6 @@ def test_subscribed_apps_edge_checks_token_and_fields(admin_client, emulator, to
     assert as_person.status_code == 403 and as_person.json()["error"]["code"] == 210
     assert page_subscriptions(emulator) == {}
 
-
-@pytest.fixture
-def live_url(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
 
 
 def test_the_emulator_delivers_only_for_subscribed_pages(admin_client, emulator, topic, environ, worker_env, live_url):

@@ -4,13 +4,11 @@ pick the events, and a reply, mention or DM created on the emulator is POSTed, s
 to the receiver, retried on failure, and stored by a real RQ worker."""
 from __future__ import annotations
 
-import threading
 
 import pytest
 import requests
 from test_webhooks_emulator import wait_for
 from test_webhooks_facebook import run_jobs
-from werkzeug.serving import make_server
 
 from emulators.twitter import APP_TOKEN
 from factories import new_stream
@@ -22,16 +20,6 @@ def environ(environ, clean_redis):
     environ.update(REDIS_URL=clean_redis)
     return environ
 
-
-@pytest.fixture
-def live_url(app):
-    """The test's app served over real HTTP on a free port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
 
 
 @pytest.fixture
