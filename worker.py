@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import multiprocessing
 import os
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -17,32 +18,54 @@ from webapp.jobs import HEARTBEAT_INTERVAL
 
 #: Seconds between two looks for tokens that expire soon (their owners are warned).
 RENEWAL_INTERVAL = 3600
+#: Seconds between two prunings of old metric snapshots (webapp/history.py).
+PRUNE_INTERVAL = 86400
 #: Seconds between two looks for streams whose next crawl (or metrics refresh) is due.
 DUE_INTERVAL = 30
 #: Seconds the cron schedule waits before it tries an unreachable Redis again.
 CRON_RETRY = 2
 
 
-def run_cron(redis_url: str, heartbeat_interval: int = HEARTBEAT_INTERVAL, due_interval: int = DUE_INTERVAL) -> None:
-    """The cron schedule: enqueues jobs when they are due (RQ's CronScheduler)."""
+def run_cron(redis_url: str, heartbeat_interval: int = HEARTBEAT_INTERVAL, due_interval: int = DUE_INTERVAL,
+             parent: int | None = None) -> None:
+    """The cron schedule: enqueues jobs when they are due (RQ's CronScheduler). It ends
+    when its ``parent`` process (the worker that started it) ends, however it ends."""
     import redis
     from rq.cron import CronScheduler
 
-    from webapp import crawl, jobs, metrics, queue, renewal, send, webhooks
+    class OnceStoppedScheduler(CronScheduler):
+        """RQ's CronScheduler, stopped by the first SIGTERM or SIGINT only.
 
-    _exit_with(os.getppid())
+        A worker's shutdown sends its cron child more than one SIGTERM (the group's, the
+        worker's own ``terminate``, the supervisor's last sweep). RQ's handler raises
+        StopRequested on each, so a second one, landing while the first shutdown was
+        already under way (in ``register_death`` or in the interpreter's exit), printed
+        a traceback. After the first, the rest are ignored: the process is already ending.
+        """
+
+        def _request_stop(self, signum, frame):
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            super()._request_stop(signum, frame)
+
+    from webapp import crawl, history, jobs, metrics, queue, realtime, renewal, reports, send, webhooks
+
+    _exit_with(parent or os.getppid())
 
     # RQ's CronScheduler ends on the first Redis error: without this loop a Redis or
     # Valkey restart would stop every scheduled crawl until someone restarts the worker.
     while True:
         try:
-            scheduler = CronScheduler(connection=queue.connect(redis_url), logging_level=logging.WARNING)
+            scheduler = OnceStoppedScheduler(connection=queue.connect(redis_url), logging_level=logging.WARNING)
             scheduler.register(jobs.heartbeat, queue_name="default", interval=heartbeat_interval)
             scheduler.register(crawl.enqueue_due_crawls, queue_name="default", interval=due_interval)
             scheduler.register(metrics.enqueue_due_metrics, queue_name="default", interval=due_interval)
             scheduler.register(send.enqueue_waiting_actions, queue_name="default", interval=due_interval)
             scheduler.register(renewal.warn_expiring_profiles, queue_name="default", interval=RENEWAL_INTERVAL)
             scheduler.register(webhooks.sweep, queue_name="default", interval=due_interval)
+            scheduler.register(history.prune_snapshots, queue_name="default", interval=PRUNE_INTERVAL)
+            scheduler.register(reports.enqueue_due_reports, queue_name="default", interval=due_interval)
+            scheduler.register(realtime.requeue_lost, queue_name="default", interval=due_interval)
             scheduler.start()
             return  # stopped by a signal
         except (queue.QueueUnavailable, redis.ConnectionError, redis.TimeoutError) as exc:
@@ -60,6 +83,8 @@ def _exit_with(parent: int) -> None:
             time.sleep(1)
         os._exit(0)
 
+    if os.getppid() != parent:  # gone while this process was starting
+        os._exit(0)
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
@@ -73,7 +98,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="Seconds between looks for streams whose next crawl is due.")
     parser.add_argument("--worker-ttl", type=int, default=None,
                         help="Seconds between the worker's heartbeats to the queue when idle (default 60).")
+    # How a worker starts its cron schedule beside itself: this command, in a process of its own.
+    parser.add_argument("--cron-of", type=int, default=None, metavar="PID", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.cron_of is not None:
+        run_cron(os.environ["REDIS_URL"], args.heartbeat_interval, args.due_interval, parent=args.cron_of)
+        return 0
 
     from webapp import queue
     from webapp.config import ConfigError, load_settings
@@ -99,9 +129,14 @@ def main(argv: list[str] | None = None) -> int:
 
     cron = None
     if not args.no_cron:
-        cron = multiprocessing.get_context("spawn").Process(
-            target=run_cron, args=(settings.redis_url, args.heartbeat_interval, args.due_interval), daemon=True)
-        cron.start()
+        # A new interpreter, not a fork of this one (which holds the worker's Redis
+        # connection), and not multiprocessing's spawn either: a spawned child reads its
+        # start-up data from this process, and printed an EOFError traceback when this
+        # process was killed before it had.
+        cron = subprocess.Popen([sys.executable, "-m", "worker", "--cron-of", str(os.getpid()),
+                                 "--heartbeat-interval", str(args.heartbeat_interval),
+                                 "--due-interval", str(args.due_interval)],
+                                env={**os.environ, "REDIS_URL": settings.redis_url})
     try:
         worker = queue.StreamdeskWorker([queue.queue(client, name) for name in queue.QUEUES], connection=client,
                                         worker_ttl=args.worker_ttl)
@@ -109,7 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if cron is not None:
             cron.terminate()
-            cron.join(5)
+            try:
+                cron.wait(5)
+            except subprocess.TimeoutExpired:
+                cron.kill()
     return 0
 
 

@@ -3,10 +3,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import dates, emulators, feed, ingest, jobs, pages, revisit, web, webhooks, worker_rss
+from bench import analytics, dates, emulators, exports, feed, ingest, jobs, pages, revisit, web, webhooks, worker_rss
 
 BENCHMARKS = [dates.run, ingest.run, worker_rss.run, jobs.run, web.run, pages.run, feed.run, revisit.run,
-              emulators.run, webhooks.run, webhooks.run_calls_saved]
+              emulators.run, webhooks.run, webhooks.run_calls_saved, analytics.run, exports.run]
 
 
 def main() -> int:

@@ -3,7 +3,9 @@
 * ``re-crawl``: idle re-crawl jobs (a public X stream with nothing new: one timeline
   call for tweets newer than the cursor, to the X emulator, which answers at once from
   a process of its own; the crawl's own reads and writes) vs no-op jobs, drained by the
-  same worker class in the same prepared process.
+  same worker class in the same prepared process; and vs jobs that make the same one
+  API call and nothing else (a new connection to the emulator, as a forked job makes):
+  that call alone is what keeps a crawl job from a no-op job's rate.
 * ``cron pass``: one pass over 10,000 due streams (one query, pipelined batches) vs
   RQ's own pipelined ``enqueue_many`` of 10,000 unique jobs; then a second pass at once,
   which must find nothing to queue.
@@ -28,6 +30,15 @@ HANDLE = "rivalroasters"
 
 def noop() -> None:
     """The raw limit: what RQ's forking worker does with a job that does nothing."""
+
+
+def api_call(url: str, params: dict, token: str) -> int:
+    """A second raw limit: a job that makes the idle re-crawl's one API call, as bare as
+    it can be made (a new session, as in any forked job; the JSON parsed, nothing done
+    with it). Whatever a crawl job costs beyond this is ours."""
+    response = requests.get(url, params=params, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    response.raise_for_status()
+    return len(response.json().get("data") or [])
 
 
 def _drain(client: redis.Redis, name: str) -> tuple[int, float]:
@@ -67,11 +78,12 @@ def _streams(count: int, crawlable: str | None = None) -> list:
     return list(Stream.select().where(Stream.account.in_([a.id for a in accounts])))
 
 
-def _recrawl(client: redis.Redis, user_id: str) -> str:
-    """Idle re-crawl jobs and no-op jobs, drained in alternate rounds (ROUNDS of each,
-    N jobs a side in all) so that a neighbour's burst on a shared machine lands on both
-    sides, not on whichever ran at that moment; each side's rate is its jobs over the
-    sum of its rounds."""
+def _recrawl(client: redis.Redis, user_id: str) -> list[str]:
+    """Idle re-crawl jobs, no-op jobs and bare API-call jobs, drained in alternate
+    rounds (ROUNDS of each, N jobs a side in all) so that a neighbour's burst on a
+    shared machine lands on every side, not on whichever ran at that moment; each
+    side's rate is its jobs over the sum of its rounds."""
+    from plugins.twitter.crawl import Cursor, _tweet_params
     from webapp.crawl import CRAWL_JOB, crawl
     from webapp.runtime import runtime
 
@@ -79,21 +91,33 @@ def _recrawl(client: redis.Redis, user_id: str) -> str:
     streams = _streams(N, crawlable=user_id)
     for stream in streams:
         assert crawl(rt, stream) == "active"  # the first crawl; the bench times the next one
+    # The call an idle re-crawl of these streams makes: tweets newer than the newest stored.
+    call = (f"{os.environ['TWITTER_API_URL']}/2/users/{user_id}/tweets",
+            _tweet_params(Cursor.loads(streams[0].cursor).since, None, exclude="replies"),
+            os.environ["TWITTER_APP_TOKEN"])
     client.flushdb()
     q = Queue("bench", connection=client)
     per = N // ROUNDS
-    raw_jobs = raw_seconds = our_jobs = our_seconds = 0.0
+    totals = {"noop": [0, 0.0], "api": [0, 0.0], "ours": [0, 0.0]}
+
+    def add(side, drained):
+        totals[side][0] += drained[0]
+        totals[side][1] += drained[1]
+
     for start in range(0, per * ROUNDS, per):
         for _ in range(per):
             q.enqueue(noop)
-        jobs, seconds = _drain(client, "bench")
-        raw_jobs, raw_seconds = raw_jobs + jobs, raw_seconds + seconds
+        add("noop", _drain(client, "bench"))
+        for _ in range(per):
+            q.enqueue(api_call, *call)
+        add("api", _drain(client, "bench"))
         for stream in streams[start:start + per]:
             CRAWL_JOB.enqueue(client, stream.id, stream.job_key)
-        jobs, seconds = _drain(client, "crawl")
-        our_jobs, our_seconds = our_jobs + jobs, our_seconds + seconds
-    raw, ours = raw_jobs / raw_seconds, our_jobs / our_seconds
-    return f"re-crawl: {ours:,.0f} idle re-crawl jobs/s — ratio {ours / raw:.2f} of raw RQ no-op {raw:,.0f}/s"
+        add("ours", _drain(client, "crawl"))
+    raw, api, ours = (jobs / seconds for jobs, seconds in totals.values())
+    return [f"re-crawl: {ours:,.0f} idle re-crawl jobs/s — ratio {ours / raw:.2f} of raw RQ no-op {raw:,.0f}/s",
+            f"re-crawl vs its API call: {ours:,.0f} idle re-crawl jobs/s — ratio {ours / api:.2f} of raw RQ jobs "
+            f"making the same one API call {api:,.0f}/s"]
 
 
 def _cron_pass(client: redis.Redis) -> list[str]:
@@ -132,6 +156,7 @@ def run(tmp: Path) -> str:
     from bench.apart import emulator_process
     from webapp.db import migrate, open_database
     from webapp.config import load_settings
+    from webapp import queue
     from webapp.runtime import prepare_worker
 
     # The emulator answers from a process of its own: in this one it would take CPU and
@@ -146,9 +171,12 @@ def run(tmp: Path) -> str:
             with db.connection_context():
                 migrate(db)
             prepare_worker()  # what the worker's parent process does before it forks
-            client = redis.Redis.from_url(url)
+            # The worker's own client (queue.connect), as worker.py makes it: a bare
+            # redis-py client reads its version from the package metadata and sends it to
+            # the server on every new connection, which each work-horse makes.
+            client = queue.connect(url)
             with db.connection_context():
-                lines = [_recrawl(client, user_id), *_cron_pass(client)]
+                lines = [*_recrawl(client, user_id), *_cron_pass(client)]
     return "\n".join(lines)
 
 

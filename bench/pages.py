@@ -90,14 +90,19 @@ def generate(url: str, stream_ids: list[int], n: int, first: int = 0) -> float:
     mark = "?" if url.startswith("sqlite:") else "%s"
     cur.executemany(f"UPDATE stream SET story_count = {mark} WHERE id = {mark}",
                     [(count, s) for s, count in per_stream.items()])
+    finish_load(url, conn)
+    return time.perf_counter() - start
+
+
+def finish_load(url: str, conn) -> None:
+    """Commit a bulk load and close ``conn``; on PostgreSQL, vacuum and analyze first."""
     conn.commit()
     if not url.startswith("sqlite:"):
         conn.autocommit = True
         # As autovacuum does soon after such a load (PostgreSQL 13+ vacuums insert-only
         # tables too): statistics, and the visibility map that index-only scans need.
-        cur.execute("VACUUM ANALYZE")
+        conn.cursor().execute("VACUUM ANALYZE")
     conn.close()
-    return time.perf_counter() - start
 
 
 def insert_rows(url: str, cur, table: str, columns: str, rows) -> None:

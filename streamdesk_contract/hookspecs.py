@@ -107,11 +107,21 @@ def streamdesk_crawl(service, config, stream, credentials, cursor):
 
 
 @hookspec(firstresult=True)
-def streamdesk_metrics(service, config, stream, credentials, story_ids):
+def streamdesk_metrics(service, config, stream, credentials, story_ids, history_since):
     """Read post-level figures for ``story_ids`` and page-level figures for ``stream``.
 
+    Arguments: ``story_ids`` (the stream's most recent stories' ids), ``history_since``
+    (a ``datetime.date`` or None): the first day whose *daily* page figures are wanted.
+    The core asks 90 days back on a stream's first refresh (a backfill), then from the
+    last day it stored minus two (late corrections by the provider are picked up). A
+    service with daily figures returns one Figure per metric and day from that day on,
+    each with ``day`` set to the provider's day; None means "only the latest days". A
+    plugin without daily figures may leave the argument out of its implementation.
     Returns: a list of :class:`~streamdesk_contract.values.Figure`, each naming the provider metric
-    it came from; a figure the service does not provide has ``value=None`` and a note.
+    it came from and the API version it was read with (and the retired metric it
+    replaces, where the provider renamed it); a figure the service does not provide
+    has ``value=None`` and a note. Readings of now (a post's lifetime counts, a page's
+    followers) have ``day=None``.
     Raises: TokenExpired, PermissionMissing, RateLimited, NotFound, ProviderUnavailable.
     """
 

@@ -67,6 +67,10 @@ class ServiceConfig:
     ``app_token`` is an app-level token for calls made without a person's credentials,
     where the service issues one separately from the OAuth client (X: the app's
     *Bearer Token*, ``TWITTER_APP_TOKEN``); empty when unused.
+
+    ``webhook_url`` is where this installation receives the service's webhook
+    deliveries (``PUBLIC_URL/webhooks/<service>``): what a plugin registers with a
+    provider that takes the callback URL through its API (X's ``POST /2/webhooks``).
     """
 
     client_id: str = ""
@@ -75,6 +79,7 @@ class ServiceConfig:
     auth_url: str = ""
     sandbox: bool = False
     app_token: str = ""
+    webhook_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -244,6 +249,15 @@ class Figure:
     level: str  # "post" or "page"
     object_id: str
     note: str | None = None
+    #: The provider API version the figure was read with (e.g. "v25.0" for Graph, "2" for X).
+    api_version: str | None = None
+    #: The retired provider metric ``provider_metric`` succeeds, when the provider renamed
+    #: it (Graph's ``page_impressions`` → ``page_media_view``): the mapping is kept with the
+    #: figure, so a chart spanning the change says where its numbers come from.
+    replaces: str | None = None
+    #: The provider day a *daily* figure counts (page views on that day); None for a
+    #: reading of now (a post's lifetime views, a page's followers).
+    day: date | None = None
 
 
 @dataclass(frozen=True)

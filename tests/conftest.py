@@ -100,15 +100,18 @@ def emulator(emulator_urls):
 
 
 @pytest.fixture
-def environ(tmp_path, emulator_urls):
+def environ(request, tmp_path, emulator_urls):
     """The environment a test's app is configured from (no .env, fresh instance),
-    in sandbox mode: the plugins talk to the emulators over HTTP."""
+    in sandbox mode: the plugins talk to the emulators over HTTP. A test marked
+    ``redis`` (or in a module marked so) queues on the test's flushed Redis."""
     env = {"STREAMDESK_INSTANCE": str(tmp_path / "instance"), "PUBLIC_URL": TEST_PUBLIC_URL,
            **sandbox_env(emulator_urls)}
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         reset_postgres(url)
         env["DATABASE_URL"] = url
+    if request.node.get_closest_marker("redis"):
+        env["REDIS_URL"] = request.getfixturevalue("clean_redis")
     return env
 
 
@@ -295,3 +298,24 @@ def worker_env(environ, db, monkeypatch):
     runtime.cache_clear()
     yield
     runtime.cache_clear()
+
+
+#: A test that reads "today" should finish within this many seconds of starting.
+DAY_MARGIN = 60
+
+
+@pytest.fixture
+def today():
+    """Today's UTC date, for a test whose code reads the clock again later (a cron pass,
+    a job, a crawl): a test that would start within :data:`DAY_MARGIN` seconds of
+    midnight UTC waits for the new day first, so both reads give the same date."""
+    import datetime
+    import time
+
+    from webapp.models import utcnow
+
+    now = utcnow()
+    midnight = datetime.datetime.combine(now.date() + datetime.timedelta(days=1), datetime.time())
+    if (midnight - now).total_seconds() < DAY_MARGIN:
+        time.sleep((midnight - now).total_seconds() + 0.1)
+    return utcnow().date()

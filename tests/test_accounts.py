@@ -17,12 +17,12 @@ def test_login_and_logout(client, admin):
 
 
 def test_login_returns_to_the_page_asked_for_but_never_offsite(client, admin):
-    response = client.get("/metrics")
-    assert response.headers["Location"] == "/login?next=/metrics"
+    response = client.get("/analytics")
+    assert response.headers["Location"] == "/login?next=/analytics"
     token = csrf_token(client)
-    response = client.post("/login?next=/metrics", data={"email": admin.email, "password": PASSWORD, "csrf_token": token})
-    assert response.headers["Location"] == "/metrics"
-    client.post("/logout", data={"csrf_token": csrf_token(client, "/metrics")})
+    response = client.post("/login?next=/analytics", data={"email": admin.email, "password": PASSWORD, "csrf_token": token})
+    assert response.headers["Location"] == "/analytics"
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/analytics")})
     token = csrf_token(client)
     response = client.post("/login?next=//evil.example/x", data={"email": admin.email, "password": PASSWORD, "csrf_token": token})
     assert response.headers["Location"] == "/topics"

@@ -24,10 +24,8 @@ from webapp.streams import Runtime
 from factories import new_stream
 
 
-@pytest.fixture
-def environ(environ, clean_redis):
-    """The app queues its send jobs on the test's Redis."""
-    return {**environ, "REDIS_URL": clean_redis}
+#: The app queues its send jobs on the test's Redis.
+pytestmark = pytest.mark.redis
 
 
 @pytest.fixture

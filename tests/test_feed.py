@@ -177,3 +177,28 @@ def test_the_feed_query_reads_the_time_index(db, topic, fb, tw):
     # A later page seeks to its position instead of reading every newer row first.
     deep = plan(Cursor(T + datetime.timedelta(minutes=700), 10**6))
     assert ("Index Cond: (created_at <=" in deep) if postgres else ("SEARCH" in deep and "created_at<" in deep), deep
+
+
+def test_a_dated_feed_pages_from_its_cursor_and_keeps_its_end(member_client, topic, fb, tw):
+    """With a "to" date, later pages bound the time by their cursor alone (one upper bound:
+    SQLite otherwise seeks to the date's end and reads every story above the cursor), and
+    a cursor beyond the date still shows nothing after it."""
+    from webapp.feed import Cursor, Filters, _implied_end
+
+    made = [story(fb if n % 2 else tw, n, 60 * n) for n in range(2 * PAGE_SIZE + 5)]  # one an hour, 2+ days
+    to = (T + datetime.timedelta(hours=40)).date()
+    end = datetime.datetime.combine(to + datetime.timedelta(days=1), datetime.time())
+    expected = [s.id for s in sorted(made, key=lambda s: (s.created_at, s.id), reverse=True) if s.created_at < end]
+    seen, url = [], f"/topics/{topic.id}?to={to.isoformat()}"
+    while url:
+        html = member_client.get(url).get_data(as_text=True)
+        seen += ids(html)
+        more = re.search(r'<a href="([^"]*before=[^"]*)"', html)
+        url = more.group(1).replace("&amp;", "&") if more else None
+    assert seen == expected and len(seen) > PAGE_SIZE
+    f = Filters(until=to)
+    assert _implied_end(f, Cursor(end - datetime.timedelta(minutes=1), 1)).until is None
+    assert _implied_end(f, Cursor(end + datetime.timedelta(days=3), 1)).until == to
+    late = Cursor(end + datetime.timedelta(days=3), 10**6)
+    html = member_client.get(f"/topics/{topic.id}?to={to.isoformat()}&before={late}").get_data(as_text=True)
+    assert ids(html) == expected[:PAGE_SIZE]

@@ -136,3 +136,24 @@ def test_the_newest_comments_of_many_streams_are_merged_in_time_order(account, m
     assert [c.created_at for c in newest] == [T + datetime.timedelta(minutes=m) for m in range(39, 32, -1)]
     assert not any(c.external_id.startswith("own") for c in newest)
     assert inbox.outsiders_comments({}, 7) == []
+
+
+def test_one_stream_holding_the_newest_comments_of_many_gives_them_all(account):
+    """PostgreSQL reads a few of each stream's newest first and goes back for more only
+    to the streams whose few all made the page: such a stream's rows are all there."""
+    from webapp import inbox
+
+    topic = Topic.create(account=account, name="Brand")
+    streams = {}
+    for n in range(30):
+        stream = new_stream(topic, service="facebook", page_id=f"page{n}", name=f"P{n}")
+        streams[stream.id] = stream
+        Comment.create(stream=stream, external_id=f"old{n}", story_external_id="s",
+                       created_at=T + datetime.timedelta(minutes=n), author_id="fan")
+    loud = next(iter(streams.values()))
+    for minute in range(20):  # the newest twenty, all of one stream
+        Comment.create(stream=loud, external_id=f"loud{minute}", story_external_id="s",
+                       created_at=T + datetime.timedelta(hours=1, minutes=minute), author_id="fan")
+    expected = [c.external_id for c in sorted(Comment.select(), key=lambda c: c.created_at, reverse=True)]
+    for limit in (1, 10, 25, 60):
+        assert [c.external_id for c in inbox.outsiders_comments(streams, limit)] == expected[:limit], limit

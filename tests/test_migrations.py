@@ -196,3 +196,35 @@ def test_webhook_events_are_unique_per_service_and_event_key(settings):
         db.execute_sql(insert, ("twitter", "p:1"))
         with pytest.raises(IntegrityError), db.atomic():
             db.execute_sql(insert, ("facebook", "p:1"))
+
+
+
+def test_search_words_are_stored_for_existing_and_new_rows_on_postgresql(settings):
+    """0020: on PostgreSQL a story's and a comment's search words are a stored column the
+    server fills for the rows already there and keeps up to date on every write (words
+    only: tags, e-mail addresses and URLs are cut into their words); SQLite keeps FTS5."""
+    import datetime
+
+    from webapp.accounts import create_account
+    from webapp.models import Comment, Story, Stream
+
+    db = open_database(settings.database_url)
+    with db.connection_context():
+        migrate(db, target="0019_report_schedules")
+        stream = Stream.create(account=create_account("A"), service="facebook", page_id="p", name="P")
+        at = datetime.datetime(2026, 12, 1)
+        story = Story.create(stream=stream, external_id="s1", created_at=at, text="<b>Pumpkin</b> a@latte.test")
+        Comment.create(stream=stream, external_id="c1", story_external_id="s1", created_at=at, text="Oat milk?")
+        assert migrate(db) == ["0020_search_vectors"]
+        if isinstance(db, SqliteDatabase):
+            assert "search_words" not in {c.name for c in db.get_columns("story")}
+            return
+
+        def words(table: str) -> set[str]:
+            (vector,) = db.execute_sql(f"SELECT search_words FROM {table}").fetchone()
+            return {term.split(":")[0].strip("'") for term in vector.split()}
+
+        assert words("story") == {"b", "pumpkin", "a", "latte", "test"}
+        assert words("comment") == {"oat", "milk"}
+        Story.update(text="Cold brew").where(Story.id == story.id).execute()
+        assert words("story") == {"cold", "brew"}

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import os
 
 import pytest
-from factories import new_stream
+from factories import figure_days, new_stream
 
 from webapp.models import (Comment, ConnectedProfile, Conversation, ConversationRead, Message, Story, Stream, Topic,
                            TopicStream, User)
 
 #: The pages whose statement counts are kept fixed.
-PAGES = ("/topics", "/inbox", "/account/topics/", "/account/topics/{topic}", "/metrics")
+PAGES = ("/topics", "/inbox", "/account/topics/", "/account/topics/{topic}", "/analytics", "/analytics/topics/{topic}",
+         "/analytics/topics/{topic}/competitors", "/analytics/streams/{stream}")
 #: Statements per page. Every page: the login with its user and account (one query),
 #: and the nav's expired streams (with their topic names: one more, as some expired).
 #: Then /topics: topics, streams by topic, expiring profiles; /inbox: streams, newest
@@ -26,8 +28,16 @@ PAGES = ("/topics", "/inbox", "/account/topics/", "/account/topics/{topic}", "/m
 #: person's read markers, one query), the person's unread count, and the topics to filter
 #: by; /account/topics/: topics, their sizes; the topic page: the topic, its
 #: streams, their gaps, their crawl intervals, and for the subscribed ones the endpoint's
-#: verification and their pages' last events; /metrics: streams, their topic names, page figures, top posts.
-EXPECTED = {"/topics": 6, "/inbox": 12, "/account/topics/": 5, "/account/topics/{topic}": 9, "/metrics": 7}
+#: verification and their pages' last events; /analytics: topics, streams by topic; a topic's dashboard:
+#: the topic, its streams, the roll-up's values and their sources, top posts; competitors:
+#: the topic, its streams, the roll-up's values and sources; a stream's dashboard: the stream with its
+#: first topic, the roll-up's values and sources, top posts. Top posts are one statement on
+#: PostgreSQL and two on SQLite, which first counts each stream's stories in the range to
+#: choose its index (webapp/analytics.py top_posts).
+TOP_POSTS = 1 if os.environ.get("TEST_DATABASE_URL") else 2
+EXPECTED = {"/topics": 6, "/inbox": 12, "/account/topics/": 5, "/account/topics/{topic}": 9, "/analytics": 5,
+            "/analytics/topics/{topic}": 7 + TOP_POSTS, "/analytics/topics/{topic}/competitors": 7,
+            "/analytics/streams/{stream}": 6 + TOP_POSTS}
 
 
 @contextlib.contextmanager
@@ -66,7 +76,8 @@ def populate(account, streams: int) -> Topic:
                             realtime="on" if authorized else None)  # subscribed to webhooks
         TopicStream.create(topic=second, stream=stream)
         for i in range(3):
-            Story.create(stream=stream, external_id=f"{streams}_{n}_{i}", created_at=at, text=f"story {i}")
+            Story.create(stream=stream, external_id=f"{streams}_{n}_{i}", created_at=at, text=f"story {i}",
+                         views=10 * i, engagements=i)
             Comment.create(stream=stream, external_id=f"{n}_{i}_c", story_external_id=f"{n}_{i}",
                            created_at=at + datetime.timedelta(minutes=n * 3 + i), text="Nice!",
                            author_id=f"fan-{i}", author_name=f"Fan {i}")
@@ -82,16 +93,18 @@ def populate(account, streams: int) -> Topic:
                                                answered_at=at if n % 3 == 0 else None)
             if n % 4 == 0:
                 ConversationRead.create(user=admin, conversation=conversation, read_at=at)
+        figure_days(stream, "followers", at.date(), [100 + n] * 3)  # read by the analytics pages
     return first
 
 
 def counts(app, client, account, streams: int) -> dict[str, int]:
     """Statements per page with ``streams`` streams."""
     topic = populate(account, streams)
+    stream_id = TopicStream.get(TopicStream.topic == topic).stream_id
     db = app.extensions["streamdesk.db"]
     result = {}
     for page in PAGES:
-        path = page.format(topic=topic.id)
+        path = page.format(topic=topic.id, stream=stream_id)
         client.get(path)  # warm: the first request of a session may store it
         with counted(db) as statements:
             response = client.get(path)

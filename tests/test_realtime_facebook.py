@@ -23,9 +23,12 @@ from webapp.streams import Runtime
 BLUEBIRD = "104729384756102"  # a page the seed's person administers
 
 
+pytestmark = pytest.mark.redis
+
+
 @pytest.fixture
-def environ(environ, clean_redis):
-    environ.update(REDIS_URL=clean_redis, FACEBOOK_WEBHOOK_VERIFY_TOKEN=VERIFY_TOKEN)
+def environ(environ):
+    environ.update(FACEBOOK_WEBHOOK_VERIFY_TOKEN=VERIFY_TOKEN)
     return environ
 
 

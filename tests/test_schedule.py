@@ -18,7 +18,8 @@ from test_worker import start_worker, wait_for
 from webapp import queue
 from webapp.crawl import CRAWL_JOB, crawl, enqueue_due_crawls, job_id
 from webapp.db import database
-from webapp.models import Figure, Stream, Topic, TopicStream
+from webapp.jobs import queue_due
+from webapp.models import Figure, Stream, Topic, TopicStream, utcnow
 from webapp.runtime import runtime
 
 #: The seed page of the Facebook emulator.
@@ -78,6 +79,24 @@ def test_a_stream_already_queued_from_the_web_is_not_queued_twice(configured, ac
         [job_id(first.id, first.job_key), job_id(second.id, second.job_key)])
 
 
+def test_a_stream_whose_job_just_finished_is_queued_again_at_once(configured, account):
+    """A finished job's record stays RESULT_TTL seconds (RQ sets its expiry in the job's
+    own pipeline; a record deleted at once cost a second connection per job): a stream
+    queued meanwhile, from the web or by the schedule, releases it and is queued."""
+    first, second = make_streams(account, 2)
+    crawl_queue = Queue("crawl", connection=configured)
+    for stream in (first, second):
+        assert CRAWL_JOB.enqueue(configured, stream.id, stream.job_key)
+    queue.StreamdeskWorker([crawl_queue], connection=configured).work(burst=True, logging_level="ERROR")
+    for stream in (first, second):
+        record = crawl_queue.fetch_job(job_id(stream.id, stream.job_key))
+        assert record.get_status() == JobStatus.FINISHED and 0 < configured.ttl(record.key) <= queue.RESULT_TTL
+    assert CRAWL_JOB.enqueue(configured, first.id, first.job_key)  # "Crawl now"
+    Stream.update(next_crawl_at=None).where(Stream.id == second.id).execute()
+    assert enqueue_due_crawls() == 1  # the schedule
+    assert sorted(crawl_queue.job_ids) == sorted(job_id(s.id, s.job_key) for s in (first, second))
+
+
 def test_two_passes_at_once_queue_each_stream_exactly_once(configured, account):
     streams = make_streams(account, 600)
     start = threading.Barrier(2)
@@ -95,6 +114,17 @@ def test_two_passes_at_once_queue_each_stream_exactly_once(configured, account):
     assert sum(results) == len(streams) and len(results) == 2
     ids = Queue("crawl", connection=configured).job_ids
     assert len(ids) == len(set(ids)) == len(streams)
+
+
+def test_the_claims_go_back_when_redis_fails_during_a_pass(configured, account):
+    from stack import free_port
+
+    streams = make_streams(account, 3)
+    down = redis.Redis(port=free_port(), socket_connect_timeout=3)  # nobody listens there
+    with pytest.raises(redis.ConnectionError):
+        queue_due(down, CRAWL_JOB, Stream.next_crawl_at, Stream.status != "expired")
+    assert all(s.next_crawl_at <= utcnow() for s in Stream.select())  # due again, not claimed for an hour
+    assert enqueue_due_crawls() == len(streams)  # the next pass queues them
 
 
 def test_a_first_crawl_stores_figures_without_a_second_job(configured, account, emulator):

@@ -4,7 +4,7 @@ from conftest import csrf_token, login
 
 def test_layout_has_navigation_and_profile_menu(admin_client):
     html = admin_client.get("/topics").get_data(as_text=True)
-    for label in ("Topics", "Inbox", "Metrics", "Account settings", "Personal settings", "Connected profiles"):
+    for label in ("Topics", "Inbox", "Analytics", "Account settings", "Personal settings", "Connected profiles"):
         assert label in html
     assert 'aria-label="Profile menu for admin@acme.test"' in html
     assert "/static/vendor/htmx.min.js" in html and "unpkg" not in html and "cdn" not in html.lower()

@@ -86,6 +86,15 @@ def meanwhile(db):
     return theirs, b, created
 
 
+def test_an_idle_crawl_of_a_stream_removed_meanwhile_says_it_is_gone(client, runtime, meanwhile):
+    """A crawl whose pages hold no rows writes only at its end: that UPDATE finds the
+    stream removed and the crawl ends as "gone", not as "active"."""
+    theirs, b, created = meanwhile
+    Interleaved.script = [CrawlPage(cursor="1"), Interleaved.between]
+    assert crawl(runtime, Stream.get_by_id(theirs.id)) == "gone"
+    assert created["b"].cursor is None  # nothing of A's crawl landed on B's stream
+
+
 def test_a_crawl_of_a_removed_stream_never_writes_into_a_new_one(client, runtime, meanwhile):
     """None of A's stories, comments or messages may land in B's stream or Inbox."""
     theirs, b, created = meanwhile

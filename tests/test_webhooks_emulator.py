@@ -18,9 +18,12 @@ DELI = "113847562910384"  # a small public page of the emulator's seed
 BLUEBIRD = "104729384756102"  # a page with Messenger conversations
 
 
+pytestmark = pytest.mark.redis
+
+
 @pytest.fixture
-def environ(environ, clean_redis):
-    environ.update(REDIS_URL=clean_redis, FACEBOOK_WEBHOOK_VERIFY_TOKEN=VERIFY_TOKEN)
+def environ(environ):
+    environ.update(FACEBOOK_WEBHOOK_VERIFY_TOKEN=VERIFY_TOKEN)
     return environ
 
 

@@ -17,8 +17,9 @@ import pytest
 import redis
 from conftest import login, mail_part
 from rq import Queue
+from test_engage_x import x  # noqa: F401  (the X emulator fixture)
 from test_webhooks_facebook import run_jobs
-from twitter.x_helpers import REDIRECT_URI, Emulator, authorize
+from twitter.x_helpers import authorize
 
 from factories import new_stream
 from webapp.config import load_settings
@@ -30,11 +31,8 @@ from webapp.streams import Runtime
 OWNER = "1700000000000000001"  # an X account id no emulator seed uses
 
 
-@pytest.fixture
-def environ(environ, clean_redis):
-    """The app queues on the test's Redis."""
-    environ.update(REDIS_URL=clean_redis)
-    return environ
+#: The app queues on the test's Redis.
+pytestmark = pytest.mark.redis
 
 
 def secret(environ) -> str:
@@ -228,14 +226,6 @@ def admin_topics_banner(client, admin) -> str:
 
 
 # -- a webhook and a crawl of the same reply ----------------------------------------------
-
-@pytest.fixture
-def x(emulator, emulator_urls):
-    """The X emulator, also accepting the test helper's callback URL (until its reset)."""
-    x = Emulator(emulator_urls["twitter"])
-    x.control("PUT", "/app", redirect_uris=[*x.control("GET", "/app")["redirect_uris"], REDIRECT_URI])
-    return x
-
 
 def test_a_webhook_then_a_crawl_of_the_same_reply_leave_one_row(client, environ, clean_redis, x, emulator_urls,
                                                                admin, topic, worker_env):

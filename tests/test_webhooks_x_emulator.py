@@ -15,10 +15,7 @@ from factories import new_stream
 from webapp.models import Comment, Message, Story, Topic, WebhookEvent
 
 
-@pytest.fixture
-def environ(environ, clean_redis):
-    environ.update(REDIS_URL=clean_redis)
-    return environ
+pytestmark = pytest.mark.redis
 
 
 

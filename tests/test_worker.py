@@ -1,4 +1,5 @@
 """The worker: real jobs done by real worker processes on real Valkey/Redis."""
+import os
 import signal
 import subprocess
 import sys
@@ -67,12 +68,73 @@ def test_cron_heartbeat_and_status_page(app, db, clean_redis, environ, tmp_path)
     assert "Traceback" not in output
 
 
+def test_the_cron_schedule_stops_quietly_however_many_signals_it_gets(environ, clean_redis, tmp_path):
+    """A worker's shutdown sends its cron child several SIGTERMs (the group's, the
+    worker's own, the supervisor's last sweep): the first stops it, the rest must not
+    print a traceback while it ends."""
+    cron = subprocess.Popen([sys.executable, "-c", f"import worker; worker.run_cron({clean_redis!r}, 1, 3600)"],
+                            cwd=tmp_path, env=subprocess_env(environ, REDIS_URL=clean_redis),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        def running():
+            """the cron schedule's first heartbeat job queued"""
+            return Queue("default", connection=redis.Redis.from_url(clean_redis)).count
+
+        wait_for(running, timeout=40)
+        sent = 0
+        while cron.poll() is None and sent < 2000:  # a burst, through the whole shutdown
+            cron.send_signal(signal.SIGTERM)
+            sent += 1
+            time.sleep(0.001)
+        output, _ = cron.communicate(timeout=30)
+    finally:
+        cron.kill()
+    assert sent > 1, "the cron schedule ended at the first signal: nothing was tested"
+    assert cron.returncode == 0, output
+    assert "Traceback" not in output and "StopRequested" not in output
+
+
+def test_a_worker_killed_as_its_cron_schedule_starts_leaves_nothing_behind(environ, clean_redis, tmp_path):
+    """The cron schedule is a process of its own that ends with its worker, however the
+    worker ends — even a SIGKILL while the schedule is still starting up — silently."""
+    worker = start_worker(environ, clean_redis, tmp_path)
+
+    def cron_child():
+        """the worker's cron schedule process, just started"""
+        for entry in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    if f"--cron-of\0{worker.pid}\0".encode() in fh.read():
+                        return int(entry)
+            except (OSError, ValueError):
+                continue
+        return None
+
+    cron = wait_for(cron_child, timeout=60, interval=0.001)
+    worker.kill()
+    output, _ = worker.communicate(timeout=30)  # the cron child shares its output pipe: it ended too
+    assert not os.path.exists(f"/proc/{cron}/cmdline") or not open(f"/proc/{cron}/cmdline", "rb").read()
+    assert "Traceback" not in output, output
+
+
 def test_worker_without_a_queue_says_what_to_do(environ, tmp_path):
     env = subprocess_env(environ)
     out = subprocess.run([sys.executable, "-m", "worker", "--burst"], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 1
     assert "REDIS_URL is not set" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_the_worker_parent_freezes_what_it_loaded_before_forking_jobs(environ, clean_redis, tmp_path):
+    """The garbage collector of a forked job must not walk (and so copy, page by page)
+    the parent's loaded plugins, modules and settings: prepare_worker freezes them."""
+    script = ("import gc; from webapp.runtime import prepare_worker; before = gc.get_freeze_count(); "
+              "prepare_worker(); print(before, gc.get_freeze_count())")
+    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, timeout=60, capture_output=True, text=True,
+                         env=subprocess_env(environ, REDIS_URL=clean_redis))
+    assert out.returncode == 0, out.stderr
+    before, after = map(int, out.stdout.split())
+    assert before == 0 and after > 10_000  # the plugins, the web app's modules, peewee, RQ…
 
 
 def test_worker_with_unreachable_redis_says_so(environ, tmp_path):

@@ -95,13 +95,17 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     linking.init_app(app, settings, plugins)
     _init_login(app)
 
-    from .views import (account, activity, auth, engage, errors, feed, inbox, inputs, main, personal, saved_replies,
-                        streams, topics, webhooks)
+    from .views import (account, activity, analytics, auth, engage, errors, exports, feed, inbox, inputs, main,
+                        personal, reports, saved_replies, streams, topics, webhooks)
 
     inputs.init_app(app)  # the ``id`` converter must exist before the blueprints' rules
+    from .views import row_url
+
+    app.add_template_global(row_url, "row_url")
 
     for blueprint in (auth.bp, main.bp, feed.bp, engage.bp, inbox.bp, personal.bp, account.bp, activity.bp,
-                      saved_replies.bp, topics.bp, streams.bp, errors.bp, webhooks.bp):
+                      saved_replies.bp, topics.bp, streams.bp, errors.bp, webhooks.bp, analytics.bp, exports.bp,
+                      reports.bp):
         app.register_blueprint(blueprint)
     # Providers sign their deliveries; they have no session to carry a CSRF token.
     csrf.exempt(webhooks.bp)

@@ -2,13 +2,12 @@
 provider id), for admins under Account settings → Activity and as CSV."""
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from peewee import JOIN
 
+from . import csvexport
 from .models import Action, Stream, User
 
 #: Rows per page of the Activity list.
@@ -49,54 +48,23 @@ def actions_of(account_id: int, filters: Filters, before: int | None = None, lim
     return query.limit(limit) if limit else query
 
 
-def _cell(value) -> str:
-    """A CSV cell a spreadsheet shows as text: one starting with = + - @ (or a tab or
-    return) would be run as a formula, and the text of a post is anybody's."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 #: Actions read per query of the CSV download (and rows per chunk sent).
 CSV_BATCH = 500
 
 
-def all_actions(account_id: int, filters: Filters, batch: int | None = None) -> Iterator[Action]:
-    """Every action the filters select, newest first, read ``batch`` at a time by keyset
-    (``id <`` the last one read): memory stays one batch whatever the log's size, and no
-    query skips rows with an OFFSET."""
-    batch = batch or CSV_BATCH
-    before = None
-    while True:
-        rows = list(actions_of(account_id, filters, before, batch))
-        yield from rows
-        if len(rows) < batch:
-            return
-        before = rows[-1].id
+def all_actions(account_id: int, filters: Filters, batch: int | None = None) -> Iterator[list[Action]]:
+    """Every action the filters select, newest first, in batches of ``batch`` read by
+    keyset (``id <`` the last one read; see :func:`csvexport.keyset_batches`)."""
+    return csvexport.keyset_batches(lambda before, size: list(actions_of(account_id, filters, before, size)),
+                                    lambda action: action.id, batch or CSV_BATCH)
 
 
-def _row(a: Action) -> list[str]:
-    return [_cell(v) for v in (
-        a.created_at.isoformat(sep=" ", timespec="seconds"),
-        a.sent_at.isoformat(sep=" ", timespec="seconds") if a.sent_at else "",
-        a.user.email if a.user_id else "(removed user)", a.stream_name, a.service, what(a),
-        a.target_id, a.text, a.status, a.error, a.external_id, a.attempts)]
+def csv_row(a: Action) -> tuple:
+    """One action as the CSV's values, in :data:`COLUMNS` order."""
+    return (a.created_at, a.sent_at, a.user.email if a.user_id else "(removed user)", a.stream_name, a.service,
+            what(a), a.target_id, a.text, a.status, a.error, a.external_id, a.attempts)
 
 
-def csv_chunks(actions: Iterable[Action], rows_per_chunk: int | None = None) -> Iterator[str]:
-    """The actions as CSV text, a header row then one row per action, in chunks of
-    ``rows_per_chunk`` rows: what a streamed download sends as it reads."""
-    rows_per_chunk = rows_per_chunk or CSV_BATCH
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    pending = 0
-    for action in actions:
-        writer.writerow(_row(action))
-        pending += 1
-        if pending >= rows_per_chunk:
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
-            pending = 0
-    yield out.getvalue()
-
+def csv_chunks(batches: Iterable[list[Action]]) -> Iterator[str]:
+    """The actions as CSV text (:func:`csvexport.csv_chunks`): a chunk per batch."""
+    return csvexport.csv_chunks(COLUMNS, ([csv_row(a) for a in batch] for batch in batches))

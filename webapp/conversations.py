@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from peewee import EXCLUDED, JOIN, Case, fn
 
+from .formvalues import int_or_none
 from .models import (Action, Comment, Conversation, ConversationRead, Message, Story, Stream, Topic, TopicStream,
                      User, naive_utc, utcnow)
 from .prepared import Prepared, slot
@@ -103,11 +104,10 @@ class Filters:
         """Read the filters from the query string; anything unknown is ignored."""
         who = args.get("who", "")
         status = args.get("status", "open")
-        topic = args.get("topic", "")
         return cls(who=who if who in ("mine", "unassigned") else "",
                    status=status if status in ("open", "closed", "all") else "open",
                    service=args.get("service", "")[:32],
-                   topic=int(topic) if topic.isascii() and topic.isdigit() and len(topic) < 19 else None)
+                   topic=int_or_none(args.get("topic")))
 
     def args(self, **changes) -> dict:
         """These filters as URL arguments (with ``changes``), leaving out the defaults."""

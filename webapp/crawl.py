@@ -86,7 +86,11 @@ def crawl(rt: Runtime, stream: Stream) -> str:
     retry = RETRY_AFTER_FAILURE if stream.status == "error" else RETRY_SOON
     if stream.authorized and stream.credentials is None:
         return _without_token(rt, stream)
-    _set(stream, status="crawling")
+    # "crawling" is for whoever waits on the crawl: a first crawl, "Crawl now", a retry.
+    # An active stream's scheduled re-crawl stays "active" (its row shows when it was
+    # last crawled and when it will be next): one UPDATE fewer on every idle re-crawl.
+    if stream.status != "active":
+        _set(stream, status="crawling")
     try:
         with_fresh_credentials(rt, stream, lambda credentials: _pull(rt, stream, credentials))
         _finish(rt, stream)
@@ -130,7 +134,7 @@ def crawl(rt: Runtime, stream: Stream) -> str:
 def _finish(rt: Runtime, stream: Stream) -> None:
     """The end of a successful crawl: one UPDATE of the stream, in one transaction with
     the rare extras (a gap left by an expiry, the connected profile's last success).
-    Raises StreamGone when a gap is due for a stream removed meanwhile."""
+    Raises StreamGone when the stream was removed meanwhile."""
     next_at = _later(interval_of(rt, stream))
     gap = stream.expired_at is not None
     profile = stream.authorized and stream.connected_profile_id is not None
@@ -143,8 +147,22 @@ def _finish(rt: Runtime, stream: Stream) -> None:
         if profile:
             ConnectedProfile.update(last_success_at=utcnow()).where(
                 ConnectedProfile.id == stream.connected_profile_id).execute()
-        _set(stream, status="active", status_message=None, last_crawled_at=utcnow(), next_crawl_at=next_at,
-             expired_at=None)
+        # The cursor of the last pages (pages of no rows) is written here, with the rest.
+        now = utcnow()
+        # Its row count tells whether the stream was removed while the provider answered
+        # (an idle re-crawl writes nothing before this).
+        if not _CRAWLED.execute(at=now, next_at=next_at, cursor=stream.cursor, stream_id=stream.id,
+                                key=stream.job_key):
+            raise StreamGone(f"stream {stream.id} was removed")
+        stream.status, stream.status_message, stream.expired_at = "active", None, None
+        stream.last_crawled_at, stream.next_crawl_at = now, next_at
+
+
+#: Every good crawl ends with it: its SQL is built once (webapp/prepared.py).
+_CRAWLED = Prepared(lambda: Stream.update(status="active", status_message=None, expired_at=None,
+                                          last_crawled_at=slot("at"), next_crawl_at=slot("next_at"),
+                                          cursor=slot("cursor"))
+                    .where((Stream.id == slot("stream_id")) & (Stream.job_key == slot("key"))))
 
 
 def _first_figures(rt: Runtime, stream: Stream) -> None:
@@ -214,11 +232,9 @@ def _pull(rt: Runtime, stream: Stream, credentials: Credentials | None) -> None:
             with database.atomic():
                 stream.hold()  # removed while the provider answered: write nothing
                 ingest(stream, page, move_cursor=True)
-        elif page.cursor != stream.cursor:
-            # A page of no rows (an idle re-crawl's, mostly) moves the cursor alone: one
-            # UPDATE, atomic by itself, whose row count tells whether the stream is gone.
-            if not Stream.update(cursor=page.cursor).where(stream.this()).execute():
-                raise StreamGone(f"stream {stream.id} was removed")
+        # A page of no rows (an idle re-crawl's, mostly) stores nothing: its cursor is
+        # written by the crawl's last UPDATE (_finish) or by the next page's ingest. A
+        # crawl that stops before then reads the same empty page again next time.
         stream.cursor = page.cursor
 
 

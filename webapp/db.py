@@ -7,12 +7,15 @@ connection (a PostgreSQL backend process, SQLite's pragmas) every time.
 from __future__ import annotations
 
 import os
+import select
+import time
 import weakref
 from functools import lru_cache
 from pathlib import Path
 
 import peewee
-from playhouse.db_url import connect as connect_url
+from playhouse.db_url import connect as connect_url, register_database
+from playhouse.pool import PooledPostgresqlDatabase
 from playhouse.migrations import Runner
 
 database = peewee.DatabaseProxy()
@@ -26,6 +29,12 @@ SQLITE_PRAGMAS = {"busy_timeout": 10000, "foreign_keys": 1, "synchronous": "norm
 # file, kept across connections: set once by :func:`migrate`, not on every connection
 # (each job of a worker opens one, and the statement costs a round of file locking).
 SQLITE_JOURNAL_MODE = "wal"
+
+
+def on_postgres() -> bool:
+    """Whether the application's database is PostgreSQL (else SQLite): for the few
+    statements written differently for each (hints, LATERAL joins, full-text search)."""
+    return isinstance(getattr(database, "obj", database), peewee.PostgresqlDatabase)
 
 
 class IdField(peewee.AutoField):
@@ -56,6 +65,57 @@ STALE_TIMEOUT = 300
 #: Seconds a thread waits for a free connection when all are in use, before failing.
 POOL_WAIT = 30
 
+#: Seconds a connection handed back to the pool is trusted without a round trip (see
+#: :class:`PooledPostgres`).
+PING_AFTER = 10.0
+
+
+class PooledPostgres(PooledPostgresqlDatabase):
+    """peewee's pooled PostgreSQL database, without a round trip on every checkout of a
+    connection that was in use moments ago.
+
+    peewee checks each connection it hands out with a ``SELECT 1``: a quarter of a
+    millisecond of every request, a tenth of the feed's new-stories poll. A connection
+    handed back less than :data:`PING_AFTER` seconds ago is taken as it is when the
+    driver says it is open and idle and its socket has nothing to read (a server that
+    ends a session — a restart, ``pg_terminate_backend`` — says so on the socket, and a
+    proxy that drops it closes the socket). One idle for longer, or with something to
+    read, is checked with peewee's round trip first.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._returned: dict[int, float] = {}
+
+    def _close(self, conn, close_conn=False):
+        self._returned[self.conn_key(conn)] = time.monotonic()
+        return super()._close(conn, close_conn)
+
+    def _close_raw(self, conn):
+        self._returned.pop(self.conn_key(conn), None)  # closed for good: nothing to remember
+        return super()._close_raw(conn)
+
+    def _is_closed(self, conn) -> bool:
+        returned = self._returned.pop(self.conn_key(conn), None)
+        if (returned is not None and time.monotonic() - returned < PING_AFTER and not conn.closed
+                and self._adapter.txn_status(conn) == self._adapter.txn_idle and _quiet(conn.fileno())):
+            return False
+        return super()._is_closed(conn)
+
+
+def _quiet(fd: int) -> bool:
+    """Whether socket ``fd`` has nothing to read, asked without waiting. poll(), not
+    select(): a busy server's descriptors pass select's limit of 1024. Where there is no
+    poll() (Windows), False: the caller checks with a round trip."""
+    if not hasattr(select, "poll"):
+        return False
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return not poller.poll(0)
+
+
+register_database(PooledPostgres, "streamdesk+postgresql")
+
 #: The pools this process opened (see _after_fork_in_child).
 _pools: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 #: Pools inherited by a forked child: kept referenced, never used and never closed.
@@ -84,7 +144,7 @@ def _pool(url: str, max_connections: int) -> peewee.Database:
         _create_private(db.database)
     else:
         scheme, rest = url.split("://", 1)
-        db = connect_url(f"postgresql+pool://{rest}", **pool)
+        db = connect_url(f"streamdesk+postgresql://{rest}", **pool)
     return db
 
 
@@ -146,6 +206,16 @@ def id_list(ids) -> peewee.SQL:
     by ``int()`` are safe as literals; anything else raises. An empty list matches
     nothing (``NULL`` equals no id)."""
     return peewee.SQL("(" + (",".join(str(int(i)) for i in ids) or "NULL") + ")")
+
+
+def value_list(values) -> peewee.SQL:
+    """``values`` (any, e.g. provider ids) as a parenthesised SQL list of parameters, for
+    ``IN``: one node, not a node per value that peewee would build (see :func:`id_list`).
+    An empty list matches nothing."""
+    values = list(values)
+    if not values:
+        return peewee.SQL("(NULL)")
+    return peewee.SQL("(" + ",".join([database.param] * len(values)) + ")", values)
 
 
 def any_pair(first: str, second: str, pairs) -> tuple[str, list]:
@@ -247,8 +317,16 @@ def _upsert_statement(model, conflict: tuple[str, ...], update: tuple[str, ...],
                         for n in update)
     targets = ", ".join(f'"{c}"' for c in conflict)
     values = "%s" if multirow else f'({", ".join([param] * len(fields))})'
-    sql = (f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES {values} '
-           f"ON CONFLICT ({targets}) DO UPDATE SET {changes}" + (" RETURNING (xmax = 0)" if returning else ""))
+    # A row that comes back unchanged (a re-crawl's, mostly: the revisited posts and
+    # their comments) is left alone: no new row version on PostgreSQL, and on SQLite no
+    # full-text re-index by the UPDATE OF text trigger (migration 0011).
+    differs = " IS DISTINCT FROM " if multirow else " IS NOT "
+    table = model._meta.table_name
+    changed = " OR ".join(f'"{table}"."{model._meta.fields[n].column_name}"{differs}'
+                          f'excluded."{model._meta.fields[n].column_name}"' for n in update)
+    sql = (f'INSERT INTO "{table}" ({columns}) VALUES {values} '
+           f"ON CONFLICT ({targets}) DO UPDATE SET {changes} WHERE {changed}"
+           + (" RETURNING (xmax = 0)" if returning else ""))
     return sql, fields
 
 

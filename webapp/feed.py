@@ -11,14 +11,14 @@ streams, the stories, their figures and the streams' gaps (:func:`feed_page`).
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from peewee import SQL, Select, Value, fn
 
 from .db import database, id_list
 from .models import Comment, Figure, Story, Stream, StreamGap, TopicStream
-from .prepared import Prepared, slot
-from .search import RankCursor, matching_comments, matching_stories
+from .prepared import Prepared, PreparedShapes, ids_slot, slot, values_slot
+from .search import RANKED, RankCursor, matching_comments, matching_stories, window_full
 from .streams import in_topic
 
 #: Stories per page.
@@ -142,10 +142,14 @@ FEED_STREAM_COLUMNS = (Stream.id, Stream.account, Stream.service, Stream.page_id
                        Stream.status)
 
 
+_FEED_STREAMS = Prepared(lambda: in_topic(slot("topic_id")).select(*FEED_STREAM_COLUMNS)
+                         .order_by(Stream.service, Stream.name))
+
+
 def feed_streams(topic) -> list[Stream]:
     """The topic's streams as the feed shows them (:data:`FEED_STREAM_COLUMNS` only),
     ordered like the Topics page."""
-    return list(in_topic(topic).select(*FEED_STREAM_COLUMNS).order_by(Stream.service, Stream.name))
+    return list(_FEED_STREAMS.rows(topic_id=topic.id))
 
 
 def poll_streams(topic) -> list:
@@ -179,13 +183,25 @@ def unanswered_comment():
 
 def stories_query(stream_ids: list[int], f: Filters):
     """The stories of ``stream_ids`` that ``f`` keeps, newest first (not yet paged)."""
-    query = Story.select(Story).where(Story.stream.in_(id_list(stream_ids)))
-    if f.since:
-        query = query.where(Story.created_at >= datetime.datetime.combine(f.since, datetime.time()))
-    if f.until:
-        query = query.where(Story.created_at < datetime.datetime.combine(f.until + datetime.timedelta(days=1),
-                                                                         datetime.time()))
-    if f.unanswered:  # the page's id decides who answered: join its stream
+    return _stories(id_list(stream_ids), *_time_bounds(f), f.unanswered)
+
+
+def _time_bounds(f: Filters) -> tuple[datetime.datetime | None, datetime.datetime | None]:
+    """The feed's dates as times: from the start of ``since`` to before the day after ``until``."""
+    since = datetime.datetime.combine(f.since, datetime.time()) if f.since else None
+    until = datetime.datetime.combine(f.until + datetime.timedelta(days=1), datetime.time()) if f.until else None
+    return since, until
+
+
+def _stories(streams, since, until, unanswered: bool):
+    """:func:`stories_query` of ``streams`` (an SQL list of stream ids), with its time
+    bounds and its unanswered filter given as values or as prepared slots."""
+    query = Story.select(Story).where(Story.stream.in_(streams))
+    if since is not None:
+        query = query.where(Story.created_at >= since)
+    if until is not None:
+        query = query.where(Story.created_at < until)
+    if unanswered:  # the page's id decides who answered: join its stream
         query = query.join(Stream, on=(Story.stream == Stream.id)).where(unanswered_comment())
     return query
 
@@ -204,6 +220,28 @@ def newest_first(query, before: Cursor | None = None, after: Cursor | None = Non
     return query.order_by(Story.created_at.desc(), Story.id.desc())
 
 
+def _page_of_stories(since: bool, until: bool, unanswered: bool, before: bool):
+    """The feed page's story query of one shape, with slots for its values."""
+    return newest_first(_stories(ids_slot("streams"), slot("since") if since else None,
+                                 slot("until") if until else None, unanswered),
+                        Cursor(slot("before_at"), slot("before_id")) if before else None).limit(slot("limit"))
+
+
+#: A feed page's stories, by shape (which filters it has): building the SQL of a
+#: filtered page took longer than running it (1 ms of 1.5 at 1,000,000 stories).
+_PAGES_OF_STORIES = PreparedShapes(_page_of_stories)
+
+
+def page_of_stories(stream_ids: list[int], f: Filters, before: Cursor | None, limit: int) -> list[Story]:
+    """At most ``limit`` stories of ``stream_ids`` that ``f`` keeps (without its search),
+    newest first, older than ``before``: :func:`newest_first` of :func:`stories_query`."""
+    since, until = _time_bounds(f)
+    prepared = _PAGES_OF_STORIES.of(since=since is not None, until=until is not None, unanswered=f.unanswered,
+                                    before=before is not None)
+    return list(prepared.rows(streams=stream_ids, since=since, until=until, limit=limit,
+                              before_at=before and before.created_at, before_id=before and before.id))
+
+
 @dataclass
 class FeedPage:
     """One page of a feed: its rows (stories and gaps, in order) and where it ends."""
@@ -217,6 +255,8 @@ class FeedPage:
     figures: dict = field(default_factory=dict)
     #: With a search: per story id, the comments that match (why a story was found).
     comment_hits: dict = field(default_factory=dict)
+    #: With a search whose matches are more than it ranks: how many it ranks (else 0).
+    ranked_at_most: int = 0
 
 
 @dataclass(frozen=True)
@@ -227,16 +267,20 @@ class GapRow:
     stream: Stream
 
 
+#: The count figures of a page's stories (their streams' ids and their provider ids).
+_FIGURES = Prepared(lambda: Figure.select(Figure.stream, Figure.object_id, Figure.name, Figure.value)
+                    .where(Figure.level == "post", Figure.stream.in_(ids_slot("streams")),
+                           Figure.object_id.in_(values_slot("objects")), Figure.name.in_(COUNTS),
+                           Figure.value.is_null(False)).tuples())
+
+
 def figures_of(stories: list[Story]) -> dict[tuple[int, str], dict[str, int]]:
     """The count figures (:data:`COUNTS`) the plugins stored for ``stories``, by
     ``(stream id, story external id)``; a figure without a value is left out."""
     if not stories:
         return {}
     out: dict[tuple[int, str], dict[str, int]] = {}
-    rows = (Figure.select(Figure.stream, Figure.object_id, Figure.name, Figure.value)
-            .where(Figure.level == "post", Figure.stream.in_(id_list({s.stream_id for s in stories})),
-                   Figure.object_id.in_({s.external_id for s in stories}), Figure.name.in_(COUNTS),
-                   Figure.value.is_null(False)).tuples())
+    rows = _FIGURES.rows(streams=list({s.stream_id for s in stories}), objects={s.external_id for s in stories})
     for stream_id, object_id, name, value in rows:
         out.setdefault((stream_id, object_id), {})[name] = value
     for counts in out.values():  # in COUNTS order
@@ -256,17 +300,21 @@ def feed_page(streams: list[Stream], f: Filters, before: Cursor | None = None, s
     if not chosen:
         return page
     ids = [s.id for s in chosen]
-    query = stories_query(ids, f)
     if f.q:
         # Ranked: the best matches first, a page at a time (see webapp/search.py).
-        page.stories = list(matching_stories(query, f.q, size + 1, after=more))
+        page.stories = list(matching_stories(stories_query(ids, f), f.q, size + 1, after=more))
         if len(page.stories) > size:
             page.stories = page.stories[:size]
             last = page.stories[-1]
             page.more = RankCursor(last.search_score, last.created_at, last.id)
         page.comment_hits = matching_comments(page.stories, f.q)
+        # Asked on a first page that is full only (or holds the whole window): only then
+        # can the window be full.
+        if more is None and (page.more is not None or len(page.stories) >= RANKED) \
+                and window_full(stories_query(ids, f), f.q):
+            page.ranked_at_most = RANKED
     else:
-        page.stories = list(newest_first(query, before).limit(size + 1))
+        page.stories = page_of_stories(ids, _implied_end(f, before), before, size + 1)
         if len(page.stories) > size:
             page.stories = page.stories[:size]
             last = page.stories[-1]
@@ -282,6 +330,34 @@ def feed_page(streams: list[Stream], f: Filters, before: Cursor | None = None, s
     return page
 
 
+def _implied_end(f: Filters, before: Cursor | None) -> Filters:
+    """``f`` without its "to" date when the page's cursor lies before that date's end
+    anyway. Two upper bounds on the time make SQLite seek to the range's end and walk
+    down to the cursor, so a page deep in a dated feed read every story above it
+    (75 ms instead of 7.5 ms 300,000 stories down, at 1,000,000)."""
+    if before is not None and f.until is not None and \
+            before.created_at < datetime.datetime.combine(f.until + datetime.timedelta(days=1), datetime.time()):
+        return replace(f, until=None)
+    return f
+
+
+def _gaps(upper: bool, lower: bool, since: bool, until: bool):
+    """The gaps of a feed page's streams of one shape (which bounds it has), newest first."""
+    query = StreamGap.select().where(StreamGap.stream.in_(ids_slot("streams")))
+    if upper:
+        query = query.where(StreamGap.ends_at <= slot("upper"))
+    if lower:
+        query = query.where(StreamGap.ends_at > slot("lower"))
+    if since:
+        query = query.where(StreamGap.ends_at >= slot("since"))
+    if until:
+        query = query.where(StreamGap.starts_at < slot("until"))
+    return query.order_by(StreamGap.ends_at.desc())
+
+
+_GAPS = PreparedShapes(_gaps)
+
+
 def _with_gaps(page: FeedPage, streams: list[Stream], before: Cursor | None, f: Filters) -> list:
     """The page's stories with a :class:`GapRow` placed where each gap of its streams
     ends (newest first): a gap shows on the page whose time range it overlaps."""
@@ -289,18 +365,12 @@ def _with_gaps(page: FeedPage, streams: list[Stream], before: Cursor | None, f: 
         return list(page.stories)
     upper = before.created_at if before else None
     lower = page.stories[-1].created_at if page.older else None
-    query = StreamGap.select().where(StreamGap.stream.in_(id_list([s.id for s in streams])))
-    if upper is not None:
-        query = query.where(StreamGap.ends_at <= upper)
-    if lower is not None:
-        query = query.where(StreamGap.ends_at > lower)
-    if f.since:
-        query = query.where(StreamGap.ends_at >= datetime.datetime.combine(f.since, datetime.time()))
-    if f.until:
-        query = query.where(StreamGap.starts_at < datetime.datetime.combine(f.until + datetime.timedelta(days=1),
-                                                                            datetime.time()))
+    since, until = _time_bounds(f)
+    query = _GAPS.of(upper=upper is not None, lower=lower is not None, since=since is not None,
+                     until=until is not None)
+    found = query.rows(streams=[s.id for s in streams], upper=upper, lower=lower, since=since, until=until)
     by_id = {s.id: s for s in streams}
-    gaps = [GapRow(gap, by_id[gap.stream_id]) for gap in query.order_by(StreamGap.ends_at.desc())]
+    gaps = [GapRow(gap, by_id[gap.stream_id]) for gap in found]
     rows, g = [], 0
     for story in page.stories:
         while g < len(gaps) and gaps[g].gap.ends_at > story.created_at:

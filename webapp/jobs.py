@@ -2,6 +2,7 @@
 a connection inherited across fork must not be used (see db._after_fork_in_child)."""
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import logging
@@ -63,27 +64,41 @@ def last_seen(name: str = "scheduler"):
     return beat.ran_at, (utcnow() - beat.ran_at).total_seconds() <= HEARTBEAT_STALE
 
 
-def queue_due(client: redis.Redis, job: queue.StreamJob, next_at, *conditions) -> int:
-    """Cron: queue ``job`` for every stream whose ``next_at`` field (``Stream.next_crawl_at``,
-    ``Stream.next_metrics_at``) is due and that meets ``conditions``. Returns how many
-    were queued.
+@contextlib.contextmanager
+def claim_due(model, due, *conditions, columns=(), unset_is_due: bool = False):
+    """Cron: claim the rows of ``model`` whose ``due`` field (``Stream.next_crawl_at``,
+    ``ReportSchedule.next_send_at``, …) is due and that meet ``conditions``, for the
+    block to queue their jobs. Yields the claimed rows as ``(id, *columns)`` tuples;
+    ``unset_is_due``: a row whose ``due`` is NULL is due too.
 
-    The due streams are selected and claimed in one statement: ``next_at`` moves past
-    the queued-job TTL, so the next pass skips them, and of two passes running at the
-    same moment each claims a stream only once (the database serialises the updates of
-    a row). The job sets the real next time when it ends; a job that never ends lets
-    its claim run out with its queued record. Should the queue fail half-way, the
-    claims go back so that the next pass tries again.
+    The due rows are selected and claimed in one statement: ``due`` moves past the
+    queued-job TTL, so the next pass skips them, and of two passes running at the same
+    moment each claims a row only once (the database serialises the updates of a row).
+    The job sets the real next time when it ends; a job that never ends lets its claim
+    run out with its queued record. Should queueing fail in the block (RedisError,
+    QueueUnavailable), the claims no job has moved since go back, so that the next pass
+    tries again, and the error goes on.
     """
     now = utcnow()
     claimed_until = now + datetime.timedelta(seconds=queue.QUEUED_TTL)
-    claimed = list(Stream.update({next_at: claimed_until})
-                   .where(*conditions, next_at.is_null() | (next_at <= now))
-                   .returning(Stream.id, Stream.job_key).tuples().execute())
+    is_due = due <= now
+    if unset_is_due:
+        is_due = due.is_null() | is_due
+    claimed = list(model.update({due: claimed_until}).where(*conditions, is_due)
+                   .returning(model.id, *columns).tuples().execute())
     try:
-        return queue.enqueue_streams(client, job, claimed)
-    except redis.RedisError:
-        ids = [stream_id for stream_id, _ in claimed]
+        yield claimed
+    except (redis.RedisError, queue.QueueUnavailable):
+        ids = [row[0] for row in claimed]
+        # In slices: SQLite limits the variables one statement may bind.
         for i in range(0, len(ids), 500):
-            Stream.update({next_at: now}).where(Stream.id.in_(ids[i:i + 500]), next_at == claimed_until).execute()
+            model.update({due: now}).where(model.id.in_(ids[i:i + 500]), due == claimed_until).execute()
         raise
+
+
+def queue_due(client: redis.Redis, job: queue.StreamJob, next_at, *conditions) -> int:
+    """Cron: queue ``job`` for every stream whose ``next_at`` field (``Stream.next_crawl_at``,
+    ``Stream.next_metrics_at``) is due (or unset: never done) and that meets
+    ``conditions``, claimed by :func:`claim_due`. Returns how many were queued."""
+    with claim_due(Stream, next_at, *conditions, columns=[Stream.job_key], unset_is_due=True) as claimed:
+        return queue.enqueue_streams(client, job, claimed)

@@ -1,4 +1,4 @@
-"""E-mail to people (expired connections). Sent through ``SMTP_URL``, one message per
+"""E-mail to people (expired connections, weekly reports). Sent through ``SMTP_URL``, one message per
 recipient, and kept in the outbox either way: without ``SMTP_URL`` (sandbox mode) the
 outbox is where admins read what they would have received."""
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Impressions and reach mean what the seed says, word for word (:data:`MEANINGS`); each
 figure keeps the provider metric it came from, and a figure a service does not provide is stored as missing with the service's note, never
-as a made-up 0.
+as a made-up 0. What a refresh keeps besides the latest figures (snapshots, the daily
+roll-up, story views and engagements) is :mod:`webapp.history`'s.
 """
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from redis import RedisError
 from streamdesk_contract.errors import ProviderError, RateLimited, TokenExpired
 from streamdesk_contract.values import StreamRef
 
-from . import queue
-from .db import database, upsert
+from . import history, queue
+from .db import database
 from .jobs import queue_due, with_database
 from .models import Figure, Story, Stream, StreamGone, stream_for_job, utcnow
 from .runtime import runtime, with_fresh_credentials
@@ -27,8 +28,6 @@ log = logging.getLogger(__name__)
 METRICS_INTERVAL = 3600
 #: Post-level figures are read for this many of the stream's most recent stories.
 RECENT_POSTS = 50
-#: The figures shown first, with the seed's meanings.
-HEADLINE = ("impressions", "reach")
 #: Word for word from the seed (Considerations for Facebook Streams → Metrics), wherever
 #: the UI explains them: the product promises these definitions, so they are not paraphrased.
 MEANINGS = {
@@ -79,12 +78,15 @@ def refresh(rt: Runtime, stream: Stream) -> str:
         return "skipped"
     if stream.authorized and stream.credentials is None:
         return "skipped"  # the crawl decides what a missing token means
-    story_ids = [s.external_id for s in Story.select(Story.external_id).where(Story.stream == stream)
-                 .order_by(Story.created_at.desc()).limit(RECENT_POSTS)]
+    recent = list(Story.select(Story.external_id, Story.created_at).where(Story.stream == stream)
+                  .order_by(Story.created_at.desc()).limit(RECENT_POSTS).tuples())
+    story_ids = [external_id for external_id, _ in recent]
     ref = StreamRef(stream.page_id, stream.authorized, stream.handle)
+    since = history.history_since(stream)
     try:
         figures = with_fresh_credentials(rt, stream, lambda credentials: rt.call(
-            "streamdesk_metrics", stream.service, stream=ref, credentials=credentials, story_ids=story_ids))
+            "streamdesk_metrics", stream.service, stream=ref, credentials=credentials, story_ids=story_ids,
+            history_since=since))
     except TokenExpired as exc:
         from .expiry import expire_stream
 
@@ -97,17 +99,13 @@ def refresh(rt: Runtime, stream: Stream) -> str:
         log.warning("metrics of stream %s: %s", stream.id, exc.message)
         _plan(stream, METRICS_INTERVAL)
         return "error"
-    now = utcnow()
-    rows = [dict(stream=stream.id, level=f.level, object_id=f.object_id, name=f.name, value=f.value,
-                 provider_metric=f.provider_metric, note=f.note, updated_at=now) for f in figures]
     with database.atomic():
         try:
             stream.hold()
         except StreamGone:
             log.info("stream %s was removed during its metrics refresh; nothing is written", stream.id)
             return "gone"
-        upsert(Figure, ("stream_id", "level", "object_id", "name"), rows,
-               ("value", "provider_metric", "note", "updated_at"))
+        history.record(stream, figures, min((at for _, at in recent), default=None), utcnow())
         _plan(stream, METRICS_INTERVAL)
     return "refreshed"
 
@@ -115,42 +113,3 @@ def refresh(rt: Runtime, stream: Stream) -> str:
 def _plan(stream: Stream, seconds: float) -> None:
     later = utcnow() + datetime.timedelta(seconds=max(60, seconds))
     Stream.update(next_metrics_at=later).where(stream.this()).execute()
-
-
-def page_figures(account) -> dict[int, list[Figure]]:
-    """Page-level figures of the account's streams, headline figures first."""
-    figures: dict[int, list[Figure]] = {}
-    query = (Figure.select().join(Stream)
-             .where(Stream.account == account, Figure.level == "page"))
-    for figure in query:
-        figures.setdefault(figure.stream_id, []).append(figure)
-    for rows in figures.values():
-        rows.sort(key=_order)
-    return figures
-
-
-def top_posts(streams, limit: int = 5) -> dict[int, list[tuple[Story, dict[str, Figure]]]]:
-    """Per stream, the stories with the most impressions, each with its headline figures
-    (two queries for all the streams, not two per stream)."""
-    ids = [stream.id for stream in streams]
-    figures: dict[int, dict[str, dict[str, Figure]]] = {}
-    for figure in Figure.select().where(Figure.stream.in_(ids), Figure.level == "post", Figure.name.in_(HEADLINE)):
-        figures.setdefault(figure.stream_id, {}).setdefault(figure.object_id, {})[figure.name] = figure
-
-    def impressions(posts, story_id):
-        value = posts[story_id].get("impressions")
-        return value.value if value is not None and value.value is not None else -1
-
-    chosen = {stream_id: sorted(posts, key=lambda sid: impressions(posts, sid), reverse=True)[:limit]
-              for stream_id, posts in figures.items()}
-    wanted = {sid for sids in chosen.values() for sid in sids}
-    stories = {(s.stream_id, s.external_id): s for s in Story.select().where(
-        Story.stream.in_(ids), Story.external_id.in_(list(wanted)))} if wanted else {}
-    return {stream_id: [(stories[(stream_id, sid)], figures[stream_id][sid]) for sid in sids
-                        if (stream_id, sid) in stories]
-            for stream_id, sids in chosen.items()}
-
-
-def _order(figure: Figure):
-    base = figure.name.removesuffix("_from_posts")
-    return (HEADLINE.index(base) if base in HEADLINE else len(HEADLINE), base, figure.name != base)

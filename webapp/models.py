@@ -5,13 +5,13 @@ import datetime
 import secrets
 
 from flask_login import UserMixin
-from peewee import (BigIntegerField, BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, Model,
-                    SqliteDatabase, TextField)
+from peewee import (BigIntegerField, BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, Model,
+                    TextField)
 
 from streamdesk_contract.values import Credentials
 
 from .crypto import EncryptedTextField
-from .db import IdField, database
+from .db import IdField, database, on_postgres
 from .prepared import Prepared, slot
 
 ROLES = ("admin", "member")
@@ -222,7 +222,7 @@ class Stream(BaseModel):
         the transaction ends, so a removal waits for the write (and then takes it
         along); SQLite's write transactions are serialised already."""
         query = Stream.select(Stream.id).where(self.this())
-        if not isinstance(getattr(database, "obj", database), SqliteDatabase):
+        if on_postgres():
             query = query.for_update()
         if query.first() is None:
             raise StreamGone(f"stream {self.id} was removed")
@@ -301,6 +301,12 @@ class Story(BaseModel):
     url = TextField(null=True)
     raw_type = CharField(max_length=64, null=True)
     is_hidden = BooleanField(default=False)
+    #: The latest figures of the story, copied at each metrics refresh so top posts are
+    #: ranked from one table: views (the service's impressions) and engagements (what
+    #: people did with it: reactions/likes + comments/replies + shares/reposts/quotes).
+    #: None while the service has given no such figure for it.
+    views = BigIntegerField(null=True)
+    engagements = BigIntegerField(null=True)
 
 
 class Comment(BaseModel):
@@ -352,6 +358,49 @@ class Figure(BaseModel):
     provider_metric = CharField(max_length=128, null=True)
     note = TextField(null=True)
     updated_at = DateTimeField(default=utcnow)
+    #: The provider API version the figure was read with, and the retired provider metric
+    #: ``provider_metric`` succeeds (e.g. page_media_view replaces page_impressions).
+    api_version = CharField(max_length=16, null=True)
+    replaces = CharField(max_length=128, null=True)
+
+
+class FigureSnapshot(BaseModel):
+    """A figure as a refresh read it, stored only when its value changed since the last
+    snapshot of the same figure (migration 0018). Pruned after ``SNAPSHOT_DAYS``."""
+
+    stream = ForeignKeyField(Stream, backref="snapshots", on_delete="CASCADE")
+    level = CharField(max_length=8)
+    object_id = CharField(max_length=128)
+    name = CharField(max_length=64)
+    value = BigIntegerField(null=True)
+    provider_metric = CharField(max_length=128, null=True)
+    api_version = CharField(max_length=16, null=True)
+    taken_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("stream", "level", "object_id", "name", "taken_at"), False),)
+
+
+class FigureDay(BaseModel):
+    """The daily roll-up: one row per stream, figure and day — what dashboards read.
+
+    A *flow* (views on that day, posts published that day) holds the day's amount; a
+    *stock* (followers) holds the last value read that day. ``value`` None means the
+    service does not provide it for that day (``note`` says so), never 0.
+    """
+
+    stream = ForeignKeyField(Stream, backref="days", on_delete="CASCADE")
+    name = CharField(max_length=64)
+    day = DateField()
+    value = BigIntegerField(null=True)
+    provider_metric = CharField(max_length=128, null=True)
+    api_version = CharField(max_length=16, null=True)
+    replaces = CharField(max_length=128, null=True)
+    note = TextField(null=True)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("stream", "name", "day"), True),)
 
 
 class LoginSession(BaseModel):
@@ -511,3 +560,35 @@ class SavedReply(BaseModel):
 
     class Meta:
         indexes = ((("account", "title"), False),)
+
+
+class ReportSchedule(BaseModel):
+    """A weekly e-mail of a topic's dashboard to chosen people, sent on ``weekday``
+    (0 Monday … 6 Sunday) at ``hour`` UTC. ``recipients`` holds one a line: ``user:<id>``
+    for a person of the account (their address when it is sent, and nobody once they
+    leave the account), or an e-mail address."""
+
+    account = ForeignKeyField(Account, backref="report_schedules", on_delete="CASCADE")
+    topic = ForeignKeyField(Topic, backref="report_schedules", on_delete="CASCADE")
+    recipients = TextField(default="")
+    weekday = IntegerField()
+    hour = IntegerField()
+    created_by = ForeignKeyField(User, null=True, backref="report_schedules", on_delete="SET NULL")
+    enabled = BooleanField(default=True)
+    last_sent_at = DateTimeField(null=True)
+    #: When it is due next; the cron pass claims it by moving this (see reports.enqueue_due_reports).
+    next_send_at = DateTimeField(null=True, index=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "topic"), False),)
+
+    @property
+    def user_ids(self) -> list[int]:
+        """The people of the account it goes to."""
+        return [int(line[5:]) for line in self.recipients.splitlines() if line.startswith("user:")]
+
+    @property
+    def addresses(self) -> list[str]:
+        """The other e-mail addresses it goes to."""
+        return [line for line in self.recipients.splitlines() if line and not line.startswith("user:")]

@@ -30,6 +30,12 @@ WORKER_TTL = 60
 BATCH = 500
 #: Seconds a failed job's record is kept: long enough for the next cron pass to see it.
 FAILURE_TTL = 300
+#: Seconds a finished stream job's record is kept. Not 0: RQ deletes a job of
+#: ``result_ttl=0`` with two reads outside its pipeline, on a second connection that each
+#: work-horse opens for them — a fifth of an idle re-crawl job's time; an expiry is set
+#: in the pipeline. A stream queued again before its record expires finds it finished,
+#: and the record is released then (see :func:`release_if_stuck`).
+RESULT_TTL = 10
 
 
 #: What a connection tells the server about its client (CLIENT SETINFO), worked out once.
@@ -84,8 +90,7 @@ def enqueue_once(client: redis.Redis, queue_name: str, func: str, *args, job_id:
     q = queue(client, queue_name)
     for _ in range(2):
         try:
-            # The job key must go when the job ends, or `unique` would block the next one.
-            q.enqueue(func, *args, job_id=job_id, unique=True, result_ttl=0, failure_ttl=FAILURE_TTL,
+            q.enqueue(func, *args, job_id=job_id, unique=True, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
                       ttl=QUEUED_TTL, job_timeout=job_timeout)
         except DuplicateJobError:
             if not release_if_stuck(q, job_id):
@@ -101,7 +106,8 @@ def release_if_stuck(q: Queue, job_id: str, cleaned: bool = False) -> bool:
     Read from RQ's own registries: a queued job must be in its queue (or in the
     intermediate list a worker moves it to while taking it); a started one must be in
     the started registry with a live heartbeat (the registry's cleanup fails the ones
-    whose worker died); a failed or stopped one is over. Returns True when released.
+    whose worker died); a finished, failed or stopped one is over. Returns True when
+    released.
     ``cleaned``: the started registry was cleaned up already in this pass.
     """
     job = q.fetch_job(job_id)
@@ -131,9 +137,12 @@ def release_if_stuck(q: Queue, job_id: str, cleaned: bool = False) -> bool:
         if job.get_status(refresh=True) == JobStatus.STARTED and job_id in q.started_job_registry:
             return False
         why = "its worker stopped while running it"
+    elif status == JobStatus.FINISHED:  # done, its record kept RESULT_TTL seconds: nothing waits for it
+        job.delete(remove_from_queue=True)
+        return True
     elif status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
         why = f"it ended as {status.value}"
-    else:  # scheduled, deferred, finished: not ours to touch
+    else:  # scheduled, deferred: not ours to touch
         return False
     log.warning("job %s is released and queued again: %s", job_id, why)
     job.delete(remove_from_queue=True)
@@ -166,8 +175,8 @@ def enqueue_streams(client: redis.Redis, job: "StreamJob", streams: list[tuple[i
                 cleaned = cleaned or _clean_started(q)
                 if not release_if_stuck(q, job_id, cleaned=True):
                     continue
-            fresh.append(Queue.prepare_data(job.func, args=args, job_id=job_id, timeout=job.timeout, result_ttl=0,
-                                            failure_ttl=FAILURE_TTL, ttl=QUEUED_TTL))
+            fresh.append(Queue.prepare_data(job.func, args=args, job_id=job_id, timeout=job.timeout,
+                                            result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, ttl=QUEUED_TTL))
         if fresh:
             with client.pipeline() as pipe:
                 q.enqueue_many(fresh, pipeline=pipe)

@@ -5,7 +5,8 @@ Subscribing is a job (:func:`subscribe_stream`), queued when an authorized strea
 added or reconnected, never run in the web request: it calls the provider through the
 plugin's ``streamdesk_webhook_subscribe`` hook. Removing the last stream of a page
 queues :func:`unsubscribe_page` with the token sealed (it leaves the database with the
-stream). A stream whose subscription is "on" is *healthy* while its service's endpoint
+stream), whether the stream left its last topic or the topic was deleted; a stream left
+"subscribing" by a lost job is queued again by the cron (:func:`requeue_lost`). A stream whose subscription is "on" is *healthy* while its service's endpoint
 passed the provider's verification (and was not refused since) and the page had an
 event, or a successful subscription, within ``REALTIME_SILENCE``; then it is crawled
 every ``REALTIME_CRAWL_INTERVAL`` (the crawl stays the net for what a webhook missed),
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 import redis
 from peewee import fn
+from rq import Queue
 from streamdesk_contract.errors import PermissionMissing, ProviderError, TokenExpired
 from streamdesk_contract.values import Credentials, StreamRef
 
@@ -26,6 +28,7 @@ from . import crypto, queue
 from .jobs import with_database
 from .models import Heartbeat, Stream, WebhookEvent, stream_for_job, utcnow
 from .runtime import runtime, with_fresh_credentials
+from .services import webhook_url
 from .streams import Runtime
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,8 @@ log = logging.getLogger(__name__)
 HOOK = "streamdesk_webhook_subscribe"
 #: One subscription job per stream at a time.
 SUBSCRIBE_JOB = queue.StreamJob("realtime", "webapp.realtime.subscribe_stream", "default", timeout=120)
+#: A stream "subscribing" for longer lost its job (requeue_lost queues it again).
+LOST_AFTER = datetime.timedelta(minutes=5)
 #: Shown on a stream whose token lacks what subscribing needs.
 PERMISSION_OFF = "real-time off: permission missing"
 
@@ -57,8 +62,29 @@ def queue_subscribe(rt: Runtime, stream: Stream) -> bool:
     False when there is nothing to subscribe or no reachable queue."""
     if not supports(rt, stream):
         return False
-    Stream.update(realtime="subscribing", realtime_message=None).where(stream.this()).execute()
+    # realtime_at says since when: a job lost on the way is queued again (requeue_lost).
+    Stream.update(realtime="subscribing", realtime_message=None, realtime_at=utcnow()).where(stream.this()).execute()
     return queue.enqueue_from(rt.settings, SUBSCRIBE_JOB.enqueue, stream.id, stream.job_key)
+
+
+@with_database
+def requeue_lost() -> int:
+    """Cron: queue the subscription job again for every stream still "subscribing"
+    LOST_AFTER after it was queued (the queue was down, or the job died with its
+    worker); a job still queued or running is not queued twice. Returns how many were."""
+    rt = runtime()
+    lost = list(Stream.select(Stream.id, Stream.job_key)
+                .where((Stream.realtime == "subscribing") & (Stream.realtime_at < utcnow() - LOST_AFTER)))
+    if not lost or not rt.settings.redis_url:
+        return 0
+    with queue.connected(rt.settings.redis_url) as client:
+        queued = queue.enqueue_streams(client, SUBSCRIBE_JOB, [(s.id, s.job_key) for s in lost])
+        # Counted from now: the next look is LOST_AFTER later, not on every cron pass.
+        Stream.update(realtime_at=utcnow()).where(Stream.id.in_([s.id for s in lost])
+                                                  & (Stream.realtime == "subscribing")).execute()
+    if queued:
+        log.info("queued %d lost real-time subscription job(s) again", queued)
+    return queued
 
 
 def renew_if_due(rt: Runtime, stream: Stream) -> bool:
@@ -118,32 +144,44 @@ class Farewell:
     sealed_token: str
 
 
-def farewell(rt: Runtime, stream: Stream) -> Farewell | None:
-    """Before ``stream`` is removed: what to unsubscribe afterwards, or None (not
-    subscribed, or another authorized stream of any account still has the page)."""
-    if stream.realtime not in ("on", "subscribing") or not supports(rt, stream):
-        return None
-    others = Stream.select().where((Stream.service == stream.service) & (Stream.page_id == stream.page_id)
-                                   & Stream.authorized & (Stream.id != stream.id))
-    credentials = stream.credentials
-    if others.exists() or credentials is None:
-        return None
-    return Farewell(stream.service, stream.page_id, crypto.encrypt(credentials.access_token))
+def farewells(rt: Runtime, streams) -> list[Farewell]:
+    """Before ``streams`` are removed (a stream taken out of its last topic, or a deleted
+    topic's streams no other topic holds): what to unsubscribe afterwards — the pages
+    subscribed (or subscribing) that no other authorized stream of any account has.
+    One query for the other streams, whatever their number."""
+    leaving = [s for s in streams if s.realtime in ("on", "subscribing") and supports(rt, s)]
+    if not leaving:
+        return []
+    ids = [s.id for s in leaving]
+    kept = set(Stream.select(Stream.service, Stream.page_id)
+               .where(Stream.page_id.in_(sorted({s.page_id for s in leaving})) & Stream.authorized
+                      & Stream.id.not_in(ids)).tuples())
+    byes, seen = [], set()
+    for stream in leaving:
+        page, credentials = (stream.service, stream.page_id), stream.credentials
+        if page in kept or page in seen or credentials is None:
+            continue
+        seen.add(page)
+        byes.append(Farewell(stream.service, stream.page_id, crypto.encrypt(credentials.access_token)))
+    return byes
 
 
-def queue_unsubscribe(rt: Runtime, bye: Farewell | None) -> bool:
-    """Queue :func:`unsubscribe_page` (after the removal committed)."""
-    if bye is None or not rt.settings.redis_url:
-        return False
+def queue_unsubscribe(rt: Runtime, byes: list[Farewell]) -> int:
+    """Queue :func:`unsubscribe_page` for each of ``byes`` (after the removal committed),
+    in one pipeline; returns how many were queued (0 without a reachable queue: the
+    provider's deliveries for those pages are then dropped, with a log line each)."""
+    if not byes or not rt.settings.redis_url:
+        return 0
     try:
         with queue.connected(rt.settings.redis_url) as client:
-            queue.queue(client).enqueue("webapp.realtime.unsubscribe_page", bye.service, bye.page_id,
-                                        bye.sealed_token, result_ttl=0, failure_ttl=queue.FAILURE_TTL,
-                                        ttl=queue.QUEUED_TTL, job_timeout=120)
-        return True
+            queue.queue(client).enqueue_many([Queue.prepare_data(
+                "webapp.realtime.unsubscribe_page", (bye.service, bye.page_id, bye.sealed_token), result_ttl=0,
+                failure_ttl=queue.FAILURE_TTL, ttl=queue.QUEUED_TTL, timeout=120) for bye in byes])
+        return len(byes)
     except (queue.QueueUnavailable, redis.RedisError) as exc:  # the removal is done already
-        log.warning("could not queue unsubscribing %s page %s: %s", bye.service, bye.page_id, type(exc).__name__)
-        return False
+        log.warning("could not queue unsubscribing %s: %s", ", ".join(f"{b.service} page {b.page_id}" for b in byes),
+                    type(exc).__name__)
+        return 0
 
 
 @with_database
@@ -322,7 +360,7 @@ def webhook_status(rt: Runtime, account) -> list[ServiceWebhooks]:
                 .where((WebhookEvent.service == service) & WebhookEvent.page_id.in_(pages)).scalar()) if pages else None
         found.append(ServiceWebhooks(
             service=service, label=rt.label(service),
-            callback_url=f"{rt.settings.public_url}/webhooks/{service}",
+            callback_url=webhook_url(rt.settings, service),
             verified_at=verified, refused_at=refused if refused and (verified is None or refused > verified) else None,
             last_event_at=last, subscribed=tuple(s.name for s in own if s.realtime == "on"),
             off=tuple((s.name, s.realtime_message or "real-time off") for s in own

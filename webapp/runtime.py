@@ -10,6 +10,7 @@ be shared across a fork); a Redis client notices the fork and reconnects by itse
 from __future__ import annotations
 
 import datetime
+import gc
 import importlib
 import logging
 from functools import lru_cache
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 REFRESH_MARGIN = datetime.timedelta(minutes=10)
 #: The modules whose functions are jobs: imported by the parent, not by every job.
 JOB_MODULES = ("webapp.jobs", "webapp.crawl", "webapp.metrics", "webapp.renewal", "webapp.send",
-               "webapp.webhooks", "webapp.realtime")
+               "webapp.webhooks", "webapp.realtime", "webapp.reports")
 
 #: The database object of a prepared worker process (None: open it per job).
 _prepared_database: peewee.Database | None = None
@@ -59,6 +60,12 @@ def prepare_worker() -> peewee.Database:
         importlib.import_module(name)
     build_all()  # the SQL every job runs, built once here, not in every work-horse
     shared_pauses(rt.settings.redis_url)
+    # What is loaded now is kept for the process's life: frozen, the garbage collector
+    # leaves it alone. Else a work-horse's first collection walks every object the
+    # parent holds and writes to each page it touches, copying the parent's memory into
+    # each forked job (idle re-crawl jobs ran at 11/s instead of 28/s).
+    gc.collect()
+    gc.freeze()
     return _prepared_database
 
 

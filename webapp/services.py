@@ -31,7 +31,14 @@ def service_config(settings: Settings, plugins: Plugins, service: str) -> Servic
         auth_url=value(service, "AUTH_URL") or loaded.service.default_auth_url,
         sandbox=is_sandbox(settings, plugins.services),
         app_token=value(service, "APP_TOKEN"),
+        webhook_url=webhook_url(settings, service),
     )
+
+
+def webhook_url(settings: Settings, service: str) -> str:
+    """Where this installation receives ``service``'s webhooks (the receiver's route
+    under PUBLIC_URL): what the provider is told, and what the Status page shows."""
+    return f"{settings.public_url.rstrip('/')}/webhooks/{service}"
 
 
 def call(settings: Settings, plugins: Plugins, hook: str, service: str, **kwargs):

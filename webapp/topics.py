@@ -115,6 +115,13 @@ def sizes_of(topics) -> dict[int, TopicSize]:
     return {topic_id: TopicSize(count, int(stories or 0)) for topic_id, count, stories in rows}
 
 
+def streams_only_in(topic: Topic) -> list[Stream]:
+    """The streams of ``topic`` that no other topic holds: those deleting it removes."""
+    elsewhere = TopicStream.select(TopicStream.stream).where(TopicStream.topic != topic)
+    return list(Stream.select().join(TopicStream, on=(TopicStream.stream == Stream.id))
+                .where((TopicStream.topic == topic) & Stream.id.not_in(elsewhere)))
+
+
 def delete_topic(account: Account, topic_id) -> tuple[str, TopicSize]:
     """Delete a topic, and the streams no other topic holds with what they crawled;
     returns its name and size."""

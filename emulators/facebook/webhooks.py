@@ -16,12 +16,12 @@ import hmac
 import json
 import logging
 import secrets
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import requests
 
+from emulators.outbox import Delivery, Outbox
 from .seed import APP_SECRET
 
 log = logging.getLogger(__name__)
@@ -51,39 +51,33 @@ class Subscription:
     verified_at: datetime
 
 
-@dataclass
-class Delivery:
-    """One POST waiting to be sent (again)."""
-
-    body: bytes
-    first_at: datetime
-    due: datetime
-    attempts: int = 0
+def _retry(delivery: Delivery, now: float) -> float | None:
+    """Graph's policy: at once, then less and less often, until GIVE_UP_AFTER."""
+    if now - delivery.first_at >= GIVE_UP_AFTER.total_seconds():
+        return None
+    return RETRY_DELAYS[min(delivery.attempts - 1, len(RETRY_DELAYS) - 1)]
 
 
 @dataclass
 class Deliverer:
-    """The webhook side of one emulator: its subscription and the deliveries due.
-
-    A daemon thread sends them outside the emulator's lock, so a slow callback never
-    holds up the Graph API."""
+    """The webhook side of one emulator: its subscription and the deliveries due
+    (sent by an :class:`~emulators.outbox.Outbox`, outside the emulator's lock)."""
 
     state: object
     subscription: Subscription | None = None
-    pending: list[Delivery] = field(default_factory=list)
     #: ``POST /{page-id}/subscribed_apps``: the fields each page subscribed the app to.
     page_fields: dict[str, frozenset[str]] = field(default_factory=dict)
-    delivered: int = 0
-    failed_attempts: int = 0
-    given_up: int = 0
-    _wake: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    outbox: Outbox = field(init=False)
+
+    def __post_init__(self):
+        self.outbox = Outbox(self.state.lock, lambda: self.state.now().timestamp(), _retry,
+                             lambda status: status == 200, "emulator-facebook-webhooks", CALLBACK_TIMEOUT)
 
     def clear(self) -> None:
         """Back to the seed: no subscription, nothing pending, zero counters."""
         with self.state.lock:
-            self.subscription, self.pending, self.page_fields = None, [], {}
-            self.delivered = self.failed_attempts = self.given_up = 0
+            self.subscription, self.page_fields = None, {}
+            self.outbox.clear()
 
     def subscribe(self, callback_url: str, verify_token: str, fields=FIELDS, pages=None) -> Subscription:
         """Verify ``callback_url`` (the challenge must come back) and subscribe it.
@@ -120,8 +114,7 @@ class Deliverer:
                         "pages": sorted(sub.pages) if sub.pages is not None else "all",
                         "verified_at": int(sub.verified_at.timestamp())},
                     "subscribed_pages": {page: sorted(f) for page, f in sorted(self.page_fields.items())},
-                    "pending": len(self.pending), "delivered": self.delivered,
-                    "failed_attempts": self.failed_attempts, "given_up": self.given_up}
+                    **self.outbox.counts()}
 
     def _queue(self, page_id: str, field_name: str, update: dict) -> None:
         sub = self.subscription
@@ -131,55 +124,11 @@ class Deliverer:
         # subscribed_apps edge); the control API's page list stands in for that too.
         if sub.pages is not None and page_id not in sub.pages and field_name not in self.page_fields.get(page_id, ()):
             return
-        now = self.state.now()
-        body = json.dumps({"object": "page", "entry": [{"id": page_id, "time": int(now.timestamp()), **update}]},
-                          separators=(",", ":")).encode()
-        self.pending.append(Delivery(body, now, now))
-        self._start()
-        self._wake.set()
-
-    def _start(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._run, name="emulator-facebook-webhooks", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait(0.2)
-            self._wake.clear()
-            with self.state.lock:
-                sub, now = self.subscription, self.state.now()
-                due = [d for d in self.pending if d.due <= now] if sub else []
-            for delivery in due:
-                self._send(sub, delivery)
-
-    def _send(self, sub: Subscription, delivery: Delivery) -> None:
-        signature = hmac.new(APP_SECRET.encode(), delivery.body, hashlib.sha256).hexdigest()
-        try:
-            answer = requests.post(sub.callback_url, data=delivery.body, timeout=CALLBACK_TIMEOUT, headers={
-                "Content-Type": "application/json", "X-Hub-Signature-256": f"sha256={signature}",
-                "User-Agent": "facebookexternalua"})
-            ok = answer.status_code == 200
-        except requests.RequestException:
-            ok = False
-        with self.state.lock:
-            if delivery not in self.pending:
-                return  # reset meanwhile
-            delivery.attempts += 1
-            if ok:
-                self.pending.remove(delivery)
-                self.delivered += 1
-                return
-            self.failed_attempts += 1
-            now = self.state.now()
-            if now - delivery.first_at >= GIVE_UP_AFTER:
-                self.pending.remove(delivery)
-                self.given_up += 1
-                return
-            delay = RETRY_DELAYS[min(delivery.attempts - 1, len(RETRY_DELAYS) - 1)]
-            delivery.due = now + timedelta(seconds=delay)
-            if delay == 0:
-                self._wake.set()
+        body = json.dumps({"object": "page", "entry": [{"id": page_id, "time": int(self.state.now().timestamp()),
+                                                        **update}]}, separators=(",", ":")).encode()
+        signature = hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        self.outbox.add(sub.callback_url, body, {"X-Hub-Signature-256": f"sha256={signature}",
+                                                 "User-Agent": "facebookexternalua"})
 
 
 def comment_value(world, comment, verb: str = "add") -> dict:

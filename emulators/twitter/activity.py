@@ -8,7 +8,8 @@ only then. Subscriptions (``POST /2/activity/subscriptions {"event_type", "filte
 Every matching event is POSTed as ``{"data": {"event_uuid", "filter", "event_type",
 "tag", "payload", "includes"}}``, signed ``x-twitter-webhooks-signature: sha256=<base64
 HMAC-SHA256(consumer secret, raw body)>``. A delivery that does not get a 2xx is retried
-a few times within minutes of the emulator's clock (RETRY_DELAYS), then dropped.
+a few times within minutes of the emulator's clock (RETRY_DELAYS, our own choice: X does
+not publish its schedule), then dropped.
 
 Events come from :class:`~.state.State` itself (a tweet, a DM, a revoked grant), so
 whatever creates them — the v2 API, the control API — delivers them.
@@ -20,10 +21,11 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 from dataclasses import dataclass, field
 
 import requests
+
+from emulators.outbox import Delivery, Outbox
 
 from .clock import x_time
 from .render import dm_json, tweet_json, user_json
@@ -76,29 +78,27 @@ class Subscription:
                 "created_at": x_time(self.created_at), "updated_at": x_time(self.created_at)}
 
 
-@dataclass
-class Delivery:
-    url: str
-    body: bytes
-    due: float
-    attempts: int = 0
+def _retry(delivery: Delivery, now: float) -> float | None:
+    """The emulator's policy: RETRY_DELAYS after each failed attempt, then give up."""
+    if delivery.attempts > len(RETRY_DELAYS):
+        return None
+    return RETRY_DELAYS[delivery.attempts - 1]
 
 
 @dataclass
 class Activity:
-    """The Activity API of one emulator world: webhooks, subscriptions, deliveries due.
-    Its thread sends them outside the world's lock and ends with :meth:`stop`."""
+    """The Activity API of one emulator world: webhooks, subscriptions, and the
+    deliveries due (sent by an :class:`~emulators.outbox.Outbox` outside the world's
+    lock, ended with :meth:`stop`)."""
 
     state: object
     webhooks: dict[str, Webhook] = field(default_factory=dict)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
-    pending: list[Delivery] = field(default_factory=list)
-    delivered: int = 0
-    failed_attempts: int = 0
-    given_up: int = 0
-    _wake: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-    _stopped: bool = False
+    outbox: Outbox = field(init=False)
+
+    def __post_init__(self):
+        self.outbox = Outbox(self.state.lock, self.state.clock.now, _retry, lambda status: 200 <= status < 300,
+                             "emulator-twitter-activity", CALLBACK_TIMEOUT)
 
     # -- registration (the caller holds no lock: the CRC calls out) ----------------------
     def register(self, url: str) -> Webhook:
@@ -108,6 +108,17 @@ class Activity:
             hook = Webhook(str(self.state.ids.next()), url, self.state.clock.now())
             self.webhooks[hook.id] = hook
             return hook
+
+    def recheck(self, webhook_id: str) -> None:
+        """``PUT /2/webhooks/:id``: the CRC again; the webhook is valid only if it passes
+        (raises CrcFailed otherwise, the webhook then invalid: nothing is delivered)."""
+        hook = self.webhooks[webhook_id]
+        try:
+            self.crc(hook.url)
+        except CrcFailed:
+            hook.valid = False
+            raise
+        hook.valid = True
 
     def crc(self, url: str) -> None:
         """X's Challenge-Response Check of ``url``; raises CrcFailed with the reason."""
@@ -132,8 +143,7 @@ class Activity:
         with self.state.lock:
             return {"webhooks": [w.json() for w in self.webhooks.values()],
                     "subscriptions": [s.json() for s in self.subscriptions.values()],
-                    "pending": len(self.pending), "delivered": self.delivered,
-                    "failed_attempts": self.failed_attempts, "given_up": self.given_up}
+                    **self.outbox.counts()}
 
     def remove_webhook(self, webhook_id: str) -> bool:
         """Delete a webhook with its subscriptions and pending deliveries (under the lock)."""
@@ -141,14 +151,13 @@ class Activity:
         if hook is None:
             return False
         self.subscriptions = {k: s for k, s in self.subscriptions.items() if s.webhook_id != webhook_id}
-        self.pending = [d for d in self.pending if d.url != hook.url or
-                        any(w.url == hook.url for w in self.webhooks.values())]
+        self.outbox.pending = [d for d in self.outbox.pending if d.url != hook.url or
+                               any(w.url == hook.url for w in self.webhooks.values())]
         return True
 
     def stop(self) -> None:
         """The world was replaced (control reset): deliver nothing more."""
-        self._stopped = True
-        self._wake.set()
+        self.outbox.stop()
 
     # -- events (called by State under its lock) ----------------------------------------
     def tweet_created(self, tweet) -> None:
@@ -197,60 +206,21 @@ class Activity:
 
     def _queue(self, kind: str, user_id: str, payload: dict, includes: dict) -> bool:
         matched = False
+        sent_to: set[str] = set()
         for sub in self.subscriptions.values():
             hook = self.webhooks.get(sub.webhook_id)
             if sub.event_type != kind or sub.user_id not in (None, user_id) or hook is None or not hook.valid:
                 continue
+            if hook.id in sent_to:  # an account's own subscription beside a catch-all one: one delivery
+                continue
+            sent_to.add(hook.id)
             body = json.dumps({"data": {"event_uuid": str(self.state.ids.next()), "filter": {"user_id": user_id},
                                         "event_type": kind, "tag": sub.tag, "payload": payload,
                                         "includes": includes}}, separators=(",", ":")).encode()
-            self.pending.append(Delivery(hook.url, body, self.state.clock.now()))
+            self.outbox.add(hook.url, body, {"x-twitter-webhooks-signature": sign(self._secret(), body)})
             matched = True
-        if matched:
-            self._start()
-            self._wake.set()
         return matched
 
     # -- delivery -------------------------------------------------------------------
     def _secret(self) -> str:
         return next(iter(self.state.consumer_keys.values()))
-
-    def _start(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._run, name="emulator-twitter-activity", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stopped:
-            self._wake.wait(0.2)
-            self._wake.clear()
-            with self.state.lock:
-                now = self.state.clock.now()
-                due = [d for d in self.pending if d.due <= now]
-            for delivery in due:
-                self._send(delivery)
-
-    def _send(self, delivery: Delivery) -> None:
-        try:
-            answer = requests.post(delivery.url, data=delivery.body, timeout=CALLBACK_TIMEOUT, headers={
-                "Content-Type": "application/json", "x-twitter-webhooks-signature": sign(self._secret(), delivery.body)})
-            ok = 200 <= answer.status_code < 300
-        except requests.RequestException:
-            ok = False
-        with self.state.lock:
-            if delivery not in self.pending:
-                return
-            delivery.attempts += 1
-            if ok:
-                self.pending.remove(delivery)
-                self.delivered += 1
-                return
-            self.failed_attempts += 1
-            if delivery.attempts > len(RETRY_DELAYS):
-                self.pending.remove(delivery)
-                self.given_up += 1
-                return
-            delay = RETRY_DELAYS[delivery.attempts - 1]
-            delivery.due = self.state.clock.now() + delay
-            if delay == 0:
-                self._wake.set()

@@ -1,9 +1,11 @@
 """The X API v2 endpoints of webhooks and Activity API subscriptions.
 
-``POST /2/webhooks`` (CRC first), ``GET /2/webhooks``, ``DELETE /2/webhooks/:id``;
-``POST /2/activity/subscriptions`` and ``GET /2/activity/subscriptions``. Webhooks are
-the app's: they take its bearer token. A subscription to a private event
-(``dm.received``, ``oauth.revoke``) needs the filtered account's own user token, as on X.
+``POST /2/webhooks`` (CRC first), ``GET /2/webhooks``, ``PUT /2/webhooks/:id`` (the
+CRC again: a webhook that passes is valid again), ``DELETE /2/webhooks/:id``; ``POST
+/2/activity/subscriptions``, ``GET /2/activity/subscriptions`` and ``DELETE
+/2/activity/subscriptions/:id``. Webhooks are the app's: they take its bearer token. A
+subscription to a private event (``dm.received``, ``oauth.revoke``) needs the filtered
+account's own user token, as on X, and ``dm.received`` its ``dm.read`` scope.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from flask import Blueprint, request
 
 from .activity import EVENT_TYPES, CrcFailed
 from .gateway import Principal, endpoint
-from .problems import forbidden, invalid_body, invalid_request, unsupported_authentication
+from .problems import forbidden, invalid_body, invalid_request, missing_scope, unsupported_authentication
 from .state import State
 
 bp = Blueprint("twitter_activity", __name__)
@@ -58,6 +60,24 @@ def list_webhooks(state: State, principal: Principal):
     return ({"data": hooks, "meta": {"result_count": len(hooks)}} if hooks else {"meta": {"result_count": 0}}), 200
 
 
+@bp.put("/2/webhooks/<webhook_id>")
+@endpoint("PUT /2/webhooks/:webhook_id")
+def recheck_webhook(state: State, principal: Principal, webhook_id: str):
+    """Run the CRC against a registered webhook again: valid if it passes, else invalid."""
+    if not principal.app_only:
+        raise unsupported_authentication()
+    if webhook_id not in state.activity.webhooks:
+        raise invalid_request([{"message": f"webhook {webhook_id} does not exist"}])
+    state.lock.release()  # the CRC calls the URL, which may call us back
+    try:
+        state.activity.recheck(webhook_id)
+    except CrcFailed as exc:
+        raise invalid_request([{"message": f"CrcValidationFailed: {exc}"}]) from None
+    finally:
+        state.lock.acquire()
+    return {"data": {"attempted": True}}, 200
+
+
 @bp.delete("/2/webhooks/<webhook_id>")
 @endpoint("DELETE /2/webhooks/:webhook_id")
 def delete_webhook(state: State, principal: Principal, webhook_id: str):
@@ -82,6 +102,8 @@ def create_subscription(state: State, principal: Principal):
         raise invalid_body("webhook_id must name one of the app's webhooks")
     if kind in PRIVATE_EVENTS and principal.user_id != user_id:
         raise forbidden(f"{kind} events are private: subscribe with {user_id}'s own user token.")
+    if kind == "dm.received" and "dm.read" not in principal.scopes:
+        raise missing_scope()
     tag = data.get("tag") if isinstance(data.get("tag"), str) else None
     sub = state.activity.subscribe(webhook_id, kind, user_id, tag)
     return {"data": sub.json(), "meta": {"total_subscriptions": len(state.activity.subscriptions)}}, 200
@@ -93,3 +115,16 @@ def list_subscriptions(state: State, principal: Principal):
     """The app's subscriptions."""
     subs = [s.json() for s in state.activity.subscriptions.values()]
     return {"data": subs, "meta": {"result_count": len(subs)}}, 200
+
+
+@bp.delete("/2/activity/subscriptions/<subscription_id>")
+@endpoint("DELETE /2/activity/subscriptions/:id")
+def delete_subscription(state: State, principal: Principal, subscription_id: str):
+    """End a subscription: with the app's token, or the filtered account's own."""
+    sub = state.activity.subscriptions.get(subscription_id)
+    if sub is None:
+        raise invalid_request([{"message": f"subscription {subscription_id} does not exist"}])
+    if not principal.app_only and principal.user_id != sub.user_id:
+        raise forbidden("Only the app or the subscribed account may delete this subscription.")
+    del state.activity.subscriptions[subscription_id]
+    return {"data": {"deleted": True}, "meta": {"total_subscriptions": len(state.activity.subscriptions)}}, 200

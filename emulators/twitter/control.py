@@ -372,6 +372,19 @@ def register_webhooks():
     return jsonify(state.activity.status())
 
 
+@bp.post("/webhooks/invalidate")
+def invalidate_webhook():
+    """``{"webhook_id"}``: mark it invalid, as X does when its hourly CRC fails; nothing
+    is delivered to it until ``PUT /2/webhooks/:id`` passes the CRC again."""
+    state = current_state()
+    with state.lock:
+        hook = state.activity.webhooks.get(str(_json().get("webhook_id")))
+        if hook is None:
+            return _bad("webhook_id must name a registered webhook")
+        hook.valid = False
+    return jsonify(state.activity.status())
+
+
 @bp.get("/webhooks")
 def webhook_status():
     """Webhooks, subscriptions, and deliveries pending, delivered, failed and given up."""

@@ -36,8 +36,10 @@ LIMITS: dict[str, tuple[int, int | None]] = {
     "POST /2/webhooks": (15, 15),
     "GET /2/webhooks": (15, 15),
     "DELETE /2/webhooks/:webhook_id": (15, 15),
+    "PUT /2/webhooks/:webhook_id": (15, 15),
     "POST /2/activity/subscriptions": (50, 50),
     "GET /2/activity/subscriptions": (50, 50),
+    "DELETE /2/activity/subscriptions/:id": (50, 50),
 }
 
 

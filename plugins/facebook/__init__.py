@@ -124,14 +124,16 @@ def streamdesk_crawl(service, config, stream, credentials, cursor):
 
 @hookimpl
 @readable
-def streamdesk_metrics(service, config, stream, credentials, story_ids):
+def streamdesk_metrics(service, config, stream, credentials, story_ids, history_since):
     """Impressions (views) and reach (unique viewers) per post, and per page both as
-    Facebook reports them (28 days) and summed over the posts; each figure names its
-    Graph metric. Raises TokenExpired, PermissionMissing, RateLimited, NotFound,
-    ProviderUnavailable."""
+    Facebook reports them (28 days) and summed over the posts; every post's public
+    reactions, comments and shares and the page's followers; for authorized streams,
+    the page's daily figures from ``history_since``. Each figure names its Graph metric,
+    version and the retired metric it succeeds. Raises TokenExpired, PermissionMissing,
+    RateLimited, NotFound, ProviderUnavailable."""
     if service != NAME:
         return None
-    return _metrics.metrics(config, stream, credentials, story_ids)
+    return _metrics.metrics(config, stream, credentials, story_ids, history_since)
 
 
 @hookimpl

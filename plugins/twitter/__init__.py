@@ -28,6 +28,7 @@ from .link import LABELS, link_details, link_profile, managed_pages, refresh
 from .metrics import metrics
 from .search import search
 from .weblinks import LINKS
+from .subscribe import subscribe as webhook_subscribe
 from .webhooks import updates as webhook_updates
 
 NAME = "twitter"
@@ -214,3 +215,17 @@ def streamdesk_webhook_events(service, config, payload):
         return None
 
     return webhook_updates(config, payload)
+
+
+@hookimpl
+@guarded
+def streamdesk_webhook_subscribe(service, config, stream, credentials, subscribe):
+    """Subscribe the account to the app's X Activity API webhook (registered at
+    ``config.webhook_url`` first, after X's CRC) for post.mention.create,
+    post.reply.create, post.quote.create, dm.received and oauth.revoke, or delete its
+    subscriptions. Raises PermissionMissing (``dm.read``, or no app token),
+    TokenExpired, RateLimited, ProviderUnavailable (a failed CRC among them)."""
+    if service != NAME:
+        return None
+
+    return webhook_subscribe(config, stream, credentials, bool(subscribe))

@@ -12,12 +12,15 @@ crawled still gets its figures, every one without a value and with a note saying
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from streamdesk_contract.values import Credentials, Figure, ServiceConfig, StreamRef
 
 from .client import XClient, lookup_failed
 from .convert import created_at
 
+#: X API v2: the version every figure is read with.
+API_VERSION = "2"
 NOT_PROVIDED = "not provided by X"
 PRIVATE_ONLY = "X provides this only for your own posts from the last 30 days"
 GONE = "the post no longer exists on X"
@@ -113,7 +116,10 @@ def page_figures(client: XClient, stream: StreamRef) -> list[Figure]:
 
 def metrics(config: ServiceConfig, stream: StreamRef, credentials: Credentials | None,
             story_ids) -> list[Figure]:
-    """Figures for the posts ``story_ids`` of ``stream`` and for the account itself."""
+    """Figures for the posts ``story_ids`` of ``stream`` and for the account itself,
+    each read with X API v2 (:data:`API_VERSION`). X has no daily account figures:
+    followers are a reading of now, and page views are not provided."""
     client = XClient.for_credentials(config, credentials)
     ids = [str(i) for i in dict.fromkeys(story_ids or ())]
-    return post_figures(client, stream, ids, credentials is not None) + page_figures(client, stream)
+    figures = post_figures(client, stream, ids, credentials is not None) + page_figures(client, stream)
+    return [replace(f, api_version=API_VERSION) for f in figures]

@@ -79,6 +79,12 @@ def axe_violations(page, axe_path: Path, impacts=("serious", "critical")) -> lis
         # (script-src 'self') rightly refuses. DevTools evaluation is not subject to the CSP,
         # so the page keeps its real policy while axe runs.
         page.evaluate(axe_path.read_text(encoding="utf-8"))
+    # A colour caught halfway through its CSS transition (Pico fades link colours in
+    # 0.2 s) is one nobody reads: axe judged a menu link opened a moment before, on a
+    # busy CI machine. The page's finite animations are waited for first.
+    page.evaluate("Promise.all(document.getAnimations()"
+                  ".filter(a => a.effect && a.effect.getComputedTiming().endTime !== Infinity)"
+                  ".map(a => a.finished.catch(() => null)))")
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     return [v for v in result["violations"] if v["impact"] in impacts]
 

@@ -51,7 +51,10 @@ def data(account, admin, member):
 def walk(page, base: str, data: dict):
     """Every page and panel, yielding a short name once each is on screen."""
     topic = data["topic"]
-    for path, heading in [("/topics", "Topics"), ("/inbox", "Inbox"), ("/metrics", "Metrics"),
+    for path, heading in [("/topics", "Topics"), ("/inbox", "Inbox"), ("/analytics", "Analytics"),
+                          (f"/analytics/topics/{topic.id}", topic.name),
+                          (f"/analytics/topics/{topic.id}/competitors", topic.name),
+                          (f"/analytics/streams/{data['stream'].id}", data["stream"].name),
                           (f"/topics/{topic.id}", "Topics"), (f"/topics/{topic.id}?q=roast", "Topics"),
                           (f"/topics/{topic.id}/stories/{data['story'].id}", "Topics"),
                           ("/personal/", "Personal settings"), ("/personal/connected-profiles", "Personal settings"),

@@ -15,13 +15,8 @@ from webapp.crawl import crawl
 from webapp.models import Action, Comment, Story
 from webapp.streams import Runtime
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def environ(environ, clean_redis):
-    """The app queues its send jobs on the test's Redis, where a real worker takes them."""
-    return {**environ, "REDIS_URL": clean_redis}
+#: The app queues its send jobs on the test's Redis, where a real worker takes them.
+pytestmark = [pytest.mark.browser, pytest.mark.redis]
 
 
 def test_a_double_clicked_comment_is_sent_once_and_shows_in_the_thread(page, live_url, member, topic, settings,

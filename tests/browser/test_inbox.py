@@ -14,13 +14,8 @@ from webapp.crawl import crawl
 from webapp.models import Action, Conversation
 from webapp.streams import Runtime
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def environ(environ, clean_redis):
-    """The app queues its send jobs on the test's Redis, where a real worker takes them."""
-    return {**environ, "REDIS_URL": clean_redis}
+#: The app queues its send jobs on the test's Redis, where a real worker takes them.
+pytestmark = [pytest.mark.browser, pytest.mark.redis]
 
 
 def test_assign_reply_answered_by_and_close_with_two_people(browser, live_url, admin, member, topic, settings,

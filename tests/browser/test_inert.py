@@ -16,7 +16,7 @@ from markupsafe import escape
 from playwright.sync_api import expect
 
 from browser.conftest import log_in
-from webapp.models import Comment, Figure, Message, Story, Stream, Topic
+from webapp.models import Comment, Figure, Message, Story, Stream, Topic, utcnow
 from factories import new_stream
 
 pytestmark = pytest.mark.browser
@@ -39,6 +39,9 @@ def crawled(account):
     Message.create(stream=stream, external_id="m1", conversation_id="t1", created_at=T, text=payload("message"))
     Story.create(stream=stream, external_id="s1", created_at=T, text=payload("story"))
     Figure.create(stream=stream, level="post", object_id="s1", name="impressions", value=7)
+    # a top post of the last days on Analytics
+    Story.create(stream=stream, external_id="s2", created_at=utcnow() - datetime.timedelta(hours=1),
+                 text=payload("post"), engagements=3)
     return stream
 
 
@@ -73,13 +76,14 @@ def serve_unescaped(page, path: str, wheres: list[str]) -> None:
 
 @pytest.mark.parametrize("path, wheres", [
     ("/inbox", ["comment", "message"]),
-    ("/metrics", ["story"]),
+    ("/analytics/streams/{stream}", ["stream", "post"]),
     ("/topics", ["stream"]),
 ])
 def test_htmx_attributes_in_crawled_content_do_nothing(page, live_url, server_paths, admin, crawled, path, wheres):
     log_in(page, live_url, admin.email, PASSWORD)
     fired = []
     page.on("request", lambda request: fired.append(request.url) if PROBE in request.url else None)
+    path = path.format(stream=crawled.id)
     serve_unescaped(page, path, wheres)
     page.goto(f"{live_url}{path}")
     page.wait_for_function("() => window.htmx !== undefined")

@@ -80,3 +80,21 @@ def test_tables_reflow_so_every_control_is_on_screen(phone, live_url, admin, mem
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], \
                 f"{path}: {controls.nth(i).evaluate('e => e.outerHTML.slice(0, 120)')} at {box}"
         assert_fits(page)
+
+
+def test_story_view_figures_scroll_inside_their_box(phone, live_url, admin, data):  # noqa: F811
+    """A story's Figures table, with a long provider metric name, stays inside a 375 px
+    page: the table scrolls in its own keyboard-focusable region."""
+    from webapp.models import Figure
+
+    story = data["story"]
+    Figure.create(stream=data["stream"], level="post", object_id=story.external_id, name="reach", value=None,
+                  provider_metric="post_total_media_view_unique", note="Facebook shares insights only with the "
+                  "page's own admins (authorized streams).")
+    page = phone
+    log_in(page, live_url, admin.email, PASSWORD)
+    page.goto(f"{live_url}/topics/{data['topic'].id}/stories/{story.id}")
+    region = page.locator("div.table-scroll[role=region]")
+    expect(region).to_be_visible()
+    expect(region.get_by_text("post_total_media_view_unique")).to_be_attached()
+    assert_fits(page)

@@ -45,7 +45,7 @@ def test_plugin_stores_each_value_on_the_day_it_covers(fb):
 
 def test_page_figures_name_the_pacific_day(fb, fb_plugins, config, page_credentials):
     figures = fb_plugins.call("streamdesk_metrics", "facebook", config, stream=authorized(),
-                              credentials=page_credentials(), story_ids=[])
+                              credentials=page_credentials(), story_ids=[], history_since=None)
     page = next(f for f in figures if f.name == "impressions" and f.level == "page")
     yesterday = fb.state.now().astimezone(PACIFIC).date() - timedelta(days=1)
     assert f"to {yesterday:%Y-%m-%d}" in page.note

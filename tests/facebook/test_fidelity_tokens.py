@@ -29,7 +29,7 @@ def test_plugin_does_not_take_the_bare_190_for_an_expiry(fb, fb_plugins, config,
     credentials = Credentials(access_token=fb.user_token())  # a user token where a page token belongs
     with pytest.raises(WrongTokenKind) as caught:
         fb_plugins.call("streamdesk_metrics", "facebook", config, stream=authorized(), credentials=credentials,
-                        story_ids=[])
+                        story_ids=[], history_since=None)
     assert not isinstance(caught.value, TokenExpired)
     assert "wrong kind of token" in caught.value.message
     assert any(r.levelname == "ERROR" and "plugin bug" in r.getMessage() for r in caplog.records)

@@ -37,7 +37,7 @@ def test_password_changed_and_app_removed_are_revocations(fb, fb_plugins, config
     fb.control("tokens/revoke", user_id=ALEX)
     with pytest.raises(TokenExpired) as caught:
         fb_plugins.call("streamdesk_metrics", "facebook", config, stream=authorized(), credentials=credentials,
-                        story_ids=[])
+                        story_ids=[], history_since=None)
     assert caught.value.revoked
 
 
@@ -175,5 +175,5 @@ def test_code_1_transient_and_reduce_data_are_told_apart(fb, fb_plugins, config,
     fb.fault("reduce_data", path="/v25.0/")
     with pytest.raises(ReduceData) as reduce:
         fb_plugins.call("streamdesk_metrics", "facebook", config, stream=authorized(), credentials=credentials,
-                        story_ids=[story])
+                        story_ids=[story], history_since=None)
     assert isinstance(reduce.value, ProviderUnavailable) and "smaller pages" in reduce.value.message

@@ -94,7 +94,7 @@ def test_metrics_and_interactions_with_answers_that_are_not_objects(fb, fb_plugi
     story = fb.state.world.posts(BLUEBIRD)[0].id
     fb.fault("malformed", path="/v25.0/", body=[])
     unreadable(lambda: fb_plugins.call("streamdesk_metrics", "facebook", config, stream=authorized(),
-                                       credentials=credentials, story_ids=[story]))
+                                       credentials=credentials, story_ids=[story], history_since=None))
     fb.fault("malformed", path=f"/v25.0/{BLUEBIRD}/feed", body=["ok"])
     unreadable(lambda: fb_plugins.call("streamdesk_interact", "facebook", config, stream=authorized(),
                                        credentials=credentials, interaction=Interaction("publish", text="Hi")))

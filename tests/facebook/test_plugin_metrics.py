@@ -10,11 +10,12 @@ from .conftest import ACME, BLUEBIRD, authorized, public
 
 def metrics(plugins, config, stream, credentials, story_ids):
     return plugins.call("streamdesk_metrics", "facebook", config, stream=stream, credentials=credentials,
-                        story_ids=story_ids)
+                        story_ids=story_ids, history_since=None)
 
 
 def by_key(figures):
-    return {(f.name, f.level, f.object_id): f for f in figures}
+    """Readings of now by (name, level, object id); daily figures are left out."""
+    return {(f.name, f.level, f.object_id): f for f in figures if f.day is None}
 
 
 def test_post_and_page_figures_with_their_provider_metrics(fb, fb_plugins, config, page_credentials):
@@ -35,8 +36,9 @@ def test_post_and_page_figures_with_their_provider_metrics(fb, fb_plugins, confi
     combined = figures[("impressions_from_posts", "page", BLUEBIRD)]
     assert combined.value == sum(post_views(p)[0] for p in stories) and combined.provider_metric == "post_media_view"
     assert figures[("reach_from_posts", "page", BLUEBIRD)].value == sum(post_views(p)[1] for p in stories)
-    # 60 posts: two batched ?ids= lookups (50 + 10), plus the page's insights.
-    assert fb.calls() == {"GET /v25.0/": 2, f"GET /v25.0/{BLUEBIRD}/insights": 1}
+    # 60 posts: two batched ?ids= lookups (50 + 10), the page's insights (28 days, and
+    # the latest days), and the page node for its followers.
+    assert fb.calls() == {"GET /v25.0/": 2, f"GET /v25.0/{BLUEBIRD}/insights": 2, f"GET /v25.0/{BLUEBIRD}": 1}
 
 
 def test_deleted_post_gets_no_value_and_others_still_count(fb, fb_plugins, config, page_credentials):
@@ -52,8 +54,10 @@ def test_deleted_post_gets_no_value_and_others_still_count(fb, fb_plugins, confi
 def test_unauthorized_streams_get_no_made_up_figures(fb, fb_plugins, config):
     story = fb.state.world.posts(ACME)[0].id
     figures = metrics(fb_plugins, config, public(ACME), None, [story])
-    assert figures and all(f.value is None and f.note and f.provider_metric for f in figures)
-    assert fb.total_calls() == 0
+    insights = [f for f in figures if f.name in ("impressions", "reach")]
+    assert insights and all(f.value is None and f.note and f.provider_metric for f in insights)
+    # Insights are never asked for without the page's token; public counts are.
+    assert not any("insights" in call for call in fb.calls())
 
 
 def test_missing_read_insights_is_named(fb, fb_plugins, config, page_credentials):

@@ -118,10 +118,11 @@ CASES = {
     "metrics with a string as data": (
         "GET /2/tweets", {"data": "nothing"},
         lambda run: run("streamdesk_metrics", stream=run.stream, credentials=run.owner,
-                        story_ids=run.emulator.tweet_ids("acmecoffee")[:1])),
+                        story_ids=run.emulator.tweet_ids("acmecoffee")[:1], history_since=None)),
     "account figures with a list as data": (
         "GET /2/users/:id", {"data": []},
-        lambda run: run("streamdesk_metrics", stream=run.stream, credentials=run.owner, story_ids=[])),
+        lambda run: run("streamdesk_metrics", stream=run.stream, credentials=run.owner, story_ids=[],
+                        history_since=None)),
 }
 
 

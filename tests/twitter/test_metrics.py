@@ -10,7 +10,7 @@ from streamdesk_contract.values import StreamRef
 
 def metrics(plugins_registry, config, stream, credentials, story_ids):
     return plugins_registry.call("streamdesk_metrics", "twitter", config, stream=stream,
-                                 credentials=credentials, story_ids=story_ids)
+                                 credentials=credentials, story_ids=story_ids, history_since=None)
 
 
 def by_object(figures):

@@ -28,6 +28,33 @@ def safe_next(target: str | None, default: str | None = None) -> str:
     return default or url_for("main.topics")
 
 
+#: A row id only url_for writes: where it lands in a URL is where a row's id goes.
+_SAMPLE_ID = 9_000_000_000_000_000_001
+
+
+@dataclass(frozen=True)
+class RowUrl:
+    """The URL of one endpoint for any row: its text before and after the row's id."""
+
+    before: str
+    after: str
+
+    def __call__(self, row_id) -> str:
+        return f"{self.before}{int(row_id)}{self.after}"
+
+
+def row_url(endpoint: str, id_name: str, **values) -> RowUrl:
+    """The URL of ``endpoint`` for every row of a list, built by one ``url_for`` (with
+    ``values``, and a sample id as ``id_name``): a url_for per row cost more than the
+    rest of the row (the feed's stories, the stream list's forms). Built by url_for, so
+    the route and the script root stay its to decide. A template global."""
+    sample = url_for(endpoint, **{id_name: _SAMPLE_ID}, **values)
+    before, found, after = sample.partition(str(_SAMPLE_ID))
+    if not found or str(_SAMPLE_ID) in after:
+        raise RuntimeError(f"{endpoint}'s URL does not hold its {id_name} once: {sample}")
+    return RowUrl(before, after)
+
+
 def render(page: str, partial: str, status: int = 200, **context):
     """Render the whole page, or just ``partial`` for an htmx request.
 

@@ -2,10 +2,11 @@
 person and stream, and its CSV download."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request, stream_with_context
+from flask import Blueprint, abort, request
 from flask_login import current_user
 
-from .. import activity
+from .. import activity, csvexport
+from ..formvalues import int_or_none
 from ..models import Stream, User
 from . import admin_required, render
 
@@ -16,9 +17,10 @@ def _id(name: str) -> int | None:
     value = request.args.get(name, "")
     if not value:
         return None
-    if not (value.isascii() and value.isdigit() and len(value) < 19):
+    number = int_or_none(value)
+    if number is None:
         abort(400, f"“{value[:20]}” is not a {name} of this account.")
-    return int(value)
+    return number
 
 
 def _filters() -> activity.Filters:
@@ -54,5 +56,4 @@ def download():
     and sent as they are written, so a long log never sits whole in memory."""
     filters, account = _filters(), current_user.account_id  # checked before the first byte goes out
     chunks = activity.csv_chunks(activity.all_actions(account, filters))
-    return Response(stream_with_context(chunks), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="streamdesk-activity.csv"'})
+    return csvexport.download(chunks, "streamdesk-activity.csv")

@@ -12,6 +12,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import engage, saved_replies
+from ..formvalues import int_or_none
 from ..models import Comment, Story, Stream, Topic, TopicStream
 from ..streams import StreamError, get_stream
 from . import is_partial_request, plugins, render, settings
@@ -46,8 +47,7 @@ def _stream_or_404(stream_id) -> Stream:
 
 
 def _int(name: str) -> int | None:
-    value = request.values.get(name, "")
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    return int_or_none(request.values.get(name))
 
 
 def _topic_for(stream_id: int) -> Topic | None:

@@ -16,22 +16,6 @@ bp = Blueprint("feed", __name__, url_prefix="/topics/<id:topic_id>")
 bp.add_app_template_global(highlight, "highlight")
 bp.add_app_template_global(web_url, "web_url")
 
-#: A story id only url_for writes: where it lands in the path is where a row's id goes.
-_SAMPLE_ID = 9_000_000_000_000_000_001
-
-
-@bp.app_template_global("story_path")
-def story_path(topic_id: int) -> str:
-    """The path of the topic's story view up to the story id: a feed row appends its
-    story's id (a url_for per row cost more than the rest of the row). Built by
-    url_for, so the route and the script root stay its to decide."""
-    sample = url_for("feed.story", topic_id=topic_id, story_id=_SAMPLE_ID)
-    prefix, found, rest = sample.rpartition(str(_SAMPLE_ID))
-    if not found or rest:
-        raise RuntimeError(f"The story route no longer ends with its id: {sample}")
-    return prefix
-
-
 def _filters(streams):
     """The feed's filters and paging position from the query string (FeedError names a bad one)."""
     f = feed.parse_filters(request.args, streams, set(plugins().services))

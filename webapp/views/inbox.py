@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from .. import conversations, saved_replies
 from ..conversations import Filters
+from ..formvalues import int_or_none
 from ..models import User
 from . import is_partial_request, plugins, render
 
@@ -64,10 +65,8 @@ def _after(conversation, error: str | None = None):
 def assign(conversation_id: int):
     """Assign the conversation to a teammate (or to nobody)."""
     conversation = _conversation_or_404(conversation_id)
-    raw = request.form.get("assignee", "")
     try:
-        conversations.assign(current_user, conversation,
-                             int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None)
+        conversations.assign(current_user, conversation, int_or_none(request.form.get("assignee")))
     except conversations.InboxError as exc:
         return _after(conversation, str(exc))
     return _after(conversations.get(current_user, conversation_id))

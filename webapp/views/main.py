@@ -9,12 +9,12 @@ from ..linking import may_reconnect
 from .. import conversations
 from .. import inbox as inbox_rows
 from ..conversations import Filters
-from ..models import Stream, Topic, TopicStream, with_topic_names
+from ..models import Stream, Topic, TopicStream
 from ..prepared import Prepared, slot
 from ..renewal import expiring_soon
 from ..threads import thread_links
 from ..topics import topics_of
-from . import plugins
+from . import RowUrl, plugins, row_url
 
 bp = Blueprint("main", __name__)
 
@@ -24,6 +24,14 @@ def index():
     return redirect(url_for("main.topics"))
 
 
+#: What the Topics page shows of each stream, and which topic holds it (a stream held
+#: by two topics is listed in both).
+_TOPICS_STREAMS = Prepared(lambda: Stream.select(Stream.id, Stream.name, Stream.service, Stream.authorized,
+                                                 Stream.status, TopicStream.topic.alias("held_by"))
+                           .join(TopicStream).where(Stream.account == slot("account_id"))
+                           .order_by(Stream.service, Stream.name).objects())
+
+
 @bp.route("/topics")
 @login_required
 def topics():
@@ -31,8 +39,7 @@ def topics():
     account = current_user.account
     topics = list(Topic.select().where(Topic.account == account).order_by(Topic.name))
     streams = {}
-    for stream in (Stream.select(Stream, TopicStream.topic.alias("held_by")).join(TopicStream)
-                   .where(Stream.account == account).order_by(Stream.service, Stream.name).objects()):
+    for stream in _TOPICS_STREAMS.rows(account_id=account.id):
         streams.setdefault(stream.held_by, []).append(stream)
     return render_template("main/topics.html", topics=topics, streams=streams,
                            expiring=expiring_soon(plugins(), current_user))
@@ -72,20 +79,26 @@ def inbox():
     comments = inbox_rows.outsiders_comments(streams, INBOX_SIZE)
     filters = Filters.from_args(request.args)
     return render_template("main/inbox.html", streams=streams, comments=comments,
-                           threads=thread_links(comments),
+                           threads=_thread_urls(comments),
                            messages=inbox_rows.message_lines(streams, INBOX_SIZE), filters=filters,
                            conversations=conversations.listed(current_user, filters),
                            unread=conversations.unread_count(current_user),
                            topics=topics_of(account.id))
 
 
-@bp.route("/metrics")
-@login_required
-def metrics():
-    """Post- and page-level figures of the account's streams (impressions, reach, …)."""
-    from .. import metrics as figures
+def _thread_urls(comments) -> dict[int, str]:
+    """Each comment's link to its place in a story view (threads.thread_links), built
+    with one url_for per topic, not one per comment (row_url)."""
+    by_topic: dict[int, RowUrl] = {}
+    urls = {}
+    for comment_id, (topic_id, story_id) in thread_links(comments).items():
+        story_url = by_topic.get(topic_id) or by_topic.setdefault(
+            topic_id, row_url("feed.story", "story_id", topic_id=topic_id))
+        urls[comment_id] = f"{story_url(story_id)}#comment-{comment_id}"
+    return urls
 
-    account = current_user.account
-    streams = with_topic_names(Stream.select().where(Stream.account == account).order_by(Stream.name))
-    return render_template("main/metrics.html", streams=streams, pages=figures.page_figures(account),
-                           posts=figures.top_posts(streams), meanings=figures.MEANINGS)
+
+@bp.route("/metrics")
+def metrics():
+    """The former Metrics page: its figures, with their history, are on Analytics now."""
+    return redirect(url_for("analytics.index"), code=301)

@@ -162,13 +162,13 @@ def remove(topic_id: int, stream_id: int):
         if ask:
             return ask
     # Read before the removal: the page token goes with the stream.
-    bye = realtime.farewell(_runtime(), stream) if stream is not None and _last_topic(stream) else None
+    byes = realtime.farewells(_runtime(), [stream]) if stream is not None and _last_topic(stream) else []
     try:
         name = streams.remove_stream(topic, stream_id)
     except StreamError as exc:
         flash(exc.message, "error")
     else:
-        realtime.queue_unsubscribe(_runtime(), bye)
+        realtime.queue_unsubscribe(_runtime(), byes)
         flash(f"“{name}” removed from {topic.name}.", "success")
     if request.htmx:
         return "", 204, {"HX-Redirect": target}

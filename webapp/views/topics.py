@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from .. import topics
-from ..streams import streams_of
+from .. import realtime, topics
+from ..streams import Runtime, streams_of
 from . import admin_required, plugins, render, settings
 
 bp = Blueprint("topics", __name__, url_prefix="/account/topics")
@@ -107,8 +107,14 @@ def confirm_delete(topic_id: int):
 @bp.route("/<id:topic_id>/delete", methods=["POST"])
 @admin_required
 def delete(topic_id: int):
-    """Delete a topic with its streams and stories."""
-    name, size = topics.delete_topic(current_user.account, topic_or_404(topic_id).id)
+    """Delete a topic with its streams and stories; the pages of the streams that go
+    with it are unsubscribed from the provider's webhooks (a job each)."""
+    topic = topic_or_404(topic_id)
+    rt = Runtime(settings(), plugins())
+    # Read before the deletion: the page tokens go with the streams.
+    byes = realtime.farewells(rt, topics.streams_only_in(topic))
+    name, size = topics.delete_topic(current_user.account, topic.id)
+    realtime.queue_unsubscribe(rt, byes)
     message = f"Topic “{name}” deleted with its {size.describe()}."
     if request.htmx:
         return _list(message=message)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -60,24 +62,9 @@ def facebook_verify():
 
 @bp.post("/facebook")
 def facebook_receive():
-    """A Graph delivery: size, then signature (X-Hub-Signature-256 with the app
-    secret), then JSON; its new updates are recorded and a job queued (unless one is
-    waiting already, which will take them too)."""
-    settings = current_app.extensions["streamdesk"]
-    body = _body()
-    if body is None:
-        return _text("The delivery is over 1 MB.", 413)
-    if not webhooks.signature_ok(settings.provider_value("facebook", "CLIENT_SECRET"), body,
-                                 request.headers.get("X-Hub-Signature-256")):
-        log.warning("a Facebook webhook delivery was refused: missing or wrong signature")
-        return _text("The X-Hub-Signature-256 signature is missing or wrong.", 403)
-    try:
-        events = webhooks.graph_events(json.loads(body))
-    except (ValueError, UnicodeDecodeError) as exc:
-        return _text(f"The delivery is not a Graph webhook payload: {str(exc)[:200]}", 400)
-    if webhooks.record("facebook", events):
-        webhooks.enqueue_processing(settings, "facebook")
-    return _text("EVENT_RECEIVED", 200)
+    """A Graph delivery, signed ``X-Hub-Signature-256`` (hex HMAC with the app secret):
+    one raw event per change or message."""
+    return _receive(GRAPH)
 
 
 def x_secret(settings) -> str:
@@ -103,21 +90,45 @@ def twitter_crc():
 
 @bp.post("/twitter")
 def twitter_receive():
-    """An X Activity API delivery: size, then signature (x-twitter-webhooks-signature,
-    base64 HMAC with the consumer secret), then JSON; a new event is recorded (keyed by
-    its event_uuid) and a job queued."""
+    """An X Activity API delivery, signed ``x-twitter-webhooks-signature`` (base64 HMAC
+    with the consumer secret): one raw event, keyed by its event_uuid."""
+    return _receive(XAA)
+
+
+@dataclass(frozen=True)
+class Provider:
+    """How one service signs and shapes its deliveries: what :func:`_receive` checks."""
+
+    service: str
+    secret: Callable  # settings -> the secret it signs with
+    header: str  # the signature's header
+    encoding: str  # how the digest is written: hex or base64
+    split: Callable  # parsed JSON -> RawEvents; raises ValueError
+    shape: str  # what a delivery is, for the 400's message
+
+
+GRAPH = Provider("facebook", lambda settings: settings.provider_value("facebook", "CLIENT_SECRET"),
+                 "X-Hub-Signature-256", "hex", webhooks.graph_events, "a Graph webhook payload")
+XAA = Provider("twitter", x_secret, "x-twitter-webhooks-signature", "base64", webhooks.x_events,
+               "an X Activity API event")
+
+
+def _receive(provider: Provider):
+    """Every delivery, in this order: size (413), signature before anything is read
+    (403, nothing stored), JSON (400); then its new events are recorded and a job
+    queued (unless one is waiting already, which will take them too)."""
     settings = current_app.extensions["streamdesk"]
     body = _body()
     if body is None:
         return _text("The delivery is over 1 MB.", 413)
-    if not webhooks.signature_ok(x_secret(settings), body, request.headers.get("x-twitter-webhooks-signature"),
-                                 "base64"):
-        log.warning("an X webhook delivery was refused: missing or wrong signature")
-        return _text("The x-twitter-webhooks-signature signature is missing or wrong.", 403)
+    if not webhooks.signature_ok(provider.secret(settings), body, request.headers.get(provider.header),
+                                 provider.encoding):
+        log.warning("a %s webhook delivery was refused: missing or wrong signature", provider.service)
+        return _text(f"The {provider.header} signature is missing or wrong.", 403)
     try:
-        events = webhooks.x_events(json.loads(body))
+        events = provider.split(json.loads(body))
     except (ValueError, UnicodeDecodeError) as exc:
-        return _text(f"The delivery is not an X Activity API event: {str(exc)[:200]}", 400)
-    if webhooks.record("twitter", events):
-        webhooks.enqueue_processing(settings, "twitter")
+        return _text(f"The delivery is not {provider.shape}: {str(exc)[:200]}", 400)
+    if webhooks.record(provider.service, events):
+        webhooks.enqueue_processing(settings, provider.service)
     return _text("EVENT_RECEIVED", 200)
