@@ -8,6 +8,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from webapp import csvexport
 from webapp.accounts import create_account
 from webapp.models import Figure, FigureDay, Story, Stream, Topic
 
@@ -202,3 +203,15 @@ def test_the_download_partial_links_both_files(app, data, topic):
     assert f'formaction="/analytics/topics/{topic.id}/history.csv"' in html
     assert 'value="2026-11-01"' in html and 'value="2026-11-28"' in html and "<label>From" in html
     assert 'value="2026-11-03"' in typed
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1", "\r=1"])
+def test_every_cell_a_spreadsheet_would_run_as_a_formula_is_text(text):
+    assert csvexport.cell(text) == "'" + text
+
+
+def test_numbers_empty_cells_and_times_stay_values():
+    assert csvexport.cell(-5) == -5 and csvexport.cell(None) is None and csvexport.cell("") == ""
+    assert csvexport.cell("a=b") == "a=b"  # only a leading sign makes a formula
+    assert csvexport.cell(datetime.datetime(2026, 3, 1, 9, 30)) == "2026-03-01T09:30:00Z"
+    assert csvexport.cell(datetime.date(2026, 3, 1)) == "2026-03-01"

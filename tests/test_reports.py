@@ -102,6 +102,11 @@ def test_a_due_report_goes_once_to_each_recipient_with_figures_and_top_posts(
         assert f'href="{public}/topics/{topic.id}/stories/{post.id}"' in html
     assert "Last week's post" not in text and "Post 0 of the week" not in text  # sixth by engagements
     assert html.index("Post 5 of the week") < html.index("Post 4 of the week")
+    # "Open the dashboard" shows the topic's analytics for exactly the report's week.
+    week_args = f"range=custom&amp;from={week_start(today).isoformat()}&amp;to={(today - datetime.timedelta(days=1)).isoformat()}"
+    assert f'href="{public}/analytics/topics/{topic.id}?{week_args}"' in html
+    dashboard = admin_client.get(f"/analytics/topics/{topic.id}?{week_args.replace('&amp;', '&')}")
+    assert dashboard.status_code == 200 and f"{week_start(today).isoformat()} – " in dashboard.get_data(as_text=True)
     story_path = f"/topics/{topic.id}/stories/{posts[0].id}"
     assert admin_client.get(story_path).status_code == 200  # the link leads to the story
     again = ReportSchedule.get()

@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import redis
 
@@ -210,6 +211,12 @@ def report_week(now: datetime.datetime) -> "DateRange":  # noqa: F821 (analytics
     return DateRange(end - datetime.timedelta(days=6), end, 7)
 
 
+def _week_args(week) -> str:
+    """The query string of the dashboard showing exactly the report's week (a custom
+    range: the preset "last 7 days" would end today, not on the week's last day)."""
+    return urlencode({"range": "custom", "from": week.start.isoformat(), "to": week.end.isoformat()})
+
+
 def send_report(rt, schedule: ReportSchedule, now: datetime.datetime | None = None) -> int:
     """Build the schedule's e-mail for the week before ``now`` and send it to each of
     its recipients (``rt``: a :class:`~webapp.streams.Runtime`, for the settings and the
@@ -238,7 +245,7 @@ def build(rt, topic: Topic, week) -> tuple[str, str, str]:
                 url=f"{public}/topics/{topic.id}/stories/{p.story.id}") for p in posts]
     period = f"{week.start.isoformat()} – {week.end.isoformat()}"
     context = dict(topic=topic.name, period=period, rows=rows, posts=top,
-                   dashboard_url=f"{public}/topics/{topic.id}", settings_url=f"{public}/account/topics/{topic.id}/reports")
+                   dashboard_url=f"{public}/analytics/topics/{topic.id}?{_week_args(week)}", settings_url=f"{public}/account/topics/{topic.id}/reports")
     text, html = render("weekly_report", **context)
     return text, html, f"Streamdesk weekly report: {topic.name} ({period})"
 
