@@ -6,11 +6,13 @@ import hashlib
 import hmac
 import json
 import logging
+import subprocess
 
 import pytest
 import redis
 from rq import Queue, SimpleWorker
 
+from conftest import STREAMDESK, subprocess_env
 from factories import new_stream
 from webapp.config import load_settings
 from webapp.crawl import crawl
@@ -289,3 +291,26 @@ def test_deliveries_while_a_job_waits_queue_no_other_and_that_job_takes_them_all
     body = delivery(DELI, comment_value(f"{DELI}_8001", "8001_9"))
     client.post("/webhooks/facebook", data=body, headers=signed(environ, body))
     assert run_jobs(clean_redis) == 1 and Comment.select().count() == 4
+
+
+def test_replay_stores_what_was_dropped_once_the_page_has_a_stream(client, environ, clean_redis, account,
+                                                                    worker_env, tmp_path):
+    def replay(*args):
+        return subprocess.run([STREAMDESK, "webhooks", "replay", *args], cwd=tmp_path, capture_output=True,
+                              text=True, env=subprocess_env(environ), timeout=120)
+
+    body = delivery(DELI, comment_value(f"{DELI}_1", f"{DELI}_1_7", message="Still open?"))
+    assert client.post("/webhooks/facebook", data=body, headers=signed(environ, body)).status_code == 200
+    run_jobs(clean_redis)
+    assert WebhookEvent.get().status == "dropped" and Comment.select().count() == 0  # no stream held the page
+    out = replay("--service", "twitter")
+    assert out.returncode == 1 and "No kept event matches: nothing to replay." in out.stderr
+    new_stream(Topic.create(account=account, name="Delis"), service="facebook", page_id=DELI, name="Corner Deli",
+               authorized=False)
+    out = replay("--service", "facebook", "--hours", "1")
+    assert out.returncode == 0 and "1 processed" in out.stdout, out.stderr
+    assert [c.text for c in Comment.select()] == ["Still open?"] and WebhookEvent.get().status == "processed"
+    out = replay("--all", "--page", DELI)  # processed events again: harmless
+    assert out.returncode == 0 and "1 processed" in out.stdout and Comment.select().count() == 1
+    out = replay("--hours", "0")
+    assert out.returncode == 2 and "Invalid value for '--hours'" in out.stderr and "Traceback" not in out.stderr

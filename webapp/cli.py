@@ -216,3 +216,42 @@ def crawl_command(stream_id, topic_id, everything):
         fresh = Stream.get_or_none(Stream.id == stream.id)
         note = f" — {fresh.status_message}" if fresh is not None and fresh.status_message else ""
         click.echo(f"{stream.id:>6}  {stream.name[:40]:<40}  {outcome}{note}")
+
+
+@main.group()
+def webhooks():
+    """The raw webhook events Streamdesk keeps (7 days)."""
+
+
+@webhooks.command("replay")
+@click.option("--service", type=click.Choice(["facebook", "twitter"]), help="Only this service's events.")
+@click.option("--hours", type=click.IntRange(min=1), help="Only events received in the last N hours.")
+@click.option("--page", "page_id", help="Only the events of this provider page or account id.")
+@click.option("--all", "every", is_flag=True,
+              help="Processed events too (harmless: rows are upserted by their provider ids).")
+def replay_command(service, hours, page_id, every):
+    """Process kept events again, in the foreground: by default those that stored
+    nothing (dropped: no stream held the page then; failed: the plugin could not read
+    them). Use it after adding a page's stream or upgrading a plugin."""
+    import datetime
+
+    from . import crypto
+    from .models import utcnow
+    from .streams import Runtime
+    from .webhooks import UNSTORED, process, replayable
+
+    settings = _settings()
+    _database(settings)
+    crypto.init(settings.token_keys)
+    rt = Runtime(settings, _plugins())
+    since = utcnow() - datetime.timedelta(hours=hours) if hours else None
+    statuses = ("pending", "processed", *UNSTORED) if every else UNSTORED
+    events = list(replayable(service, since, page_id, statuses))
+    if not events:
+        raise click.ClickException("No kept event matches: nothing to replay.")
+    outcome: dict[str, int] = {}
+    with click.progressbar(events, label=f"Replaying {len(events)} event{'s' * (len(events) > 1)}") as bar:
+        for event in bar:
+            status = process(rt, event)
+            outcome[status] = outcome.get(status, 0) + 1
+    click.echo(", ".join(f"{count} {status}" for status, count in sorted(outcome.items())))

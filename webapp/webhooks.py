@@ -223,6 +223,26 @@ def sweep() -> dict[str, int]:
     return {"processed": len(stuck), "purged": purged}
 
 
+#: The statuses a replay takes by default: the events that stored nothing.
+UNSTORED = ("dropped", "failed")
+
+
+def replayable(service: str | None = None, since: datetime.datetime | None = None, page_id: str | None = None,
+               statuses: tuple[str, ...] = UNSTORED):
+    """The kept raw events a replay would process again, oldest first: of ``service``
+    (None: every service), received at or after ``since``, for ``page_id``, in one of
+    ``statuses``. Replaying a processed event is harmless (the rows are upserted by
+    their provider ids), so ``statuses`` may name them all."""
+    query = WebhookEvent.select().where(WebhookEvent.status.in_(list(statuses)))
+    if service:
+        query = query.where(WebhookEvent.service == service)
+    if since is not None:
+        query = query.where(WebhookEvent.received_at >= since)
+    if page_id:
+        query = query.where(WebhookEvent.page_id == page_id)
+    return query.order_by(WebhookEvent.id)
+
+
 def process(rt: Runtime, event: WebhookEvent) -> str:
     """Store one event's rows; marks and returns its status (processed, dropped, failed)."""
     try:
