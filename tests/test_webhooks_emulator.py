@@ -165,3 +165,44 @@ def test_sandbox_mode_subscribes_the_web_server_with_no_configuration(live_url):
     finally:
         for emulator in running:
             emulator.stop()
+
+
+def test_a_reply_sent_through_the_graph_api_comes_back_by_webhook_as_the_same_row(
+        subscribed, admin_client, topic, environ, emulator_urls, clean_redis, worker_env):
+    """Deliveries come for items made through Graph's own API too: Streamdesk's reply
+    (POST /{comment-id}/comments) comes back signed, and the webhook and the send job
+    leave one row."""
+    from faultkit import ALEX, authorized_stream, page_token
+    from test_engage_views import form_of
+
+    from webapp.config import load_settings
+    from webapp.crawl import crawl
+    from webapp.models import Action
+    from webapp.plugins import Plugins
+    from webapp.streams import Runtime
+
+    stream = authorized_stream(topic, page_token(emulator_urls["facebook"], subscribed, BLUEBIRD, ALEX), BLUEBIRD,
+                               "Bluebird Coffee")
+    crawl(Runtime(load_settings(environ), Plugins()), stream)
+    fan = Comment.select().where(Comment.stream == stream.id, Comment.author_id != BLUEBIRD,
+                                 Comment.parent_external_id.is_null()).order_by(Comment.created_at.desc()).first()
+    story = Story.get(Story.stream == stream.id, Story.external_id == fan.story_external_id)
+    thread = f"/topics/{topic.id}/stories/{story.id}"
+    page_html = admin_client.get(thread).get_data(as_text=True)
+    form = form_of(page_html, "reply")
+    answer = admin_client.post("/actions", data={**form, "text": "Back in stock on Friday!"})
+    assert answer.status_code == 303
+    before = subscribed("facebook", "GET", "/webhooks")["delivered"]
+    run_jobs(clean_redis)  # the send job: Graph's POST /{comment-id}/comments
+    reply = Action.get().external_id
+    assert reply and Comment.select().where(Comment.external_id == reply).count() == 1
+
+    def recorded():
+        """the reply's delivery recorded by the receiver"""
+        return WebhookEvent.select().where(WebhookEvent.body.contains(reply)).exists()
+    wait_for(recorded)
+    assert subscribed("facebook", "GET", "/webhooks")["delivered"] == before + 1
+    run_jobs(clean_redis)  # the webhook job
+    assert WebhookEvent.get(WebhookEvent.body.contains(reply)).status == "processed"
+    assert Comment.select().where(Comment.external_id == reply).count() == 1
+    assert admin_client.get(thread).get_data(as_text=True).count("Back in stock on Friday!") == 1
