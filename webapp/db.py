@@ -218,21 +218,6 @@ def value_list(values) -> peewee.SQL:
     return peewee.SQL("(" + ",".join([database.param] * len(values)) + ")", values)
 
 
-def any_pair(first: str, second: str, pairs) -> tuple[str, list]:
-    """SQL text and parameters of "(first, second) is one of ``pairs``" (column names)
-    that both databases answer from a ``(first, second)`` index, one lookup a pair:
-    ``first = ? AND second = ?`` joined by OR. Two IN lists instead make PostgreSQL probe
-    every combination; a row-value IN list makes SQLite scan the whole index. Written as
-    text: peewee would build the SQL of the 150 nodes of 50 pairs on every request,
-    slower than running it. Empty ``pairs``: false."""
-    pairs = list(pairs)
-    if not pairs:
-        return "1 = 0", []
-    p = database.param
-    term = f'("{first}" = {p} AND "{second}" = {p})'
-    return f"({' OR '.join([term] * len(pairs))})", [value for pair in pairs for value in pair]
-
-
 #: Rows per statement (PostgreSQL: per round trip; SQLite: per executemany call), which
 #: bounds the memory of one call on long pages.
 BATCH = 500

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-from .db import any_pair, database, on_postgres
+from .db import database, on_postgres
 from .models import Comment, Message, Stream
 
 #: Named when a conversation holds only the page's messages so far.
@@ -32,9 +32,24 @@ class MessageLine:
 STREAMS_PER_QUERY = 200
 
 
-def newest(model, streams: dict[int, Stream], limit: int, not_by_page: str | None = None) -> list:
+#: A comment's place in a story view, read with it: its story's row id and the first
+#: topic (by id) holding its stream. None: its story was not crawled.
+_PLACE = ('(SELECT st."id" FROM "story" AS st WHERE st."stream_id" = {row}."stream_id" '
+          'AND st."external_id" = {row}."story_external_id") AS "story_row", '
+          '(SELECT MIN(ts."topic_id") FROM "topic_stream" AS ts WHERE ts."stream_id" = {row}."stream_id") AS "topic_row"')
+#: For a message the page sent, whoever else wrote in its conversation (over the whole
+#: conversation, by the (stream_id, conversation_id) index, not only the messages shown).
+_OTHER = ('CASE WHEN {row}."sender_id" = {stream}."page_id" THEN (SELECT o."sender_name" FROM "message" AS o '
+          'WHERE o."stream_id" = {row}."stream_id" AND o."conversation_id" = {row}."conversation_id" '
+          'AND o."sender_name" IS NOT NULL AND (o."sender_id" IS NULL OR o."sender_id" != {stream}."page_id") '
+          'LIMIT 1) END AS "other_name"')
+
+
+def newest(model, streams: dict[int, Stream], limit: int, not_by_page: str | None = None, extra: str = "") -> list:
     """The newest ``limit`` rows of ``model`` (comments, messages) of ``streams``; with
-    ``not_by_page``, only rows whose ``not_by_page`` column is not the stream's own page.
+    ``not_by_page``, only rows whose ``not_by_page`` column is not the stream's own page;
+    ``extra``: more result columns (SQL with ``{row}`` and ``{stream}`` for the row's and
+    its stream's aliases), computed for the rows returned only, set on each row.
 
     Never a sort of every row of the streams (a plain ORDER BY over an IN list reads
     and sorts them all: 250–400 ms at 1,000,000 stories). SQLite walks the time index
@@ -62,7 +77,8 @@ def newest(model, streams: dict[int, Stream], limit: int, not_by_page: str | Non
         rows = []
         for start in range(0, len(ids), STREAMS_PER_QUERY):
             chunk = ids[start:start + STREAMS_PER_QUERY]
-            sql = (f'SELECT r.* FROM "{table}" AS r INDEXED BY "{table}_created_at" '
+            more = ", " + extra.format(row="r", stream="s") if extra else ""
+            sql = (f'SELECT r.*{more} FROM "{table}" AS r INDEXED BY "{table}_created_at" '
                    f'JOIN "stream" AS s ON s."id" = r."stream_id" '
                    f'WHERE r."stream_id" IN ({", ".join([p] * len(chunk))}){mine} '
                    f'ORDER BY r."created_at" DESC LIMIT {p}')
@@ -81,53 +97,38 @@ def newest(model, streams: dict[int, Stream], limit: int, not_by_page: str | Non
            f'top AS (SELECT * FROM few ORDER BY "created_at" DESC LIMIT {p}), '
            f'filled AS (SELECT sid FROM top GROUP BY sid HAVING COUNT(*) >= {p}), '
            f'more AS ({newest_of("filled JOIN s ON s.id = filled.sid", p)}) '
-           f'SELECT w.* FROM (SELECT "id", "created_at" FROM top UNION SELECT "id", "created_at" FROM more '
+           f'SELECT w.*{", " + extra.format(row="w", stream="s") if extra else ""} '
+           f'FROM (SELECT "id", "created_at" FROM top UNION SELECT "id", "created_at" FROM more '
            f'ORDER BY "created_at" DESC LIMIT {p}) AS t JOIN "{table}" AS w ON w."id" = t."id" '
-           f'ORDER BY t."created_at" DESC')
+           f'JOIN s ON s."id" = w."stream_id" ORDER BY t."created_at" DESC')
     return list(model.raw(sql, ids, few, limit, few, limit, limit))
 
 
 def outsiders_comments(streams: dict[int, Stream], limit: int) -> list[Comment]:
     """The newest comments of ``streams`` written by others: a page's own comments and
-    replies are answers already given, not comments needing attention."""
-    return newest(Comment, streams, limit, not_by_page="author_id")
+    replies are answers already given, not comments needing attention. Each comes with
+    its place in a story view (:func:`places`), read in the same statement."""
+    return newest(Comment, streams, limit, not_by_page="author_id", extra=_PLACE)
+
+
+def places(comments: list[Comment]) -> dict[int, tuple[int, int]]:
+    """For each comment read by :func:`outsiders_comments`, ``(topic id, story id)`` of
+    its place in a story view; a comment whose story was not crawled has none."""
+    return {c.id: (c.topic_row, c.story_row) for c in comments
+            if c.story_row is not None and c.topic_row is not None}
 
 
 def message_lines(streams: dict[int, Stream], limit: int) -> list[MessageLine]:
-    """The newest messages of ``streams``, each with its sender and recipient."""
+    """The newest messages of ``streams``, each with its sender and recipient (one
+    statement: the other participant of a sent message is read with it)."""
     if not streams:
         return []
-    messages = newest(Message, streams, limit)
-    others = _other_participants(streams, messages)
     lines = []
-    for message in messages:
+    for message in newest(Message, streams, limit, extra=_OTHER):
         stream = streams[message.stream_id]
         outgoing = bool(message.sender_id) and message.sender_id == stream.page_id
         if outgoing:
-            recipient = others.get((message.stream_id, message.conversation_id), UNKNOWN_PARTICIPANT)
-            lines.append(MessageLine(message, stream.name, recipient, True))
+            lines.append(MessageLine(message, stream.name, message.other_name or UNKNOWN_PARTICIPANT, True))
         else:
             lines.append(MessageLine(message, message.sender_name or "Someone", stream.name, False))
     return lines
-
-
-def _other_participants(streams: dict[int, Stream], messages: list[Message]) -> dict[tuple[int, str], str]:
-    """Per (stream, conversation) of ``messages``, the name of whoever wrote in it besides
-    the page — looked up over the whole conversation, not only the messages shown."""
-    conversations = sorted({(m.stream_id, m.conversation_id) for m in messages
-                            if m.sender_id == streams[m.stream_id].page_id})
-    if not conversations:
-        return {}
-    names: dict[tuple[int, str], str] = {}
-    # By (stream, conversation) pairs, one range of the (stream_id, conversation_id)
-    # index each (migration 0010; any_pair): an IN list of streams beside an IN list of
-    # conversations probes every combination, or scans the messages of all the streams.
-    condition, params = any_pair("stream_id", "conversation_id", conversations)
-    # DISTINCT: one row per participant, not per message of a long thread.
-    rows = database.execute_sql('SELECT DISTINCT "stream_id", "conversation_id", "sender_id", "sender_name" '
-                                f'FROM "message" WHERE {condition} AND "sender_name" IS NOT NULL', params)
-    for stream_id, conversation_id, sender_id, sender_name in rows.fetchall():
-        key = (stream_id, conversation_id)
-        if sender_id != streams[stream_id].page_id and key not in names:
-            names[key] = sender_name
-    return names

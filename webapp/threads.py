@@ -1,10 +1,8 @@
-"""A story and its comments as a thread (the story view), and where a comment's
-thread is (the Inbox links there)."""
+"""A story and its comments as a thread (the story view)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .db import any_pair, database
 from .models import Comment, Figure, Story, Stream, TopicStream
 
 #: Top-level comments shown before "show N more" (each with all its replies).
@@ -69,29 +67,3 @@ def post_figures(story: Story) -> list[Figure]:
     with the service's note)."""
     return list(Figure.select().where(Figure.stream == story.stream_id, Figure.level == "post",
                                       Figure.object_id == story.external_id).order_by(Figure.name))
-
-
-def thread_links(comments: list[Comment]) -> dict[int, tuple[int, int]]:
-    """For each comment, ``(topic id, story id)`` of its place in a story view: a topic
-    that holds its stream (the first by id) and its story. Two queries for any number
-    of comments; a comment whose story was not crawled has no place."""
-    if not comments:
-        return {}
-    stream_ids = {c.stream_id for c in comments}
-    topic_of: dict[int, int] = {}
-    for stream_id, topic_id in (TopicStream.select(TopicStream.stream, TopicStream.topic)
-                                .where(TopicStream.stream.in_(stream_ids))
-                                .order_by(TopicStream.topic).tuples()):
-        topic_of.setdefault(stream_id, topic_id)
-    # By (stream, story) pairs (any_pair: one index lookup each, on both databases).
-    condition, params = any_pair("stream_id", "external_id", sorted({(c.stream_id, c.story_external_id)
-                                                                     for c in comments}))
-    stories = {(stream_id, external_id): story_id for story_id, stream_id, external_id in
-               database.execute_sql(f'SELECT "id", "stream_id", "external_id" FROM "story" WHERE {condition}',
-                                    params).fetchall()}
-    links = {}
-    for c in comments:
-        story_id = stories.get((c.stream_id, c.story_external_id))
-        if story_id is not None and c.stream_id in topic_of:
-            links[c.id] = (topic_of[c.stream_id], story_id)
-    return links

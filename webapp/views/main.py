@@ -12,7 +12,6 @@ from ..conversations import Filters
 from ..models import Stream, Topic, TopicStream
 from ..prepared import Prepared, slot
 from ..renewal import expiring_soon
-from ..threads import thread_links
 from ..topics import topics_of
 from . import RowUrl, plugins, row_url
 
@@ -87,11 +86,11 @@ def inbox():
 
 
 def _thread_urls(comments) -> dict[int, str]:
-    """Each comment's link to its place in a story view (threads.thread_links), built
+    """Each comment's link to its place in a story view (inbox.places), built
     with one url_for per topic, not one per comment (row_url)."""
     by_topic: dict[int, RowUrl] = {}
     urls = {}
-    for comment_id, (topic_id, story_id) in thread_links(comments).items():
+    for comment_id, (topic_id, story_id) in inbox_rows.places(comments).items():
         story_url = by_topic.get(topic_id) or by_topic.setdefault(
             topic_id, row_url("feed.story", "story_id", topic_id=topic_id))
         urls[comment_id] = f"{story_url(story_id)}#comment-{comment_id}"
