@@ -1,6 +1,5 @@
 """Crawl control: CRAWL_INTERVAL and a topic's own interval, last and next crawl shown,
 "Crawl now", and `streamdesk crawl` in the foreground."""
-import datetime
 import subprocess
 
 import pytest

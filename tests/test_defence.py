@@ -35,7 +35,7 @@ def test_htmx_evaluates_nothing_from_pages(client):
 def test_containers_of_crawled_content_disable_htmx(admin_client, account):
     import datetime
 
-    from webapp.models import Comment, Stream, Topic
+    from webapp.models import Comment, Topic
 
     stream = new_stream(Topic.create(account=account, name="Brand"), service="facebook", page_id="1",
                            name="Page", status="active")

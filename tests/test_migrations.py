@@ -191,7 +191,7 @@ def test_webhook_events_are_unique_per_service_and_event_key(settings):
     with db.connection_context():
         migrate(db)
         insert = ('INSERT INTO webhook_event (service, event_key, received_at, body, status) '
-                  f"VALUES (%s, %s, '2026-12-01 00:00:00', '{{}}', 'pending')").replace("%s", db.param)
+                  "VALUES (%s, %s, '2026-12-01 00:00:00', '{}', 'pending')").replace("%s", db.param)
         db.execute_sql(insert, ("facebook", "p:1"))
         db.execute_sql(insert, ("twitter", "p:1"))
         with pytest.raises(IntegrityError), db.atomic():

@@ -8,7 +8,6 @@ import threading
 from email.header import decode_header, make_header
 
 import pytest
-import redis
 from conftest import PASSWORD, csrf_token, mail_part
 from test_webhooks_facebook import run_jobs
 

@@ -75,7 +75,7 @@ def test_delete_asks_first_and_says_what_goes(admin_client, account):
         ingest(stream, page)
         ingest(stream, page)  # a re-crawl of the same stories counts nothing twice
     listing = " ".join(admin_client.get("/account/topics/").get_data(as_text=True).split())
-    assert f'Doomed</a></td> <td>1</td> <td>3</td>' in listing  # streams and stories per topic
+    assert 'Doomed</a></td> <td>1</td> <td>3</td>' in listing  # streams and stories per topic
     html = admin_client.get(f"/account/topics/{topic.id}/delete").get_data(as_text=True)
     assert "Deleting this topic also deletes its 1 stream and 3 stories." in html
     token = csrf_token(admin_client, f"/account/topics/{topic.id}/delete")

@@ -28,7 +28,7 @@ import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from peewee import Tuple, fn
+from peewee import fn
 
 from .db import database, id_list, on_postgres
 from .models import FigureDay, Story, Stream, TopicStream

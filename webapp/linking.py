@@ -14,7 +14,7 @@ from streamdesk_contract.values import LinkedProfile
 from . import services
 from .db import database
 from .expiry import expire_profile_streams
-from .models import ConnectedProfile, Stream, Topic, User, token_columns, utcnow
+from .models import ConnectedProfile, Stream, User, token_columns, utcnow
 from .streams import Runtime, connected_profile
 
 oauth = OAuth()

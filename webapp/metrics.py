@@ -18,7 +18,7 @@ from streamdesk_contract.values import StreamRef
 from . import history, queue
 from .db import database
 from .jobs import queue_due, with_database
-from .models import Figure, Story, Stream, StreamGone, stream_for_job, utcnow
+from .models import Story, Stream, StreamGone, stream_for_job, utcnow
 from .runtime import runtime, with_fresh_credentials
 from .streams import Runtime
 

@@ -14,7 +14,7 @@ from conftest import PASSWORD
 from playwright.sync_api import expect
 
 from browser.conftest import DESKTOP, PHONE, assert_accessible, assert_fits, log_in
-from webapp.models import Comment, Figure, Message, OutboxEmail, Story, Stream, Topic
+from webapp.models import Comment, Figure, Message, OutboxEmail, Story, Topic
 from factories import new_stream
 
 pytestmark = pytest.mark.browser

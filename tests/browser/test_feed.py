@@ -16,7 +16,7 @@ from browser.test_inert import PROBE, payload, serve_unescaped, server_paths  # 
 from faultkit import ALEX, BLUEBIRD, authorized_stream, page_token
 from webapp.crawl import enqueue_crawl
 from webapp.feed import PAGE_SIZE
-from webapp.models import Comment, Story, Stream, StreamGap, Topic
+from webapp.models import Comment, Story, Stream, StreamGap
 from factories import new_stream
 
 pytestmark = pytest.mark.browser

@@ -16,7 +16,7 @@ from markupsafe import escape
 from playwright.sync_api import expect
 
 from browser.conftest import log_in
-from webapp.models import Comment, Figure, Message, Story, Stream, Topic, utcnow
+from webapp.models import Comment, Figure, Message, Story, Topic, utcnow
 from factories import new_stream
 
 pytestmark = pytest.mark.browser

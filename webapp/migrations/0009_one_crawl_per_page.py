@@ -67,7 +67,7 @@ def _merge_duplicates(db) -> None:
     p = db.param
     for group in groups:
         ids = [row[0] for row in db.execute_sql(
-            f'SELECT "id" FROM "stream" WHERE ' + " AND ".join(f'"{c}" = {p}' for c in UNIT)
+            'SELECT "id" FROM "stream" WHERE ' + " AND ".join(f'"{c}" = {p}' for c in UNIT)
             + ' ORDER BY CASE WHEN "status" = \'expired\' THEN 1 ELSE 0 END, "id"', group).fetchall()]
         survivor, duplicates = ids[0], ids[1:]
         for duplicate in duplicates:
