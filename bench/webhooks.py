@@ -1,16 +1,17 @@
-"""Webhooks (issue 13): the receiver's throughput, and a comment's way from the
-emulator into the comments table.
+"""Webhooks (issue 13): the receiver's throughput and answer time, and a comment's way
+from the emulator to the team's Inbox page.
 
 Throughput: N signed Graph deliveries (each new: one raw event stored, its job queued
 on an embedded Valkey) over one keep-alive connection through waitress, against the
 same number of requests to a raw WSGI app that only answers 200 (the limit) and to the
 bare route of the same app (:mod:`bench.bare`: logged in, the base layout around an
-empty body, as the page benchmarks use), measured in the same run.
+empty body, as the page benchmarks use), measured in the same run; and each delivery's
+answer time as the provider waits for it (median and p99; the issue's target: 50 ms).
 
 Latency: the Facebook emulator subscribed to the app over real HTTP, a real worker
 process (``python -m worker --no-cron``); for each of E comments created through the
-emulator's control API, the time until its row is in the comments table (polled every
-5 ms). ``BENCH_DATABASE_URL`` (postgresql://…) measures against PostgreSQL.
+emulator's control API, the time until the Inbox page, served over HTTP to the
+account's admin, shows it (polled every 10 ms). ``BENCH_DATABASE_URL`` (postgresql://…) measures against PostgreSQL.
 """
 from __future__ import annotations
 
@@ -124,7 +125,7 @@ def run(tmp: Path) -> str:
     from webapp.accounts import AccountError, create_account, create_user
     from webapp.config import load_settings
     from webapp.db import migrate
-    from webapp.models import Account, Comment, Stream, WebhookEvent
+    from webapp.models import Stream, User, WebhookEvent
     from webapp.webhooks import waiting_key
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log is not the bench's
@@ -160,9 +161,10 @@ def run(tmp: Path) -> str:
             client.delete(waiting_key("facebook"))  # the emptied queue's job is not waiting any more
         with db.connection_context():
             WebhookEvent.delete().execute()
-            account = Account.create(name="Bench")
+            account = User.get(User.email == "admin@bench.test").account
             Stream.delete().where(Stream.page_id == PAGE).execute()
             stream = Stream.create(account=account, service="facebook", page_id=PAGE, name="Deli", authorized=False)
+        cookie = {"Cookie": _login(app)}
         server, thread = _serve(app)
         worker_log = open(tmp / "webhooks-worker.log", "w")
         worker = subprocess.Popen([sys.executable, "-m", "worker", "--no-cron"], cwd=tmp,
@@ -176,21 +178,23 @@ def run(tmp: Path) -> str:
                 "verify_token": VERIFY_TOKEN, "fields": ["feed"], "pages": [PAGE]}).raise_for_status()
             post = requests.post(f"{control}/posts", json={"page_id": PAGE}, timeout=10).json()["id"]
             latencies = []
-            with db.connection_context():
-                for i in range(EVENTS + 5):
-                    start = time.perf_counter()
-                    made = requests.post(f"{control}/comments", json={"post_id": post, "message": f"c{i}"},
-                                         timeout=10).json()["id"]
-                    deadline = start + 30
-                    while not Comment.select().where((Comment.stream == stream.id)
-                                                     & (Comment.external_id == made)).exists():
-                        if time.perf_counter() > deadline:
+            inbox = requests.Session()
+            inbox_url = f"http://127.0.0.1:{server.effective_port}/inbox"
+            for i in range(EVENTS + 5):
+                text = f"Webhook comment {i:04d}."
+                start = time.perf_counter()
+                requests.post(f"{control}/comments", json={"post_id": post, "message": text}, timeout=10)
+                deadline = start + 30
+                # Until the team sees it: the comment on the Inbox page, through the served app.
+                while text not in inbox.get(inbox_url, headers=cookie, timeout=10).text:
+                    if time.perf_counter() > deadline:
+                        with db.connection_context():
                             events = [(e.status, e.message) for e in WebhookEvent.select()][-3:]
-                            raise RuntimeError(f"comment {made} never arrived; events {events}; worker: "
-                                               f"{(tmp / 'webhooks-worker.log').read_text()[-2000:]}")
-                        time.sleep(0.005)
-                    if i >= 5:  # the first ones warm the worker up
-                        latencies.append(time.perf_counter() - start)
+                        raise RuntimeError(f"comment {text!r} never reached the Inbox; events {events}; worker: "
+                                           f"{(tmp / 'webhooks-worker.log').read_text()[-2000:]}")
+                    time.sleep(0.01)
+                if i >= 5:  # the first ones warm the worker up
+                    latencies.append(time.perf_counter() - start)
         finally:
             worker.terminate()
             worker.wait(10)
@@ -207,7 +211,7 @@ def run(tmp: Path) -> str:
             f"{bare:,.0f} req/s, ratio {ours / raw:.2f} of raw waitress {raw:,.0f} req/s; a delivery answered "
             f"in median {answer_median * 1000:.1f} ms, p99 {answer_p99 * 1000:.1f} ms (target ≤ 50 ms); "
             f"comment on the emulator "
-            f"→ comments table: median {median * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms over {len(latencies)} "
+            f"→ on the Inbox page: median {median * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms over {len(latencies)} "
             f"events (target median ≤ 2000 ms)")
 
 

@@ -147,3 +147,33 @@ def test_without_dm_read_the_account_is_subscribed_to_all_but_dms(admin_client, 
                            headers={"Authorization": f"Bearer {token['access_token']}"},
                            json={"event_type": "dm.received", "filter": {"user_id": owner}, "webhook_id": hook})
     assert answer.status_code == 403
+
+
+def test_a_reply_posted_through_the_x_api_reaches_the_owned_stream_by_webhook(
+        admin_client, emulator, emulator_urls, topic, environ, served, app):
+    """Deliveries come for posts made through X's own API too: a fan, connected through
+    the real consent page as @jane_doe, replies with POST /2/tweets; the owned account's
+    subscription delivers it signed, and the job stores it."""
+    from conftest import PASSWORD, login
+    from webapp.accounts import create_account, create_user
+    from webapp.models import ConnectedProfile, User
+
+    owner = add_owned(admin_client, emulator, topic)
+    assert run_jobs(environ["REDIS_URL"]) >= 1 and Stream.get().realtime == "on"
+    jane = next(u["id"] for u in emulator("twitter", "GET", "")["users"] if u["username"] == "jane_doe")
+    fan = create_user(create_account("Fans"), "jane@fans.test", PASSWORD, "admin")
+    fan_client = app.test_client()
+    assert login(fan_client, fan.email).status_code == 302
+    connect(fan_client, "twitter", select={"user_id": jane})
+    token = ConnectedProfile.get(ConnectedProfile.user == User.get_by_id(fan.id)).access_token
+    root = emulator("twitter", "POST", "/tweets", author="acmecoffee", text="Pumpkin spice is back")
+    delivered = activity(emulator)["delivered"]
+    answer = requests.post(f"{emulator_urls['twitter']}/2/tweets", timeout=10, headers={
+        "Authorization": f"Bearer {token}"}, json={"text": "Finally!", "reply": {"in_reply_to_tweet_id": root["id"]}})
+    assert answer.status_code == 201, answer.text
+    reply = answer.json()["data"]["id"]
+    wait_for(lambda: activity(emulator)["delivered"] > delivered)
+    run_jobs(environ["REDIS_URL"])
+    comment = Comment.get(Comment.external_id == reply)
+    assert (comment.stream_id, comment.story_external_id, comment.author_id) == (Stream.get().id, root["id"], jane)
+    assert comment.text == "@acmecoffee Finally!" and owner != jane
