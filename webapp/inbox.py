@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 from .db import database, on_postgres
 from .models import Comment, Message, Stream
+from .prepared import raw_rows
 
 #: Named when a conversation holds only the page's messages so far.
 UNKNOWN_PARTICIPANT = "someone not yet known"
@@ -82,7 +82,7 @@ def newest(model, streams: dict[int, Stream], limit: int, not_by_page: str | Non
                    f'JOIN "stream" AS s ON s."id" = r."stream_id" '
                    f'WHERE r."stream_id" IN ({", ".join([p] * len(chunk))}){mine} '
                    f'ORDER BY r."created_at" DESC LIMIT {p}')
-            rows += list(model.raw(sql, *chunk, limit))
+            rows += raw_rows(model, database.execute_sql(sql, [*chunk, limit]))
         return sorted(rows, key=lambda row: row.created_at, reverse=True)[:limit]
     mine = mine.replace('r."', 'x."')
     few = max(2, -(-2 * limit // len(ids)))  # twice a stream's fair share of the page, rounded up
@@ -92,6 +92,8 @@ def newest(model, streams: dict[int, Stream], limit: int, not_by_page: str | Non
                 f'(SELECT x."id", x."created_at" FROM "{table}" AS x WHERE x."stream_id" = s."id"{mine} '
                 f'ORDER BY x."created_at" DESC LIMIT {per_stream}) AS r')
 
+    # The stream's row only where the extra columns read it (each join costs planning).
+    join_stream = 'JOIN s ON s."id" = w."stream_id" ' if "{stream}" in extra else ""
     sql = (f'WITH s AS MATERIALIZED (SELECT "id", "page_id" FROM "stream" WHERE "id" = ANY({p})), '
            f'few AS ({newest_of("s", p)}), '
            f'top AS (SELECT * FROM few ORDER BY "created_at" DESC LIMIT {p}), '
@@ -100,8 +102,8 @@ def newest(model, streams: dict[int, Stream], limit: int, not_by_page: str | Non
            f'SELECT w.*{", " + extra.format(row="w", stream="s") if extra else ""} '
            f'FROM (SELECT "id", "created_at" FROM top UNION SELECT "id", "created_at" FROM more '
            f'ORDER BY "created_at" DESC LIMIT {p}) AS t JOIN "{table}" AS w ON w."id" = t."id" '
-           f'JOIN s ON s."id" = w."stream_id" ORDER BY t."created_at" DESC')
-    return list(model.raw(sql, ids, few, limit, few, limit, limit))
+           f'{join_stream}ORDER BY t."created_at" DESC')
+    return raw_rows(model, database.execute_sql(sql, (ids, few, limit, few, limit, limit)))
 
 
 def outsiders_comments(streams: dict[int, Stream], limit: int) -> list[Comment]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from ..expiry import expired_streams
 from ..linking import may_reconnect
@@ -77,12 +78,21 @@ def inbox():
     streams = {s.id: s for s in _INBOX_STREAMS.rows(account_id=account.id)}
     comments = inbox_rows.outsiders_comments(streams, INBOX_SIZE)
     filters = Filters.from_args(request.args)
-    return render_template("main/inbox.html", streams=streams, comments=comments,
+    return render_template("main/inbox.html", streams=streams, sources=_sources(streams), comments=comments,
                            threads=_thread_urls(comments),
                            messages=inbox_rows.message_lines(streams, INBOX_SIZE), filters=filters,
                            conversations=conversations.listed(current_user, filters),
                            unread=conversations.unread_count(current_user),
                            topics=topics_of(account.id))
+
+
+def _sources(streams: dict[int, Stream]) -> dict[int, Markup]:
+    """Each stream as the Inbox's rows name it: its name and its service's label
+    (escaped here once per stream, not by a template macro per row)."""
+    services = plugins().services
+    return {stream_id: Markup('{} <small class="muted">{}</small>').format(
+        stream.name, services[stream.service].service.label if stream.service in services else stream.service)
+        for stream_id, stream in streams.items()}
 
 
 def _thread_urls(comments) -> dict[int, str]:
