@@ -146,10 +146,10 @@ def test_members_see_analytics_and_metrics_moved_here(client, member, topic, see
     assert client.get("/analytics/charts.css").mimetype == "text/css"
 
 
-def test_other_accounts_topics_and_streams_are_404(admin_client, seeded):
+def test_other_accounts_topics_and_streams_are_404(admin_client, seeded, today):
     other = Topic.create(account=create_account("Rival"), name="Their topic")
     theirs = new_stream(other, service="facebook", page_id="1", name="Their secret page")
-    figure_days(theirs, "followers", datetime.date.today(), [987654])
+    figure_days(theirs, "followers", today, [987654])
     for path in (f"/analytics/topics/{other.id}", f"/analytics/topics/{other.id}/competitors",
                  f"/analytics/streams/{theirs.id}"):
         response = admin_client.get(path)

@@ -90,16 +90,14 @@ def test_topic_history_covers_every_stream_and_only_the_range(member_client, dat
     assert len(rows) == 4
 
 
-def test_the_dashboards_range_is_the_exports_range(member_client, data, topic):
+def test_the_dashboards_range_is_the_exports_range(member_client, data, topic, today):
     answer = member_client.get(f"/analytics/topics/{topic.id}/history.csv?range=7")
-    today = datetime.datetime.now(datetime.timezone.utc).date()
     start = today - datetime.timedelta(days=6)
     assert f"history-{start.isoformat()}_{today.isoformat()}.csv" in answer.headers["Content-Disposition"]
 
 
-def test_the_range_defaults_to_the_last_28_days(member_client, data, topic):
+def test_the_range_defaults_to_the_last_28_days(member_client, data, topic, today):
     answer = member_client.get(f"/analytics/topics/{topic.id}/stories.csv")
-    today = datetime.datetime.now(datetime.timezone.utc).date()
     start = today - datetime.timedelta(days=27)
     assert f"stories-{start.isoformat()}_{today.isoformat()}.csv" in answer.headers["Content-Disposition"]
     inside = Story.select().where(Story.created_at >= datetime.datetime.combine(start, datetime.time()))
