@@ -215,3 +215,12 @@ def test_a_stream_is_found_in_its_account_only_with_a_topic_holding_it(account, 
     found = analytics.account_stream(account.id, fb.id)
     assert found.name == fb.name and found.topic_id == topic.id
     assert analytics.account_stream(create_account("Rival").id, fb.id) is None
+
+
+def test_a_chart_keeps_its_largest_series_and_adds_up_the_rest_without_inventing_zeros():
+    from webapp.charts import top_series
+
+    series = {"a": [5, 5], "b": [None, 1], "c": [2, None], "d": [None, None], "e": [9, 9]}
+    assert top_series(series, most=5) is series
+    assert top_series(series, most=3) == {"e": [9, 9], "a": [5, 5], "3 other streams": [2, 1]}
+    assert top_series({"x": [1], "y": [None], "z": [None]}, most=2) == {"x": [1], "2 other streams": [None]}

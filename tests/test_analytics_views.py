@@ -85,6 +85,21 @@ def test_topic_dashboard_names_streams_in_escaped_legends(admin_client, topic, s
     assert "Rival &lt;b&gt;post&lt;/b&gt; 0" in html
 
 
+def test_a_topic_of_many_streams_charts_the_largest_and_adds_up_the_others(admin_client, topic, seeded, today):
+    start = today - datetime.timedelta(days=6)
+    for n in range(10):  # ten more pages: twelve streams in all, eight series a chart
+        page = new_stream(topic, service="facebook", page_id=f"9{n}", name=f"Small page {n}", status="active")
+        figure_days(page, "followers", start, [n] * 7)
+    html = admin_client.get(f"/analytics/topics/{topic.id}?range=7").get_data(as_text=True)
+    followers = html[html.index("Followers at the end of each day"):]
+    followers = followers[:followers.index("</table>")]
+    # The two largest by name, the next five small pages, then the five smallest added up.
+    assert "Bluebird Coffee" in followers and "Rival &lt;script&gt;" in followers
+    assert all(f"Small page {n}" in followers for n in range(5, 10))
+    assert not any(f"Small page {n}<" in followers for n in range(5)) and "5 other streams" in followers
+    assert "10" in re.findall(r"<td[^>]*>([^<]*)</td>", followers)  # 0+1+2+3+4 on each day
+
+
 def test_the_range_is_in_the_url_and_htmx_gets_the_dashboard_only(admin_client, topic, seeded):
     fb, _ = seeded
     start = (datetime.datetime.now(datetime.timezone.utc).date() - datetime.timedelta(days=13)).isoformat()

@@ -45,6 +45,11 @@ SERIES_STYLED = 48
 MAX_DOTS = 200
 #: Longer ranges draw bars per week: ninety thin bars read as noise.
 WEEKLY_AFTER = 31
+#: Series one chart draws at most: beyond, the smaller ones add up to "N other streams"
+#: (twenty lines read as noise, and pygal's time grows with each: a topic of 20 streams
+#: drew its four charts in 200–260 ms). The Own vs competitors page and the CSV keep
+#: every stream apart.
+MAX_SERIES = 8
 
 
 @dataclass
@@ -157,6 +162,22 @@ def _drawn(kind, title: str, description: str, days: tuple, series: tuple, note:
     rows = [(label, [row[i] for row in values]) for i, label in enumerate(labels)]
     return Chart(title, description, _finish(chart, title, description), names, rows, note,
                  "Week of" if weekly else "Day")
+
+
+def top_series(series: dict[str, list], most: int = MAX_SERIES) -> dict[str, list]:
+    """``series`` (name → a value or None per day) cut to ``most``: the ``most`` − 1
+    largest by their sum, then the rest added up day by day as "N other streams" (a day
+    none of them provides stays None: a gap, never 0)."""
+    if len(series) <= most:
+        return series
+    ranked = sorted(series.items(), key=lambda item: sum(v for v in item[1] if v is not None), reverse=True)
+    kept, rest = dict(ranked[:most - 1]), [values for _, values in ranked[most - 1:]]
+    others = []
+    for day in zip(*rest):
+        found = [v for v in day if v is not None]
+        others.append(sum(found) if found else None)
+    kept[f"{len(rest)} other streams"] = others
+    return kept
 
 
 def line_chart(title: str, description: str, days: list[datetime.date], series: dict[str, list],

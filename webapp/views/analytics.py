@@ -42,12 +42,14 @@ def _range():
 
 def _charts(dash: analytics.Dashboard, names: dict[int, str]) -> list[charts.Chart]:
     """Views and followers as lines, posts and engagements as bars: one series for a
-    stream, one per stream (by name) for a topic."""
+    stream, one per stream (by name) for a topic, the smaller ones added up beyond
+    :data:`charts.MAX_SERIES`."""
     def series(name: str) -> dict[str, list]:
         figure = dash[name]
         if len(names) == 1:
             return {figure.label: figure.series}
-        return {names[i]: values for i, values in figure.by_stream.items()} or {figure.label: figure.series}
+        by_stream = {names[i]: values for i, values in figure.by_stream.items()}
+        return charts.top_series(by_stream) if by_stream else {figure.label: figure.series}
 
     span = f"{dash.range.start.isoformat()} to {dash.range.end.isoformat()}"
     made = []
