@@ -4,6 +4,9 @@ Both sides write the same rows, in transactions of one crawl page (100 stories),
 SQLite files with the same schema and pragmas: the ratio is what our layer costs. With
 ``BENCH_DATABASE_URL`` (postgresql://…) the same again on PostgreSQL against raw
 psycopg2 ``execute_values``, each side in a schema of its own that is dropped afterwards.
+Each side runs :data:`ROUNDS` times, alternating (ours, raw, then raw, ours), into a
+fresh database each time, and its best rate counts: neither side is always the first
+one on a warm or cold machine.
 """
 from __future__ import annotations
 
@@ -15,6 +18,17 @@ from pathlib import Path
 
 N = 20_000
 PAGE = 100
+ROUNDS = 2
+
+
+def _alternated(ours, raw) -> tuple[float, float]:
+    """The best rate of ``ours(n)`` and of ``raw(n)`` over :data:`ROUNDS` rounds, run
+    in alternating order (``n``: the round, for a fresh database per run)."""
+    rates: dict = {ours: [], raw: []}
+    for n in range(ROUNDS):
+        for side in ((ours, raw) if n % 2 == 0 else (raw, ours)):
+            rates[side].append(side(n))
+    return max(rates[ours]), max(rates[raw])
 
 
 def _stories():
@@ -69,7 +83,7 @@ def _ours(db_url: str, stories) -> float:
 
 
 def run_postgres(url: str) -> str:
-    """Ours vs raw psycopg2 execute_values on PostgreSQL, each in a throwaway schema."""
+    """Ours vs raw psycopg2 execute_values on PostgreSQL, each run in a throwaway schema."""
     import psycopg2
     from psycopg2.extras import execute_values
 
@@ -78,19 +92,25 @@ def run_postgres(url: str) -> str:
     stories = _stories()
     admin = psycopg2.connect(url)
     admin.autocommit = True
-    schemas = [f"bench_{name}_{os.getpid()}" for name in ("ours", "raw")]
-    try:
-        for schema in schemas:
-            admin.cursor().execute(f"CREATE SCHEMA {schema}")
-        sep = "&" if "?" in url else "?"
-        ours = _ours(f"{url}{sep}options=-csearch_path%3D{schemas[0]}", stories)
+    sep = "&" if "?" in url else "?"
+    schemas: list[str] = []
 
-        raw_url = f"{url}{sep}options=-csearch_path%3D{schemas[1]}"
-        db = open_database(raw_url)
+    def schema(side: str, n: int) -> str:
+        name = f"bench_{side}{n}_{os.getpid()}"
+        admin.cursor().execute(f"CREATE SCHEMA {name}")
+        schemas.append(name)
+        return name
+
+    def ours(n: int) -> float:
+        return _ours(f"{url}{sep}options=-csearch_path%3D{schema('ours', n)}", stories)
+
+    def raw(n: int) -> float:
+        name = schema("raw", n)
+        db = open_database(f"{url}{sep}options=-csearch_path%3D{name}")
         db.connect()
         migrate(db)
         db.close_all()
-        raw_db = psycopg2.connect(url, options=f"-csearch_path={schemas[1]}")
+        raw_db = psycopg2.connect(url, options=f"-csearch_path={name}")
         cur = raw_db.cursor()
         cur.execute("INSERT INTO account (name, created_at) VALUES ('Bench', now()) RETURNING id")
         cur.execute("INSERT INTO stream (account_id, service, page_id, name, authorized, status, scopes, created_at, "
@@ -106,41 +126,54 @@ def run_postgres(url: str) -> str:
                                 "author_name, url, raw_type, is_hidden) VALUES %s", rows[i:i + PAGE], page_size=PAGE)
             cur.execute("UPDATE stream SET cursor = %s WHERE id = %s", (str(i), stream_id))
             raw_db.commit()
-        raw = N / (time.perf_counter() - start)
+        rate = N / (time.perf_counter() - start)
         raw_db.close()
+        return rate
+
+    try:
+        best, raw_best = _alternated(ours, raw)
     finally:
-        for schema in schemas:
-            admin.cursor().execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        for name in schemas:
+            admin.cursor().execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
         admin.close()
-    return f"ingest in-process (postgresql): {ours:,.0f} stories/s — ratio {ours / raw:.2f} of raw psycopg2 {raw:,.0f}/s"
+    return (f"ingest in-process (postgresql): {best:,.0f} stories/s — ratio {best / raw_best:.2f} of raw psycopg2 "
+            f"{raw_best:,.0f}/s (best of {ROUNDS} alternated runs each)")
 
 
 def run_sqlite(tmp: Path) -> str:
     """Ours vs raw sqlite3 executemany, the same rows, the same pragmas."""
     stories = _stories()
-    ours = _ours(f"sqlite:///{tmp / 'ours.db'}", stories)
 
-    db, pragmas = _database(tmp / "raw.db")
-    db.close_all()
-    raw_db = sqlite3.connect(tmp / "raw.db", isolation_level=None)
-    for name, value in pragmas.items():
-        raw_db.execute(f"PRAGMA {name} = {value}")
-    raw_db.execute("INSERT INTO account (name, created_at) VALUES ('Bench', '2026-01-01')")
-    raw_db.execute("INSERT INTO stream (account_id, service, page_id, name, authorized, status, scopes, created_at, "
-                   "job_key, story_count) VALUES (1, 'facebook', '104729384756102', 'Bluebird Coffee', 0, 'queued', "
-                   "'', '2026-01-01', 'bench', 0)")
-    rows = [(1, s.external_id, s.created_at.isoformat(" "), None, s.text, s.author_id, s.author_name, s.url,
-             s.raw_type, 0) for s in stories]
-    start = time.perf_counter()
-    for i in range(0, N, PAGE):
-        raw_db.execute("BEGIN")
-        raw_db.executemany("INSERT INTO story (stream_id, external_id, created_at, updated_at, text, author_id, "
-                           "author_name, url, raw_type, is_hidden) VALUES (?,?,?,?,?,?,?,?,?,?)", rows[i:i + PAGE])
-        raw_db.execute("UPDATE stream SET cursor = ? WHERE id = 1", (str(i),))
-        raw_db.execute("COMMIT")
-    raw = N / (time.perf_counter() - start)
-    raw_db.close()
-    return f"ingest in-process (sqlite): {ours:,.0f} stories/s — ratio {ours / raw:.2f} of raw sqlite3 {raw:,.0f}/s"
+    def ours(n: int) -> float:
+        return _ours(f"sqlite:///{tmp / f'ours{n}.db'}", stories)
+
+    def raw(n: int) -> float:
+        db, pragmas = _database(tmp / f"raw{n}.db")
+        db.close_all()
+        raw_db = sqlite3.connect(tmp / f"raw{n}.db", isolation_level=None)
+        for name, value in pragmas.items():
+            raw_db.execute(f"PRAGMA {name} = {value}")
+        raw_db.execute("INSERT INTO account (name, created_at) VALUES ('Bench', '2026-01-01')")
+        raw_db.execute("INSERT INTO stream (account_id, service, page_id, name, authorized, status, scopes, "
+                       "created_at, job_key, story_count) VALUES (1, 'facebook', '104729384756102', "
+                       "'Bluebird Coffee', 0, 'queued', '', '2026-01-01', 'bench', 0)")
+        rows = [(1, s.external_id, s.created_at.isoformat(" "), None, s.text, s.author_id, s.author_name, s.url,
+                 s.raw_type, 0) for s in stories]
+        start = time.perf_counter()
+        for i in range(0, N, PAGE):
+            raw_db.execute("BEGIN")
+            raw_db.executemany("INSERT INTO story (stream_id, external_id, created_at, updated_at, text, author_id, "
+                               "author_name, url, raw_type, is_hidden) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                               rows[i:i + PAGE])
+            raw_db.execute("UPDATE stream SET cursor = ? WHERE id = 1", (str(i),))
+            raw_db.execute("COMMIT")
+        rate = N / (time.perf_counter() - start)
+        raw_db.close()
+        return rate
+
+    best, raw_best = _alternated(ours, raw)
+    return (f"ingest in-process (sqlite): {best:,.0f} stories/s — ratio {best / raw_best:.2f} of raw sqlite3 "
+            f"{raw_best:,.0f}/s (best of {ROUNDS} alternated runs each)")
 
 
 # --- the crawl of a 20,000-post page through the real plugin and a real worker ---------
