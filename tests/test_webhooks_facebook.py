@@ -312,5 +312,7 @@ def test_replay_stores_what_was_dropped_once_the_page_has_a_stream(client, envir
     assert [c.text for c in Comment.select()] == ["Still open?"] and WebhookEvent.get().status == "processed"
     out = replay("--all", "--page", DELI)  # processed events again: harmless
     assert out.returncode == 0 and "1 processed" in out.stdout and Comment.select().count() == 1
+    out = replay("--service", "myspace")  # services come from the plugins, not a list in the core
+    assert out.returncode == 2 and "no plugin provides 'myspace'; the services are: facebook, twitter." in out.stderr
     out = replay("--hours", "0")
     assert out.returncode == 2 and "Invalid value for '--hours'" in out.stderr and "Traceback" not in out.stderr

@@ -224,7 +224,7 @@ def webhooks():
 
 
 @webhooks.command("replay")
-@click.option("--service", type=click.Choice(["facebook", "twitter"]), help="Only this service's events.")
+@click.option("--service", help="Only this service's events (a plugin's service name: facebook, twitter, …).")
 @click.option("--hours", type=click.IntRange(min=1), help="Only events received in the last N hours.")
 @click.option("--page", "page_id", help="Only the events of this provider page or account id.")
 @click.option("--all", "every", is_flag=True,
@@ -244,6 +244,9 @@ def replay_command(service, hours, page_id, every):
     _database(settings)
     crypto.init(settings.token_keys)
     rt = Runtime(settings, _plugins())
+    if service and service not in rt.plugins.services:
+        raise click.BadParameter(f"no plugin provides {service!r}; the services are: "
+                                 f"{', '.join(sorted(rt.plugins.services))}.", param_hint="'--service'")
     since = utcnow() - datetime.timedelta(hours=hours) if hours else None
     statuses = ("pending", "processed", *UNSTORED) if every else UNSTORED
     events = list(replayable(service, since, page_id, statuses))
