@@ -126,6 +126,14 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
         )
         return response
 
+    def service_label(name: str) -> str:
+        """A service's label as its plugin names it ("X (Twitter)"); the bare name when
+        no loaded plugin provides it (a stream whose plugin was removed)."""
+        loaded = plugins.services.get(name)
+        return loaded.service.label if loaded is not None else name
+
+    app.add_template_global(service_label, "service_label")
+
     @app.context_processor
     def _globals():
         return {

@@ -1,7 +1,7 @@
 """The main navigation: Topics, Inbox, Metrics."""
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -89,10 +89,9 @@ def inbox():
 def _sources(streams: dict[int, Stream]) -> dict[int, Markup]:
     """Each stream as the Inbox's rows name it: its name and its service's label
     (escaped here once per stream, not by a template macro per row)."""
-    services = plugins().services
-    return {stream_id: Markup('{} <small class="muted">{}</small>').format(
-        stream.name, services[stream.service].service.label if stream.service in services else stream.service)
-        for stream_id, stream in streams.items()}
+    label = current_app.jinja_env.globals["service_label"]
+    return {stream_id: Markup('{} <small class="muted">{}</small>').format(stream.name, label(stream.service))
+            for stream_id, stream in streams.items()}
 
 
 def _thread_urls(comments) -> dict[int, str]:
